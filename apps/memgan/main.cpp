@@ -1,0 +1,104 @@
+// memgan: command-line front end of the virtual platform.
+//   memgan run CONFIG [--out DIR] [--set key.path=value ...]
+//   memgan validate CONFIG [--set ...] [--print]
+//   memgan disasm IMAGE
+// Exit codes: 0 ok, 1 internal error, 2 bad input, 130 interrupted.
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "config/loader.h"
+#include "program_image.h"
+#include "run.h"
+#include "util/interrupt.h"
+
+#ifndef MEMGAN_VERSION
+#define MEMGAN_VERSION "0.0.0"
+#endif
+
+namespace {
+
+constexpr int kOk = 0, kInternal = 1, kBadInput = 2;
+
+std::string default_out_dir(const std::string& config_path) {
+  return (std::filesystem::path("traces") / std::filesystem::path(config_path).stem()).string();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"memgan: SystemC/TLM-2.0 virtual platform of a ReRAM crossbar accelerator that trains GANs"};
+  app.set_version_flag("--version", std::string("memgan ") + MEMGAN_VERSION);
+  app.require_subcommand(1);
+  app.footer("Exit codes: 0 ok, 1 internal error, 2 bad input, 130 interrupted (Ctrl-C).\n"
+             "Example: memgan run configs/default.yaml --set job.batch=64");
+
+  std::string config_path, out_dir, image_path;
+  std::vector<std::string> overrides;
+  bool print_resolved = false;
+
+  auto* run = app.add_subcommand("run", "simulate the SoC on a config and write traces, power log and report");
+  run->add_option("config", config_path, "YAML config (e.g. configs/default.yaml)")->required();
+  run->add_option("--out,-o", out_dir, "output folder (default: traces/<config name>)");
+  run->add_option("--set,-s", overrides, "override a key, e.g. --set arch.adc.bits=6 (repeatable)");
+
+  auto* validate = app.add_subcommand("validate", "check a config; print errors with file:line:column");
+  validate->add_option("config", config_path, "YAML config")->required();
+  validate->add_option("--set,-s", overrides, "override a key (repeatable)");
+  validate->add_flag("--print", print_resolved, "print the resolved config with every key documented");
+
+  auto* disasm = app.add_subcommand("disasm", "list the commands of a controller program image");
+  disasm->add_option("image", image_path, "program image file")->required();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? kOk : kBadInput;
+  }
+
+  try {
+    if (*validate) {
+      const auto loaded = memgan::config::load_config(config_path, overrides);
+      if (print_resolved) std::cout << memgan::config::dump_yaml(loaded.config, true);
+      else std::cout << config_path << ": ok\n";
+      return kOk;
+    }
+    if (*disasm) {
+      std::ifstream f(image_path, std::ios::binary);
+      if (!f) {
+        std::cerr << "error: " << image_path << ": cannot open\n";
+        return kBadInput;
+      }
+      const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+      std::cout << memgan::firmware::disassemble_image(bytes);
+      return kOk;
+    }
+    if (*run) {
+      const auto loaded = memgan::config::load_config(config_path, overrides);
+      memgan::install_interrupt_handler();
+      memgan::RunOptions options;
+      options.out_dir = out_dir.empty() ? default_out_dir(config_path) : out_dir;
+      options.version = MEMGAN_VERSION;
+      return memgan::run_platform(loaded, options, std::cout, std::cerr);
+    }
+  } catch (const memgan::config::ConfigError& e) {
+    for (const auto& m : e.messages()) std::cerr << "error: " << m << "\n";
+    return kBadInput;
+  } catch (const memgan::firmware::ImageError& e) {
+    std::cerr << "error: " << image_path << ": " << e.what() << "\n";
+    return kBadInput;
+  } catch (const memgan::InputError& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return kBadInput;
+  } catch (const std::exception& e) {
+    std::cerr << "internal error: " << e.what() << "\n";
+    return kInternal;
+  }
+  return kInternal;
+}

@@ -1,0 +1,166 @@
+// Typed, validated configuration of one memgan run.
+//
+// The structs hold the values; schema.cpp binds every field to its YAML key path, type,
+// allowed range and documentation, so parsing, validation, --set overrides and the
+// resolved-config dump all come from one table. Defaults here are the documented defaults
+// of configs/default.yaml (a test checks the two agree).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace memgan::config {
+
+struct ArrayConfig {
+  int rows = 128;
+  int cols = 128;
+};
+
+struct AdcConfig {
+  int bits = 8;
+  int per_array = 8;                       // ADCs shared by the columns of one array
+  std::optional<double> full_scale;        // level units; nullopt = auto (never clips)
+};
+
+struct BufferConfig {
+  int input_kib = 64;
+  int output_kib = 64;
+  int bytes_per_cycle = 32;
+};
+
+struct BusConfig {
+  int width_bytes = 16;
+  int latency_cycles = 2;
+};
+
+struct DramConfig {
+  int size_mib = 64;
+  double latency_ns = 50.0;
+  double bandwidth_gbps = 12.8;
+};
+
+struct DmaConfig {
+  int burst_bytes = 64;
+};
+
+struct ControllerConfig {
+  int cycles_per_command = 4;
+  int fetch_bytes = 64;
+  int poll_interval_cycles = 16;
+  double poll_timeout_us = 10000.0;
+};
+
+struct ArchConfig {
+  double clock_mhz = 1000.0;
+  int tiles = 1;
+  int arrays_per_tile = 1;
+  ArrayConfig array;
+  bool quantize = true;
+  int cell_bits = 2;
+  int weight_bits = 8;
+  int input_bits = 8;
+  int dac_bits = 1;
+  AdcConfig adc;
+  std::string weight_encoding = "differential";
+  BufferConfig buffers;
+  BusConfig bus;
+  DramConfig dram;
+  DmaConfig dma;
+  ControllerConfig controller;
+};
+
+struct PulseConfig {
+  int pulses_full_range = 64;
+  double nonlinearity_ltp = 0.0;
+  double nonlinearity_ltd = 0.0;
+  double c2c_sigma = 0.0;
+};
+
+struct DeviceConfig {
+  double g_min_us = 6.67;
+  double g_max_us = 33.3;
+  int levels = 4;
+  double read_voltage_v = 0.2;
+  double program_sigma = 0.0;
+  double read_noise_sigma = 0.0;
+  double stuck_on_rate = 0.0;
+  double stuck_off_rate = 0.0;
+  PulseConfig pulse;
+  int64_t endurance_writes = 0;
+};
+
+struct LeakageConfig {
+  double controller_mw = 0.5;
+  double bus_mw = 0.2;
+  double dram_mw = 5.0;
+  double dma_mw = 0.1;
+  double input_buffer_mw = 0.4;
+  double output_buffer_mw = 0.4;
+  double dac_mw = 0.05;
+  double array_mw = 0.0;
+  double adc_mw = 0.2;
+  double shift_add_mw = 0.05;
+};
+
+// Energy per event, picojoules. The array's read energy is not in this table: it is
+// computed from the programmed conductances (V^2 * G * t), see models/crossbar.
+struct EnergyConfig {
+  double dac_conversion_pj = 0.004;
+  double adc_conversion_pj = 2.0;
+  double shift_add_pj = 0.05;
+  double input_buffer_read_pj_per_byte = 0.2;
+  double input_buffer_write_pj_per_byte = 0.2;
+  double output_buffer_read_pj_per_byte = 0.2;
+  double output_buffer_write_pj_per_byte = 0.2;
+  double bus_pj_per_byte = 0.5;
+  double dram_read_pj_per_byte = 20.0;
+  double dram_write_pj_per_byte = 20.0;
+  double cell_write_pj = 10.0;
+  double register_access_pj = 0.5;
+  double controller_command_pj = 2.0;
+  double dma_pj_per_byte = 0.1;
+  LeakageConfig leakage;
+};
+
+struct LatencyConfig {
+  double dac_ns = 1.0;
+  double array_read_ns = 10.0;
+  double adc_ns = 1.0;
+  int shift_add_cycles = 1;
+  double row_write_ns = 50.0;
+  int register_access_cycles = 1;
+};
+
+struct TraceConfig {
+  bool enabled = true;
+  std::string format = "vcd";
+};
+
+struct SimulationConfig {
+  int64_t seed = 1;
+  double quantum_ns = 1000.0;
+  double power_window_ns = 1000.0;
+  TraceConfig trace;
+};
+
+struct JobConfig {
+  std::string kind = "mvm";
+  int rows = 128;
+  int cols = 16;
+  int batch = 256;
+  int tile = 0;
+  int array = 0;
+  std::string distribution = "uniform";
+};
+
+struct Config {
+  ArchConfig arch;
+  DeviceConfig device;
+  EnergyConfig energy;
+  LatencyConfig latency;
+  SimulationConfig simulation;
+  JobConfig job;
+};
+
+}  // namespace memgan::config

@@ -1,0 +1,263 @@
+#include "config/schema.h"
+
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <optional>
+#include <sstream>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+namespace memgan::config {
+namespace {
+
+std::string number_text(double v) {
+  // Shortest text that round-trips, so a resolved config reloads to the same value.
+  for (int precision = 6; precision <= 17; ++precision) {
+    std::string s = fmt::format("{:.{}g}", v, precision);
+    if (std::strtod(s.c_str(), nullptr) == v) return s;
+  }
+  return fmt::format("{:.17g}", v);
+}
+
+bool parse_integer(const std::string& s, long long& out) {
+  if (s.empty()) return false;
+  const char* begin = s.c_str();
+  char* end = nullptr;
+  errno = 0;
+  const bool hex = s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
+  out = std::strtoll(begin, &end, hex ? 16 : 10);
+  return errno == 0 && end == begin + s.size();
+}
+
+bool parse_real(const std::string& s, double& out) {
+  if (s.empty()) return false;
+  const char* begin = s.c_str();
+  char* end = nullptr;
+  errno = 0;
+  out = std::strtod(begin, &end);
+  return errno == 0 && end == begin + s.size() && std::isfinite(out);
+}
+
+struct Builder {
+  std::vector<Field> fields;
+  void integer(std::string path, int& v, int lo, int hi, std::string doc) {
+    fields.push_back({std::move(path), FieldKind::Int, &v, double(lo), double(hi), {}, std::move(doc)});
+  }
+  void integer64(std::string path, int64_t& v, double lo, double hi, std::string doc) {
+    fields.push_back({std::move(path), FieldKind::Int64, &v, lo, hi, {}, std::move(doc)});
+  }
+  void real(std::string path, double& v, double lo, double hi, std::string doc) {
+    fields.push_back({std::move(path), FieldKind::Real, &v, lo, hi, {}, std::move(doc)});
+  }
+  void auto_real(std::string path, std::optional<double>& v, double lo, double hi, std::string doc) {
+    fields.push_back({std::move(path), FieldKind::AutoReal, &v, lo, hi, {}, std::move(doc)});
+  }
+  void boolean(std::string path, bool& v, std::string doc) {
+    fields.push_back({std::move(path), FieldKind::Bool, &v, 0, 1, {}, std::move(doc)});
+  }
+  void choice(std::string path, std::string& v, std::vector<std::string> choices, std::string doc) {
+    fields.push_back({std::move(path), FieldKind::Choice, &v, 0, 0, std::move(choices), std::move(doc)});
+  }
+};
+
+}  // namespace
+
+std::string Field::allowed() const {
+  switch (kind) {
+    case FieldKind::Int:
+    case FieldKind::Int64:
+      return fmt::format("integer in [{}, {}]", number_text(min), number_text(max));
+    case FieldKind::Real:
+      return fmt::format("number in [{}, {}]", number_text(min), number_text(max));
+    case FieldKind::AutoReal:
+      return fmt::format("'auto' or a number in [{}, {}]", number_text(min), number_text(max));
+    case FieldKind::Bool:
+      return "true or false";
+    case FieldKind::Choice: {
+      std::string s = "one of: ";
+      for (size_t i = 0; i < choices.size(); ++i) s += (i ? ", " : "") + choices[i];
+      return s;
+    }
+  }
+  return {};
+}
+
+std::string Field::value_text() const {
+  switch (kind) {
+    case FieldKind::Int: return std::to_string(*static_cast<int*>(target));
+    case FieldKind::Int64: return std::to_string(*static_cast<int64_t*>(target));
+    case FieldKind::Real: return number_text(*static_cast<double*>(target));
+    case FieldKind::AutoReal: {
+      const auto& v = *static_cast<std::optional<double>*>(target);
+      return v ? number_text(*v) : "auto";
+    }
+    case FieldKind::Bool: return *static_cast<bool*>(target) ? "true" : "false";
+    case FieldKind::Choice: return *static_cast<std::string*>(target);
+  }
+  return {};
+}
+
+void Field::assign(const std::string& s) const {
+  auto fail = [&](const std::string& what) {
+    throw std::invalid_argument(fmt::format("{}; allowed: {}", what, allowed()));
+  };
+  switch (kind) {
+    case FieldKind::Int:
+    case FieldKind::Int64: {
+      long long v = 0;
+      if (!parse_integer(s, v)) fail(fmt::format("'{}' is not an integer", s));
+      if (double(v) < min || double(v) > max) fail(fmt::format("{} is out of range", s));
+      if (kind == FieldKind::Int) *static_cast<int*>(target) = static_cast<int>(v);
+      else *static_cast<int64_t*>(target) = static_cast<int64_t>(v);
+      return;
+    }
+    case FieldKind::Real:
+    case FieldKind::AutoReal: {
+      if (kind == FieldKind::AutoReal && s == "auto") {
+        *static_cast<std::optional<double>*>(target) = std::nullopt;
+        return;
+      }
+      double v = 0;
+      if (!parse_real(s, v)) fail(fmt::format("'{}' is not a number", s));
+      if (v < min || v > max) fail(fmt::format("{} is out of range", s));
+      if (kind == FieldKind::Real) *static_cast<double*>(target) = v;
+      else *static_cast<std::optional<double>*>(target) = v;
+      return;
+    }
+    case FieldKind::Bool:
+      // Only the two YAML 1.2 spellings: 'yes'/'on' are too easy to mistype into meaning.
+      if (s == "true") *static_cast<bool*>(target) = true;
+      else if (s == "false") *static_cast<bool*>(target) = false;
+      else fail(fmt::format("'{}' is not a boolean", s));
+      return;
+    case FieldKind::Choice:
+      for (const auto& c : choices) {
+        if (c == s) {
+          *static_cast<std::string*>(target) = s;
+          return;
+        }
+      }
+      fail(fmt::format("'{}' is not a valid choice", s));
+  }
+}
+
+bool is_section(const std::vector<Field>& fields, const std::string& path) {
+  const std::string prefix = path + ".";
+  for (const auto& f : fields) {
+    if (f.path.compare(0, prefix.size(), prefix) == 0) return true;
+  }
+  return false;
+}
+
+std::vector<Field> schema(Config& c) {
+  Builder b;
+  auto& a = c.arch;
+  b.real("arch.clock_mhz", a.clock_mhz, 1, 10000, "digital clock of controller, bus, buffers and shift-add, MHz");
+  b.integer("arch.tiles", a.tiles, 1, 16, "number of tiles on the bus");
+  b.integer("arch.arrays_per_tile", a.arrays_per_tile, 1, 16, "crossbar arrays in each tile");
+  b.integer("arch.array.rows", a.array.rows, 2, 4096, "crossbar word lines (inputs)");
+  b.integer("arch.array.cols", a.array.cols, 2, 4096, "crossbar bit lines (physical columns)");
+  b.boolean("arch.quantize", a.quantize,
+            "true: bit-sliced weights, DAC/ADC quantization; false: ideal analog MVM on float data");
+  b.integer("arch.cell_bits", a.cell_bits, 1, 4, "bits stored per ReRAM cell");
+  b.integer("arch.weight_bits", a.weight_bits, 2, 8, "signed weight width including sign");
+  b.integer("arch.input_bits", a.input_bits, 2, 8, "signed input width including sign");
+  b.integer("arch.dac_bits", a.dac_bits, 1, 8, "input bits applied per array cycle (1 = bit-serial)");
+  b.integer("arch.adc.bits", a.adc.bits, 1, 16, "ADC resolution, signed code");
+  b.integer("arch.adc.per_array", a.adc.per_array, 1, 4096, "ADCs shared by the columns of one array");
+  b.auto_real("arch.adc.full_scale", a.adc.full_scale, 1e-3, 1e9,
+              "ADC input range in level units (one cell step x one DAC step); auto = never clips");
+  b.choice("arch.weight_encoding", a.weight_encoding, {"differential", "offset"},
+           "signed weights on G+/G- column pairs, or one column plus an offset");
+  b.integer("arch.buffers.input_kib", a.buffers.input_kib, 1, 1024, "input buffer per tile, KiB");
+  b.integer("arch.buffers.output_kib", a.buffers.output_kib, 1, 1024, "output buffer per tile, KiB");
+  b.integer("arch.buffers.bytes_per_cycle", a.buffers.bytes_per_cycle, 1, 4096, "buffer port width, bytes per clock");
+  b.integer("arch.bus.width_bytes", a.bus.width_bytes, 1, 256, "interconnect data width, bytes per clock");
+  b.integer("arch.bus.latency_cycles", a.bus.latency_cycles, 0, 1000, "interconnect arbitration + routing latency, clocks");
+  b.integer("arch.dram.size_mib", a.dram.size_mib, 1, 1024, "DRAM capacity, MiB");
+  b.real("arch.dram.latency_ns", a.dram.latency_ns, 0, 1e6, "DRAM access latency, ns");
+  b.real("arch.dram.bandwidth_gbps", a.dram.bandwidth_gbps, 0.001, 10000, "DRAM bandwidth, GB/s");
+  b.integer("arch.dma.burst_bytes", a.dma.burst_bytes, 1, 65536, "DMA transfer granule, bytes");
+  b.integer("arch.controller.cycles_per_command", a.controller.cycles_per_command, 1, 1000,
+            "decode + issue time of one program command, clocks");
+  b.integer("arch.controller.fetch_bytes", a.controller.fetch_bytes, 16, 65536,
+            "program bytes fetched from DRAM per fetch (multiple of 16)");
+  b.integer("arch.controller.poll_interval_cycles", a.controller.poll_interval_cycles, 1, 1000000,
+            "clocks between two reads of a polled status register");
+  b.real("arch.controller.poll_timeout_us", a.controller.poll_timeout_us, 0.001, 1e9,
+         "a POLL that has not matched after this long is a firmware error, us");
+
+  auto& d = c.device;
+  b.real("device.g_min_us", d.g_min_us, 0, 1e6, "lowest programmed conductance (high-resistance state), uS");
+  b.real("device.g_max_us", d.g_max_us, 1e-6, 1e6, "highest programmed conductance (low-resistance state), uS");
+  b.integer("device.levels", d.levels, 2, 1024, "distinguishable conductance levels of the device");
+  b.real("device.read_voltage_v", d.read_voltage_v, 1e-3, 10, "read voltage of one full DAC step, V");
+  b.real("device.program_sigma", d.program_sigma, 0, 5, "programming variation, lognormal sigma per device");
+  b.real("device.read_noise_sigma", d.read_noise_sigma, 0, 5, "read noise, relative sigma per cell per read");
+  b.real("device.stuck_on_rate", d.stuck_on_rate, 0, 1, "fraction of cells stuck at g_max");
+  b.real("device.stuck_off_rate", d.stuck_off_rate, 0, 1, "fraction of cells stuck at g_min");
+  b.integer("device.pulse.pulses_full_range", d.pulse.pulses_full_range, 1, 1000000,
+            "programming pulses from g_min to g_max");
+  b.real("device.pulse.nonlinearity_ltp", d.pulse.nonlinearity_ltp, 0, 100, "potentiation nonlinearity (0 = linear)");
+  b.real("device.pulse.nonlinearity_ltd", d.pulse.nonlinearity_ltd, 0, 100, "depression nonlinearity (0 = linear)");
+  b.real("device.pulse.c2c_sigma", d.pulse.c2c_sigma, 0, 5, "cycle-to-cycle variation of one pulse's step, relative");
+  b.integer64("device.endurance_writes", d.endurance_writes, 0, 1e15,
+              "write pulses a cell survives before it sticks (0 = unlimited)");
+
+  auto& e = c.energy;
+  b.real("energy.dac_conversion_pj", e.dac_conversion_pj, 0, 1e6, "one DAC conversion (one row, one cycle), pJ");
+  b.real("energy.adc_conversion_pj", e.adc_conversion_pj, 0, 1e6, "one ADC conversion, pJ");
+  b.real("energy.shift_add_pj", e.shift_add_pj, 0, 1e6, "one shift-and-add operation, pJ");
+  b.real("energy.input_buffer_read_pj_per_byte", e.input_buffer_read_pj_per_byte, 0, 1e6, "input buffer read, pJ/byte");
+  b.real("energy.input_buffer_write_pj_per_byte", e.input_buffer_write_pj_per_byte, 0, 1e6, "input buffer write, pJ/byte");
+  b.real("energy.output_buffer_read_pj_per_byte", e.output_buffer_read_pj_per_byte, 0, 1e6, "output buffer read, pJ/byte");
+  b.real("energy.output_buffer_write_pj_per_byte", e.output_buffer_write_pj_per_byte, 0, 1e6, "output buffer write, pJ/byte");
+  b.real("energy.bus_pj_per_byte", e.bus_pj_per_byte, 0, 1e6, "interconnect transfer, pJ/byte");
+  b.real("energy.dram_read_pj_per_byte", e.dram_read_pj_per_byte, 0, 1e6, "DRAM read, pJ/byte");
+  b.real("energy.dram_write_pj_per_byte", e.dram_write_pj_per_byte, 0, 1e6, "DRAM write, pJ/byte");
+  b.real("energy.cell_write_pj", e.cell_write_pj, 0, 1e6, "one programming pulse on one cell, pJ");
+  b.real("energy.register_access_pj", e.register_access_pj, 0, 1e6, "one memory-mapped register access, pJ");
+  b.real("energy.controller_command_pj", e.controller_command_pj, 0, 1e6, "fetch-decode-issue of one command, pJ");
+  b.real("energy.dma_pj_per_byte", e.dma_pj_per_byte, 0, 1e6, "DMA engine per byte moved, pJ/byte");
+  auto& l = e.leakage;
+  b.real("energy.leakage.controller_mw", l.controller_mw, 0, 1e6, "controller leakage, mW");
+  b.real("energy.leakage.bus_mw", l.bus_mw, 0, 1e6, "interconnect leakage, mW");
+  b.real("energy.leakage.dram_mw", l.dram_mw, 0, 1e6, "DRAM background power, mW");
+  b.real("energy.leakage.dma_mw", l.dma_mw, 0, 1e6, "DMA leakage, mW");
+  b.real("energy.leakage.input_buffer_mw", l.input_buffer_mw, 0, 1e6, "input buffer leakage per tile, mW");
+  b.real("energy.leakage.output_buffer_mw", l.output_buffer_mw, 0, 1e6, "output buffer leakage per tile, mW");
+  b.real("energy.leakage.dac_mw", l.dac_mw, 0, 1e6, "DAC bank leakage per array, mW");
+  b.real("energy.leakage.array_mw", l.array_mw, 0, 1e6, "crossbar leakage per array (non-volatile: usually 0), mW");
+  b.real("energy.leakage.adc_mw", l.adc_mw, 0, 1e6, "ADC bank leakage per array, mW");
+  b.real("energy.leakage.shift_add_mw", l.shift_add_mw, 0, 1e6, "shift-and-add leakage per array, mW");
+
+  auto& t = c.latency;
+  b.real("latency.dac_ns", t.dac_ns, 0, 1e6, "DAC settling per input cycle, ns");
+  b.real("latency.array_read_ns", t.array_read_ns, 1e-3, 1e6, "crossbar read (integration) time per input cycle, ns");
+  b.real("latency.adc_ns", t.adc_ns, 1e-3, 1e6, "one ADC conversion, ns");
+  b.integer("latency.shift_add_cycles", t.shift_add_cycles, 0, 1000, "shift-and-add pipeline depth, clocks");
+  b.real("latency.row_write_ns", t.row_write_ns, 0, 1e9, "write-and-verify of one array row, ns");
+  b.integer("latency.register_access_cycles", t.register_access_cycles, 0, 1000, "register file access, clocks");
+
+  auto& s = c.simulation;
+  b.integer64("simulation.seed", s.seed, 0, 9.2e18, "seed of every random draw (same seed, same bytes out)");
+  b.real("simulation.quantum_ns", s.quantum_ns, 1e-3, 1e9, "TLM temporal-decoupling quantum, ns");
+  b.real("simulation.power_window_ns", s.power_window_ns, 1e-3, 1e12, "power log window, ns");
+  b.boolean("simulation.trace.enabled", s.trace.enabled, "write the waveform trace");
+  b.choice("simulation.trace.format", s.trace.format, {"vcd"}, "waveform format");
+
+  auto& j = c.job;
+  b.choice("job.kind", j.kind, {"mvm"}, "workload: program a weight matrix, stream a batch of vectors through it");
+  b.integer("job.rows", j.rows, 1, 4096, "weight matrix rows (input vector length)");
+  b.integer("job.cols", j.cols, 1, 4096, "weight matrix columns (outputs per vector)");
+  b.integer("job.batch", j.batch, 1, 1 << 24, "input vectors in the batch");
+  b.integer("job.tile", j.tile, 0, 15, "tile that runs the job");
+  b.integer("job.array", j.array, 0, 15, "array of that tile that holds the weights");
+  b.choice("job.distribution", j.distribution, {"uniform", "gaussian", "relu"},
+           "random weights and inputs: uniform [-1,1], gaussian, or ReLU-like non-negative inputs");
+  return std::move(b.fields);
+}
+
+}  // namespace memgan::config

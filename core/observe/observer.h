@@ -1,0 +1,69 @@
+// What every hardware model reports while it works: busy intervals, operation counts and
+// energy, stamped with its (temporally decoupled) local time in picoseconds. One
+// RunObserver per run owns the power ledger and the waveform writer; each block holds a
+// BlockProbe. Pure C++: models convert sc_time to picoseconds at the call site.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "power/energy_ledger.h"
+#include "trace/trace_writer.h"
+
+namespace memgan {
+
+class RunObserver {
+ public:
+  // `vcd` may be null (tracing off).
+  RunObserver(uint64_t power_window_ps, std::unique_ptr<trace::TraceWriter> vcd);
+
+  power::EnergyLedger& ledger() { return ledger_; }
+  const power::EnergyLedger& ledger() const { return ledger_; }
+  trace::TraceWriter* vcd() { return vcd_.get(); }
+
+  // Call once every probe exists (end of elaboration).
+  void begin_trace();
+  // Everything stamped before `t_ps` is final (global time has passed it).
+  void advance(uint64_t t_ps);
+  void finish();
+
+  // A model that rejects an access records why, so the initiator can say it in its error.
+  void fault(const std::string& block, const std::string& message);
+  const std::string& last_fault() const { return last_fault_; }
+
+  // Hierarchical names of every probe, in creation order (for the GTKWave save file).
+  const std::vector<std::string>& probe_names() const { return probe_names_; }
+  void register_probe(const std::string& name) { probe_names_.push_back(name); }
+
+ private:
+  power::EnergyLedger ledger_;
+  std::unique_ptr<trace::TraceWriter> vcd_;
+  std::string last_fault_;
+  std::vector<std::string> probe_names_;
+  bool finished_ = false;
+};
+
+class BlockProbe {
+ public:
+  // `name` is the hierarchical name ("soc.tile0.adc"); the ledger uses it without "soc.".
+  BlockProbe(RunObserver& observer, const std::string& name, double leakage_mw);
+
+  // The block was busy over [t0, t1) doing `ops` operations that cost `energy_pj`.
+  void activity(uint64_t t0_ps, uint64_t t1_ps, double energy_pj, int64_t ops = 1);
+
+  int64_t ops() const { return ops_; }
+  double energy_pj() const;
+  const std::string& name() const { return name_; }
+
+ private:
+  RunObserver& observer_;
+  std::string name_;
+  power::ComponentId component_;
+  trace::SignalId busy_ = 0, ops_signal_ = 0, power_ = 0;
+  bool traced_ = false;
+  int64_t ops_ = 0;
+};
+
+}  // namespace memgan

@@ -1,0 +1,171 @@
+#include "trace/trace_writer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+namespace memgan::trace {
+
+namespace {
+
+bool valid_part_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+void check_name(const std::string& name) {
+  bool part_empty = true;
+  for (char c : name) {
+    if (c == '.') {
+      if (part_empty) break;
+      part_empty = true;
+    } else if (valid_part_char(c)) {
+      part_empty = false;
+    } else {
+      throw std::invalid_argument("trace signal name '" + name +
+                                  "': parts must be [A-Za-z0-9_]+ separated by '.'");
+    }
+  }
+  if (part_empty) throw std::invalid_argument("trace signal name '" + name + "' has an empty part");
+}
+
+}  // namespace
+
+SignalId TraceWriter::declare(SignalInfo info) {
+  if (begun_) throw std::logic_error("trace signal '" + info.name + "' declared after begin()");
+  check_name(info.name);
+  // A name may not repeat, nor be a scope of another ("a.b" vs "a.b.c"): VCD viewers
+  // cannot show a scope and a variable of the same name.
+  const std::string& name = info.name;
+  bool clash = names_.count(name) != 0;
+  for (size_t dot = name.find('.'); !clash && dot != std::string::npos; dot = name.find('.', dot + 1)) {
+    clash = names_.count(name.substr(0, dot)) != 0;
+  }
+  const auto below = names_.lower_bound(name + '.');
+  clash = clash || (below != names_.end() && below->compare(0, name.size() + 1, name + '.') == 0);
+  if (clash) throw std::invalid_argument("trace signal '" + name + "' clashes with another signal");
+  names_.insert(name);
+  signals_.push_back(std::move(info));
+  value_.push_back(0);
+  written_.push_back(0);
+  touched_step_.push_back(0);
+  return static_cast<SignalId>(signals_.size() - 1);
+}
+
+SignalId TraceWriter::add_int(const std::string& hier_name, int width) {
+  if (width < 1 || width > 64) {
+    throw std::invalid_argument("trace signal '" + hier_name + "': width must be 1..64");
+  }
+  return declare({hier_name, SignalKind::kInt, width, 1.0});
+}
+
+SignalId TraceWriter::add_real(const std::string& hier_name, double unit) {
+  if (!(unit > 0) || !std::isfinite(unit)) {
+    throw std::invalid_argument("trace signal '" + hier_name + "': unit must be finite and > 0");
+  }
+  return declare({hier_name, SignalKind::kReal, 64, unit});
+}
+
+void TraceWriter::begin() {
+  if (begun_) return;
+  begun_ = true;
+  on_begin(signals_);
+}
+
+void TraceWriter::push(SignalId id, uint64_t t_ps, int64_t value, bool is_delta) {
+  if (!begun_ || closed_) throw std::logic_error("trace change outside begin()..close()");
+  if (id >= signals_.size()) throw std::out_of_range("unknown trace signal id");
+  if (t_ps < horizon_) {
+    t_ps = horizon_;
+    ++late_changes_;
+  }
+  max_time_ = std::max(max_time_, t_ps);
+  pending_.push_back({t_ps, value, id, is_delta});
+}
+
+void TraceWriter::set(SignalId id, uint64_t t_ps, int64_t value) { push(id, t_ps, value, false); }
+
+void TraceWriter::add(SignalId id, uint64_t t_ps, int64_t delta) { push(id, t_ps, delta, true); }
+
+uint64_t TraceWriter::shown(SignalId id) const {
+  const SignalInfo& s = signals_[id];
+  const int64_t v = value_[id];
+  if (s.kind == SignalKind::kReal) return static_cast<uint64_t>(v);
+  if (s.width == 1) return v > 0 ? 1 : 0;
+  const auto bits = static_cast<uint64_t>(v);
+  return s.width == 64 ? bits : bits & ((uint64_t{1} << s.width) - 1);
+}
+
+void TraceWriter::emit_step(uint64_t t_ps) {
+  // Signal order, not arrival order, so output does not depend on which initiator ran first.
+  std::sort(touched_.begin(), touched_.end());
+  for (SignalId id : touched_) {
+    const uint64_t now = shown(id);
+    if (now == written_[id]) continue;
+    if (t_ps != last_time_) {
+      on_time(t_ps);
+      last_time_ = t_ps;
+    }
+    written_[id] = now;
+    if (signals_[id].kind == SignalKind::kReal) {
+      // 0 units times any unit is exactly 0.0: an idle signal shows exactly 0.
+      on_real(id, static_cast<double>(value_[id]) * signals_[id].unit);
+    } else {
+      on_int(id, now);
+    }
+  }
+  touched_.clear();
+}
+
+void TraceWriter::write_until(uint64_t t_ps, bool everything) {
+  const auto end = everything ? pending_.end()
+                              : std::stable_partition(pending_.begin(), pending_.end(),
+                                                      [t_ps](const Change& c) { return c.t_ps < t_ps; });
+  std::stable_sort(pending_.begin(), end,
+                   [](const Change& a, const Change& b) { return a.t_ps < b.t_ps; });
+  for (auto it = pending_.begin(); it != end;) {
+    const uint64_t t = it->t_ps;
+    ++step_;
+    for (; it != end && it->t_ps == t; ++it) {
+      // Wrapping add: a runaway counter must not be undefined behaviour.
+      value_[it->id] = it->is_delta ? static_cast<int64_t>(static_cast<uint64_t>(value_[it->id]) +
+                                                           static_cast<uint64_t>(it->value))
+                                    : it->value;
+      if (touched_step_[it->id] != step_) {
+        touched_step_[it->id] = step_;
+        touched_.push_back(it->id);
+      }
+    }
+    emit_step(t);
+  }
+  pending_.erase(pending_.begin(), end);
+}
+
+void TraceWriter::flush_before(uint64_t t_ps) {
+  if (!begun_ || closed_) throw std::logic_error("trace flush outside begin()..close()");
+  if (t_ps <= horizon_) return;
+  write_until(t_ps, false);
+  horizon_ = t_ps;
+}
+
+void TraceWriter::close() {
+  if (closed_) return;
+  begin();
+  closed_ = true;  // first: a failing back end must not be re-entered by the destructor
+  write_until(0, true);
+  const uint64_t end = std::max(max_time_, horizon_);
+  if (end > last_time_) {
+    on_time(end);
+    last_time_ = end;
+  }
+  on_close();
+}
+
+void TraceWriter::close_noexcept() noexcept {
+  try {
+    close();
+  } catch (...) {
+    // Destructors cannot report; callers that care call close() themselves.
+  }
+}
+
+}  // namespace memgan::trace

@@ -1,0 +1,168 @@
+#include "controller/controller.h"
+
+#include <zlib.h>
+
+#include <fmt/format.h>
+
+#include "common/sc_time_ps.h"
+#include "util/interrupt.h"
+
+namespace memgan {
+
+namespace {
+struct FirmwareFault : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+struct Interrupted {};
+}  // namespace
+
+Controller::Controller(sc_core::sc_module_name name, const ControllerTiming& timing, uint64_t boot_address,
+                       uint64_t image_limit_bytes, const AddressMap* address_map, RunObserver& observer,
+                       double leakage_mw)
+    : sc_module(name),
+      timing_(timing),
+      boot_address_(boot_address),
+      image_limit_(image_limit_bytes),
+      address_map_(address_map),
+      observer_(observer),
+      probe_(observer, this->name(), leakage_mw) {
+  SC_HAS_PROCESS(Controller);
+  SC_THREAD(run);
+}
+
+std::string Controller::describe(uint64_t addr) const {
+  if (address_map_) {
+    if (const auto r = address_map_->decode(addr, 1)) return fmt::format("0x{:08x} ({} +0x{:x})", addr, r->name, addr - r->base);
+  }
+  return fmt::format("0x{:08x} (unmapped)", addr);
+}
+
+void Controller::transfer(tlm::tlm_command cmd, uint64_t addr, uint8_t* data, uint32_t len, const std::string& what) {
+  tlm::tlm_generic_payload tx;
+  tx.set_command(cmd);
+  tx.set_address(addr);
+  tx.set_data_ptr(data);
+  tx.set_data_length(len);
+  tx.set_streaming_width(len);
+  tx.set_byte_enable_ptr(nullptr);
+  tx.set_dmi_allowed(false);
+  tx.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+  sc_core::sc_time delay = qk_.get_local_time();
+  master->b_transport(tx, delay);
+  qk_.set(delay);
+  if (!tx.is_response_ok()) {
+    throw FirmwareFault(fmt::format("{}: {} of {} at {} failed with {}: {}", what,
+                                    cmd == tlm::TLM_READ_COMMAND ? "read" : "write", len, describe(addr),
+                                    tx.get_response_string(), observer_.last_fault()));
+  }
+  if (qk_.need_sync()) {
+    qk_.sync();
+    observer_.advance(to_ps(sc_core::sc_time_stamp()));
+  }
+}
+
+uint32_t Controller::read32(uint32_t addr, const std::string& what) {
+  uint32_t v = 0;
+  transfer(tlm::TLM_READ_COMMAND, addr, reinterpret_cast<uint8_t*>(&v), 4, what);
+  return v;
+}
+
+void Controller::write32(uint32_t addr, uint32_t value, const std::string& what) {
+  transfer(tlm::TLM_WRITE_COMMAND, addr, reinterpret_cast<uint8_t*>(&value), 4, what);
+}
+
+void Controller::boot(std::vector<firmware::Command>& program) {
+  const std::string what = fmt::format("boot: program image at 0x{:08x}", boot_address_);
+  std::vector<uint8_t> image(firmware::kHeaderBytes);
+  transfer(tlm::TLM_READ_COMMAND, boot_address_, image.data(), firmware::kHeaderBytes, what);
+  firmware::ImageHeader header{};
+  try {
+    header = firmware::parse_header(image.data(), image_limit_ - boot_address_);
+  } catch (const firmware::ImageError& e) {
+    throw FirmwareFault(fmt::format("{}: {}", what, e.what()));
+  }
+  const uint64_t body_bytes = uint64_t(header.command_count) * firmware::kCommandBytes;
+  image.resize(firmware::kHeaderBytes + body_bytes);
+  for (uint64_t off = 0; off < body_bytes; off += timing_.fetch_bytes) {
+    const auto n = static_cast<uint32_t>(std::min<uint64_t>(timing_.fetch_bytes, body_bytes - off));
+    transfer(tlm::TLM_READ_COMMAND, boot_address_ + firmware::kHeaderBytes + off,
+             image.data() + firmware::kHeaderBytes + off, n, what);
+  }
+  try {
+    program = firmware::parse_image(image);
+  } catch (const firmware::ImageError& e) {
+    throw FirmwareFault(fmt::format("{}: {}", what, e.what()));
+  }
+}
+
+void Controller::account(uint64_t t0_ps) {
+  probe_.activity(t0_ps, local_ps(qk_.get_local_time()), timing_.command_pj);
+}
+
+void Controller::execute(const firmware::Command& c, size_t index) {
+  using firmware::Opcode;
+  const std::string what = fmt::format("command {} ({})", index, firmware::disassemble(c));
+  const uint64_t t0 = local_ps(qk_.get_local_time());
+  qk_.inc(timing_.clock_period * double(timing_.cycles_per_command));
+  switch (c.op) {
+    case Opcode::Nop:
+    case Opcode::End:
+      break;
+    case Opcode::Write32:
+      write32(c.a, c.b, what);
+      break;
+    case Opcode::Expect32: {
+      const uint32_t v = read32(c.a, what);
+      if ((v & c.b) != c.c) {
+        throw FirmwareFault(fmt::format("{}: read 0x{:08x} from {}, masked 0x{:08x} != expected 0x{:08x}", what, v,
+                                        describe(c.a), v & c.b, c.c));
+      }
+      break;
+    }
+    case Opcode::Poll32: {
+      const sc_core::sc_time start = sc_core::sc_time_stamp() + qk_.get_local_time();
+      const sc_core::sc_time interval = timing_.clock_period * double(timing_.poll_interval_cycles);
+      for (;;) {
+        ++polls_;
+        const uint32_t v = read32(c.a, what);
+        if ((v & c.b) == c.c) break;
+        if (interrupt_requested()) throw Interrupted{};
+        if (sc_core::sc_time_stamp() + qk_.get_local_time() - start > timing_.poll_timeout) {
+          throw FirmwareFault(fmt::format("{}: no match after {} (last read 0x{:08x})", what,
+                                          timing_.poll_timeout.to_string(), v));
+        }
+        qk_.inc(interval);
+      }
+      break;
+    }
+    case Opcode::Wait:
+      qk_.inc(timing_.clock_period * double(c.a));
+      break;
+  }
+  account(t0);
+  ++commands_executed_;
+}
+
+void Controller::run() {
+  std::vector<firmware::Command> program;
+  try {
+    boot(program);
+    for (size_t i = 0; i < program.size(); ++i) {
+      if (interrupt_requested()) throw Interrupted{};
+      execute(program[i], i);
+      if (program[i].op == firmware::Opcode::End) break;
+    }
+    outcome_ = Outcome::Completed;
+  } catch (const FirmwareFault& e) {
+    outcome_ = Outcome::FirmwareError;
+    error_ = e.what();
+  } catch (const Interrupted&) {
+    outcome_ = Outcome::Interrupted;
+    error_ = "interrupted";
+  }
+  qk_.sync();
+  end_time_ = sc_core::sc_time_stamp();
+  sc_core::sc_stop();
+}
+
+}  // namespace memgan

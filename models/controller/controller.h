@@ -1,0 +1,70 @@
+// The accelerator's controller: at reset it loads the program image from DRAM (boot
+// address 0) over the bus, checks header and checksum, then executes the commands one by
+// one, driving the accelerator only through memory-mapped registers, as firmware would.
+// Loosely timed with a quantum keeper; it is the run's only thread of control.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_initiator_socket.h>
+#include <tlm_utils/tlm_quantumkeeper.h>
+
+#include "bus/address_map.h"
+#include "observe/observer.h"
+#include "program_image.h"
+
+namespace memgan {
+
+struct ControllerTiming {
+  sc_core::sc_time clock_period;
+  int cycles_per_command;
+  int fetch_bytes;
+  int poll_interval_cycles;
+  sc_core::sc_time poll_timeout;
+  double command_pj;
+};
+
+class Controller : public sc_core::sc_module {
+ public:
+  enum class Outcome { NotRun, Completed, FirmwareError, Interrupted };
+
+  tlm_utils::simple_initiator_socket<Controller> master{"master"};
+
+  Controller(sc_core::sc_module_name name, const ControllerTiming& timing, uint64_t boot_address,
+             uint64_t image_limit_bytes, const AddressMap* address_map, RunObserver& observer, double leakage_mw);
+
+  Outcome outcome() const { return outcome_; }
+  const std::string& error() const { return error_; }
+  sc_core::sc_time end_time() const { return end_time_; }
+  int64_t commands_executed() const { return commands_executed_; }
+  int64_t polls() const { return polls_; }
+
+ private:
+  void run();
+  void boot(std::vector<firmware::Command>& program);
+  void execute(const firmware::Command& cmd, size_t index);
+  uint32_t read32(uint32_t addr, const std::string& what);
+  void write32(uint32_t addr, uint32_t value, const std::string& what);
+  void transfer(tlm::tlm_command cmd, uint64_t addr, uint8_t* data, uint32_t len, const std::string& what);
+  std::string describe(uint64_t addr) const;
+  void account(uint64_t t0_ps);
+
+  ControllerTiming timing_;
+  uint64_t boot_address_;
+  uint64_t image_limit_;
+  const AddressMap* address_map_;
+  RunObserver& observer_;
+  BlockProbe probe_;
+  tlm_utils::tlm_quantumkeeper qk_;
+  Outcome outcome_ = Outcome::NotRun;
+  std::string error_;
+  sc_core::sc_time end_time_;
+  int64_t commands_executed_ = 0;
+  int64_t polls_ = 0;
+};
+
+}  // namespace memgan

@@ -1,0 +1,61 @@
+#include "dram/dram.h"
+
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "common/sc_time_ps.h"
+
+namespace memgan {
+
+Dram::Dram(sc_core::sc_module_name name, uint64_t size_bytes, const DramTiming& timing, RunObserver& observer,
+           double leakage_mw)
+    : sc_module(name),
+      memory_(size_bytes, 0),
+      timing_(timing),
+      observer_(observer),
+      probe_(observer, this->name(), leakage_mw) {
+  socket.register_b_transport(this, &Dram::b_transport);
+  socket.register_transport_dbg(this, &Dram::transport_dbg);
+}
+
+void Dram::b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay) {
+  const uint64_t addr = tx.get_address();
+  const uint64_t len = tx.get_data_length();
+  if (addr >= memory_.size() || len > memory_.size() - addr) {
+    tx.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
+    observer_.fault(name(), fmt::format("access [0x{:x}, +{}) beyond the {}-byte memory", addr, len, memory_.size()));
+    return;
+  }
+  if (tx.get_byte_enable_ptr() != nullptr) {
+    tx.set_response_status(tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE);
+    observer_.fault(name(), "byte enables are not supported");
+    return;
+  }
+  const uint64_t t0 = local_ps(delay);
+  double energy = 0;
+  if (tx.is_read()) {
+    std::memcpy(tx.get_data_ptr(), &memory_[addr], len);
+    bytes_read_ += len;
+    energy = timing_.read_pj_per_byte * double(len);
+  } else if (tx.is_write()) {
+    std::memcpy(&memory_[addr], tx.get_data_ptr(), len);
+    bytes_written_ += len;
+    energy = timing_.write_pj_per_byte * double(len);
+  }
+  delay += timing_.latency + ns(double(len) / timing_.bandwidth_bytes_per_ns);
+  probe_.activity(t0, local_ps(delay), energy);
+  tx.set_response_status(tlm::TLM_OK_RESPONSE);
+}
+
+unsigned int Dram::transport_dbg(tlm::tlm_generic_payload& tx) {
+  const uint64_t addr = tx.get_address();
+  if (addr >= memory_.size()) return 0;
+  const uint64_t len = std::min<uint64_t>(tx.get_data_length(), memory_.size() - addr);
+  if (tx.is_read()) std::memcpy(tx.get_data_ptr(), &memory_[addr], len);
+  else if (tx.is_write()) std::memcpy(&memory_[addr], tx.get_data_ptr(), len);
+  tx.set_response_status(tlm::TLM_OK_RESPONSE);
+  return static_cast<unsigned int>(len);
+}
+
+}  // namespace memgan

@@ -1,0 +1,48 @@
+// DRAM target: a byte array behind a fixed access latency and a bandwidth, with energy per
+// byte read and written. Banks, rows and refresh are not modelled; background power is
+// the leakage figure.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_target_socket.h>
+
+#include "observe/observer.h"
+
+namespace memgan {
+
+struct DramTiming {
+  sc_core::sc_time latency;
+  double bandwidth_bytes_per_ns;
+  double read_pj_per_byte;
+  double write_pj_per_byte;
+};
+
+class Dram : public sc_core::sc_module {
+ public:
+  tlm_utils::simple_target_socket<Dram> socket{"socket"};
+
+  Dram(sc_core::sc_module_name name, uint64_t size_bytes, const DramTiming& timing, RunObserver& observer,
+       double leakage_mw);
+
+  // Backdoor for the loader and the result checker (no time, no energy).
+  uint8_t* data() { return memory_.data(); }
+  uint64_t size() const { return memory_.size(); }
+  uint64_t bytes_read() const { return bytes_read_; }
+  uint64_t bytes_written() const { return bytes_written_; }
+
+ private:
+  void b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay);
+  unsigned int transport_dbg(tlm::tlm_generic_payload& tx);
+
+  std::vector<uint8_t> memory_;
+  DramTiming timing_;
+  RunObserver& observer_;
+  BlockProbe probe_;
+  uint64_t bytes_read_ = 0, bytes_written_ = 0;
+};
+
+}  // namespace memgan

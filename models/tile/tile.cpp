@@ -1,0 +1,284 @@
+#include "tile/tile.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include <fmt/format.h>
+
+#include "common/sc_time_ps.h"
+#include "tile/tile_map.h"
+
+namespace memgan {
+
+using namespace tile_map;
+
+namespace {
+uint64_t ceil_div(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
+uint64_t ns_to_ps(double v) { return static_cast<uint64_t>(std::llround(v * 1e3)); }
+}  // namespace
+
+Tile::Tile(sc_core::sc_module_name name, const TileParams& p, RunObserver& observer, uint64_t seed)
+    : sc_module(name),
+      params_(p),
+      observer_(observer),
+      input_buffer_(p.input_buffer_bytes, 0),
+      output_buffer_(p.output_buffer_bytes, 0),
+      in_probe_(observer, std::string(this->name()) + ".input_buffer", p.in_leak_mw),
+      out_probe_(observer, std::string(this->name()) + ".output_buffer", p.out_leak_mw),
+      reg_probe_(observer, std::string(this->name()) + ".regs", 0.0) {
+  socket.register_b_transport(this, &Tile::b_transport);
+  for (int i = 0; i < p.arrays; ++i) {
+    ArrayUnit u;
+    // Each array draws its own device variation: seed it apart from its neighbours.
+    u.xbar = std::make_unique<xbar::CrossbarArray>(p.geometry, p.converters, p.device,
+                                                   seed * 0x9E3779B97F4A7C15ull + uint64_t(i) + 1);
+    const std::string base = fmt::format("{}.xbar{}", this->name(), i);
+    u.array = std::make_unique<BlockProbe>(observer, base + ".array", p.array_leak_mw);
+    u.dac = std::make_unique<BlockProbe>(observer, base + ".dac", p.dac_leak_mw);
+    u.adc = std::make_unique<BlockProbe>(observer, base + ".adc", p.adc_leak_mw);
+    u.shift_add = std::make_unique<BlockProbe>(observer, base + ".shift_add", p.shift_add_leak_mw);
+    u.writes = std::make_unique<BlockProbe>(observer, base + ".writes", 0.0);
+    arrays_.push_back(std::move(u));
+  }
+
+  bank_.add_ro("ID", kId, [] { return kIdValue; });
+  bank_.add_ro("STATUS", kStatus,
+               [this] { return (access_ps_ < busy_until_ps_ ? kStatusBusy : 0u) | (error_ ? kStatusError : 0u); });
+  bank_.add_ro("ERROR", kError, [this] { return error_; });
+  bank_.add_rw("ARRAY", kArray, 0);
+  bank_.add_rw("IN_ADDR", kInAddr, 0);
+  bank_.add_rw("OUT_ADDR", kOutAddr, 0);
+  bank_.add_rw("NUM_VECTORS", kNumVectors, 1);
+  bank_.add_rw("ROWS", kRows, 0);
+  bank_.add_rw("COLS", kCols, 0);
+  bank_.add_rw("ROW0", kRow0, 0);
+  bank_.add_rw("COL0", kCol0, 0);
+  bank_.add_ro("VECTORS_DONE", kVectorsDone, [this] { return static_cast<uint32_t>(counters_.vectors); });
+  bank_.add_ro("ADC_SATURATIONS", kAdcSaturations,
+               [this] { return static_cast<uint32_t>(counters_.adc_saturations); });
+  bank_.add_ro("CELLS_WRITTEN", kCellsWritten, [this] { return static_cast<uint32_t>(counters_.cells_written); });
+  bank_.add_ro("ROWS_MAX", kRowsMax, [this] { return static_cast<uint32_t>(arrays_[0].xbar->logical_rows()); });
+  bank_.add_ro("COLS_MAX", kColsMax, [this] { return weight_pitch(); });
+  bank_.add_ro("WEIGHT_PITCH", kWeightPitch, [this] { return weight_pitch() * element_bytes(); });
+  bank_.add_ro("OUT_LSB", kOutLsb, [this] {
+    // IEEE-754 bits of the value of one output count for the configured ROWS.
+    const float lsb = params_.converters.quantize
+                          ? static_cast<float>(arrays_[0].xbar->adc_lsb(std::max<int>(1, bank_.value(kRows))))
+                          : 1.0f;
+    uint32_t bits;
+    std::memcpy(&bits, &lsb, 4);
+    return bits;
+  });
+  bank_.add_wo("CTRL", kCtrl, [this](uint32_t v) -> std::string {
+    if (!(v & kCtrlStart)) return {};
+    return start_mvm();
+  });
+}
+
+uint64_t Tile::cycles_ps(double cycles) const { return to_ps(params_.clock_period * cycles); }
+
+void Tile::b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay) {
+  const uint64_t off = tx.get_address();
+  const uint64_t len = tx.get_data_length();
+  std::string why;
+  if (tx.get_byte_enable_ptr() != nullptr) {
+    tx.set_response_status(tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE);
+    why = "byte enables are not supported";
+  } else if (off < kRegs + kRegsSize) {
+    const uint64_t t0 = local_ps(delay);
+    delay += params_.clock_period * double(params_.register_access_cycles);
+    access_ps_ = local_ps(delay);
+    why = bank_.access(tx, off - kRegs);
+    reg_probe_.activity(t0, local_ps(delay), params_.register_access_pj);
+  } else if (off >= kInputBuffer && off + len <= kInputBuffer + input_buffer_.size()) {
+    why = buffer_access(tx, off - kInputBuffer, input_buffer_, in_probe_, params_.in_read_pj_per_byte,
+                        params_.in_write_pj_per_byte, delay);
+  } else if (off >= kOutputBuffer && off + len <= kOutputBuffer + output_buffer_.size()) {
+    why = buffer_access(tx, off - kOutputBuffer, output_buffer_, out_probe_, params_.out_read_pj_per_byte,
+                        params_.out_write_pj_per_byte, delay);
+  } else if (off >= kWeights && off < kWeights + kWeightWindow * arrays_.size()) {
+    why = weight_access(tx, off - kWeights, delay);
+  } else {
+    tx.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
+    why = fmt::format("nothing at tile offset 0x{:x} (+{} bytes)", off, len);
+  }
+  if (!why.empty()) observer_.fault(name(), why);
+}
+
+std::string Tile::buffer_access(tlm::tlm_generic_payload& tx, uint64_t offset, std::vector<uint8_t>& buffer,
+                                BlockProbe& probe, double read_pj, double write_pj, sc_core::sc_time& delay) {
+  const uint64_t len = tx.get_data_length();
+  const uint64_t t0 = local_ps(delay);
+  if (tx.is_read()) std::memcpy(tx.get_data_ptr(), &buffer[offset], len);
+  else if (tx.is_write()) std::memcpy(&buffer[offset], tx.get_data_ptr(), len);
+  delay += params_.clock_period * double(ceil_div(len, params_.buffer_bytes_per_cycle));
+  probe.activity(t0, local_ps(delay), double(len) * (tx.is_read() ? read_pj : write_pj));
+  tx.set_response_status(tlm::TLM_OK_RESPONSE);
+  return {};
+}
+
+std::string Tile::weight_access(tlm::tlm_generic_payload& tx, uint64_t offset, sc_core::sc_time& delay) {
+  const int index = static_cast<int>(offset / kWeightWindow);
+  const uint64_t in_window = offset % kWeightWindow;
+  ArrayUnit& unit = arrays_[index];
+  const uint64_t elem = element_bytes();
+  const uint64_t pitch = weight_pitch();
+  const uint64_t len = tx.get_data_length();
+  const uint64_t first = in_window / elem, count = len / elem;
+  if (in_window % elem || len % elem || first + count > uint64_t(unit.xbar->logical_rows()) * pitch) {
+    tx.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
+    return fmt::format("weight window of array {}: access [+0x{:x}, +{}) is misaligned or outside {} rows x {} "
+                       "columns of {}-byte weights",
+                       index, in_window, len, unit.xbar->logical_rows(), pitch, elem);
+  }
+  const uint8_t* data = tx.get_data_ptr();
+  if (tx.is_read()) {
+    // Read-verify port: the weight the array holds now, as firmware would see it.
+    for (uint64_t e = 0; e < count; ++e) {
+      const float w = unit.xbar->weight(static_cast<int>((first + e) / pitch), static_cast<int>((first + e) % pitch));
+      if (elem == 1) {
+        tx.get_data_ptr()[e] = static_cast<uint8_t>(static_cast<int8_t>(std::lround(w)));
+      } else {
+        std::memcpy(tx.get_data_ptr() + 4 * e, &w, 4);
+      }
+    }
+    delay += params_.clock_period * double(ceil_div(len, params_.buffer_bytes_per_cycle));
+    tx.set_response_status(tlm::TLM_OK_RESPONSE);
+    return {};
+  }
+  // Program row segment by row segment (write-and-verify, one row at a time).
+  std::vector<float> w(count);
+  for (uint64_t e = 0; e < count; ++e) {
+    if (elem == 1) w[e] = static_cast<float>(static_cast<int8_t>(data[e]));
+    else std::memcpy(&w[e], data + 4 * e, 4);
+  }
+  xbar::ProgramStats total;
+  try {
+    for (uint64_t e = 0; e < count;) {
+      const uint64_t row = (first + e) / pitch, col = (first + e) % pitch;
+      const uint64_t n = std::min<uint64_t>(count - e, pitch - col);
+      const auto s = unit.xbar->program_weights(static_cast<int>(row), static_cast<int>(col), 1, static_cast<int>(n),
+                                                &w[e], static_cast<std::ptrdiff_t>(n));
+      total.cells_written += s.cells_written;
+      total.pulses += s.pulses;
+      total.rows_written += s.rows_written;
+      e += n;
+    }
+  } catch (const std::invalid_argument& e) {
+    error_ = kBadWeight;
+    tx.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
+    return fmt::format("array {}: {}", index, e.what());
+  }
+  // The write port takes the data once the previous programming has finished; the
+  // programming itself runs on while the initiator continues (posted write).
+  const uint64_t t = local_ps(delay);
+  const uint64_t start = std::max(t, busy_until_ps_);
+  const uint64_t duration = ns_to_ps(params_.row_write_ns * double(total.rows_written));
+  busy_until_ps_ = start + duration;
+  delay += ps(start - t) + params_.clock_period * double(ceil_div(len, params_.buffer_bytes_per_cycle));
+  unit.writes->activity(start, busy_until_ps_, params_.cell_write_pj * double(total.pulses), total.cells_written);
+  counters_.cells_written += total.cells_written;
+  counters_.write_pulses += total.pulses;
+  tx.set_response_status(tlm::TLM_OK_RESPONSE);
+  return {};
+}
+
+std::string Tile::start_mvm() {
+  if (access_ps_ < busy_until_ps_) {
+    error_ = kStartWhileBusy;
+    return "START while the tile is busy (poll STATUS.BUSY first)";
+  }
+  const uint32_t index = bank_.value(kArray);
+  if (index >= arrays_.size()) {
+    error_ = kBadArray;
+    return fmt::format("ARRAY = {} but the tile has {} arrays", index, arrays_.size());
+  }
+  ArrayUnit& unit = arrays_[index];
+  const uint32_t rows = bank_.value(kRows), cols = bank_.value(kCols);
+  const uint32_t row0 = bank_.value(kRow0), col0 = bank_.value(kCol0);
+  const uint32_t n = bank_.value(kNumVectors);
+  const uint64_t max_rows = unit.xbar->logical_rows(), max_cols = unit.xbar->logical_cols();
+  if (rows == 0 || cols == 0 || n == 0 || uint64_t(row0) + rows > max_rows || uint64_t(col0) + cols > max_cols) {
+    error_ = kBadShape;
+    return fmt::format("ROWS {} at ROW0 {}, COLS {} at COL0 {}, NUM_VECTORS {}: need non-zero sizes within the "
+                       "array's {} rows x {} columns",
+                       rows, row0, cols, col0, n, max_rows, max_cols);
+  }
+  const uint64_t elem = element_bytes();
+  const uint64_t in_addr = bank_.value(kInAddr), out_addr = bank_.value(kOutAddr);
+  const uint64_t in_bytes = uint64_t(n) * rows * elem, out_bytes = uint64_t(n) * cols * 4;
+  if (in_addr + in_bytes > input_buffer_.size()) {
+    error_ = kInputOutOfBuffer;
+    return fmt::format("inputs [IN_ADDR 0x{:x}, +{}) overrun the {}-byte input buffer", in_addr, in_bytes,
+                       input_buffer_.size());
+  }
+  if (out_addr + out_bytes > output_buffer_.size()) {
+    error_ = kOutputOutOfBuffer;
+    return fmt::format("outputs [OUT_ADDR 0x{:x}, +{}) overrun the {}-byte output buffer", out_addr, out_bytes,
+                       output_buffer_.size());
+  }
+  error_ = kNone;
+
+  // Functional result.
+  x_.resize(uint64_t(n) * rows);
+  y_.resize(uint64_t(n) * cols);
+  const uint8_t* in = &input_buffer_[in_addr];
+  if (elem == 1) {
+    for (uint64_t i = 0; i < x_.size(); ++i) x_[i] = static_cast<float>(static_cast<int8_t>(in[i]));
+  } else {
+    std::memcpy(x_.data(), in, x_.size() * 4);
+  }
+  xbar::MvmStats st;
+  unit.xbar->mvm(x_.data(), static_cast<int>(n), static_cast<int>(row0), static_cast<int>(rows),
+                 static_cast<int>(col0), static_cast<int>(cols), y_.data(), &st);
+  uint8_t* out = &output_buffer_[out_addr];
+  if (params_.converters.quantize) {
+    // The shift-and-add unit's register holds whole ADC counts; OUT_LSB gives their value.
+    const double lsb = unit.xbar->adc_lsb(static_cast<int>(rows));
+    for (uint64_t i = 0; i < y_.size(); ++i) {
+      double counts = std::nearbyint(double(y_[i]) / lsb);
+      if (counts > std::numeric_limits<int32_t>::max() || counts < std::numeric_limits<int32_t>::min()) {
+        ++counters_.output_saturations;
+        counts = std::clamp<double>(counts, std::numeric_limits<int32_t>::min(), std::numeric_limits<int32_t>::max());
+      }
+      const auto v = static_cast<int32_t>(counts);
+      std::memcpy(out + 4 * i, &v, 4);
+    }
+  } else {
+    std::memcpy(out, y_.data(), y_.size() * 4);
+  }
+
+  // Timing: per-vector stage times, pipelined across the batch.
+  const int nc = unit.xbar->input_cycles();
+  const uint64_t conversions_per_cycle = st.adc_conversions / std::max<int64_t>(1, int64_t(n) * nc);
+  const uint64_t t_conv = ns_to_ps(params_.adc_ns) * ceil_div(conversions_per_cycle, params_.adcs_per_array);
+  const uint64_t t_analog = ns_to_ps(params_.dac_ns + params_.array_read_ns);
+  const uint64_t t_xbar = uint64_t(nc) * std::max(t_analog, t_conv);  // sample-and-hold overlaps read and convert
+  const uint64_t t_in = cycles_ps(double(ceil_div(uint64_t(rows) * elem, params_.buffer_bytes_per_cycle)));
+  const uint64_t t_out = cycles_ps(double(ceil_div(uint64_t(cols) * 4, params_.buffer_bytes_per_cycle)));
+  const uint64_t t_sa = cycles_ps(params_.shift_add_cycles);
+  const uint64_t bottleneck = std::max({t_in, t_xbar, t_out});
+  const uint64_t start = access_ps_;
+  const uint64_t end = start + t_in + t_xbar + t_sa + t_out + uint64_t(n - 1) * bottleneck;
+  busy_until_ps_ = end;
+
+  in_probe_.activity(start, end, double(in_bytes) * params_.in_read_pj_per_byte, n);
+  unit.dac->activity(start, end, double(st.dac_conversions) * params_.dac_pj, st.dac_conversions);
+  unit.array->activity(start, end, st.array_energy_pj, st.array_reads);
+  unit.adc->activity(start, end, double(st.adc_conversions) * params_.adc_pj, st.adc_conversions);
+  unit.shift_add->activity(start, end, double(st.shift_add_ops) * params_.shift_add_pj, st.shift_add_ops);
+  out_probe_.activity(start, end, double(out_bytes) * params_.out_write_pj_per_byte, n);
+
+  counters_.starts += 1;
+  counters_.vectors += n;
+  counters_.dac_conversions += st.dac_conversions;
+  counters_.adc_conversions += st.adc_conversions;
+  counters_.adc_saturations += st.adc_saturations;
+  counters_.shift_add_ops += st.shift_add_ops;
+  counters_.array_reads += st.array_reads;
+  return {};
+}
+
+}  // namespace memgan

@@ -1,0 +1,88 @@
+// One accelerator tile: input buffer -> DACs -> crossbar arrays -> ADCs -> shift-and-add ->
+// output buffer, behind memory-mapped registers and memory windows (tile_map.h).
+//
+// Functional numerics come from models/crossbar (CrossbarArray); this model adds the
+// register interface, buffers, timing and energy. Loosely timed: a START computes the
+// whole batch at once and marks the tile busy until the batch's modelled end time, which
+// firmware polls through STATUS.BUSY. Within a batch the stages (buffer read, DAC+array
+// read, ADC, shift-add, buffer write) are pipelined across vectors; see tile.cpp.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_target_socket.h>
+
+#include "common/register_bank.h"
+#include "crossbar/crossbar_array.h"
+#include "observe/observer.h"
+
+namespace memgan {
+
+struct TileParams {
+  int arrays = 1;
+  xbar::ArrayGeometry geometry;
+  xbar::ConverterParams converters;
+  xbar::DeviceParams device;
+  int adcs_per_array = 1;
+  uint32_t input_buffer_bytes = 65536;
+  uint32_t output_buffer_bytes = 65536;
+  int buffer_bytes_per_cycle = 32;
+  sc_core::sc_time clock_period;
+  // latency
+  double dac_ns = 1, array_read_ns = 10, adc_ns = 1, row_write_ns = 50;
+  int shift_add_cycles = 1, register_access_cycles = 1;
+  // energy, pJ
+  double dac_pj = 0, adc_pj = 0, shift_add_pj = 0, cell_write_pj = 0, register_access_pj = 0;
+  double in_read_pj_per_byte = 0, in_write_pj_per_byte = 0, out_read_pj_per_byte = 0, out_write_pj_per_byte = 0;
+  // leakage, mW
+  double in_leak_mw = 0, out_leak_mw = 0, dac_leak_mw = 0, array_leak_mw = 0, adc_leak_mw = 0, shift_add_leak_mw = 0;
+};
+
+struct TileCounters {
+  int64_t vectors = 0, starts = 0, dac_conversions = 0, adc_conversions = 0, adc_saturations = 0, shift_add_ops = 0,
+          array_reads = 0, cells_written = 0, write_pulses = 0, output_saturations = 0;
+};
+
+class Tile : public sc_core::sc_module {
+ public:
+  tlm_utils::simple_target_socket<Tile> socket{"socket"};
+
+  Tile(sc_core::sc_module_name name, const TileParams& params, RunObserver& observer, uint64_t seed);
+
+  const TileCounters& counters() const { return counters_; }
+  const xbar::CrossbarArray& array(int i) const { return *arrays_[i].xbar; }
+  int element_bytes() const { return params_.converters.quantize ? 1 : 4; }
+  uint32_t weight_pitch() const { return static_cast<uint32_t>(arrays_[0].xbar->logical_cols()); }
+
+ private:
+  struct ArrayUnit {
+    std::unique_ptr<xbar::CrossbarArray> xbar;
+    std::unique_ptr<BlockProbe> array, dac, adc, shift_add, writes;
+  };
+
+  void b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay);
+  std::string start_mvm();
+  std::string buffer_access(tlm::tlm_generic_payload& tx, uint64_t offset, std::vector<uint8_t>& buffer,
+                            BlockProbe& probe, double read_pj, double write_pj, sc_core::sc_time& delay);
+  std::string weight_access(tlm::tlm_generic_payload& tx, uint64_t offset, sc_core::sc_time& delay);
+  uint64_t cycles_ps(double cycles) const;
+
+  TileParams params_;
+  RunObserver& observer_;
+  std::vector<ArrayUnit> arrays_;
+  std::vector<uint8_t> input_buffer_, output_buffer_;
+  BlockProbe in_probe_, out_probe_, reg_probe_;
+  RegisterBank bank_;
+  TileCounters counters_;
+  uint64_t access_ps_ = 0;
+  uint64_t busy_until_ps_ = 0;
+  uint32_t error_ = 0;
+  std::vector<float> x_, y_;  // staging, reused across STARTs
+};
+
+}  // namespace memgan

@@ -1,0 +1,29 @@
+// One `memgan run`: elaborate the SoC from a config, load the job into DRAM, simulate
+// until the controller's program ends (or Ctrl-C), then check the result and write the
+// run folder (trace, GTKWave save file, power log, report, resolved config).
+#pragma once
+
+#include <ostream>
+#include <stdexcept>
+#include <string>
+
+#include "config/loader.h"
+
+namespace memgan {
+
+// Bad input found while running (e.g. an output folder that cannot be created): exit 2.
+class InputError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct RunOptions {
+  std::string out_dir;      // created if missing
+  std::string version;      // recorded in the report
+};
+
+// Exit codes: 0 ok, 1 internal error (result outside its bound), 2 bad input or firmware
+// error, 130 interrupted. SystemC elaborates once per process: call at most once.
+int run_platform(const config::LoadedConfig& cfg, const RunOptions& options, std::ostream& out, std::ostream& err);
+
+}  // namespace memgan

@@ -1,0 +1,116 @@
+#include "soc.h"
+
+#include <fmt/format.h>
+
+#include "memory_map.h"
+
+namespace memgan {
+
+namespace {
+sc_core::sc_time clock_period(const config::Config& c) { return sc_core::sc_time(1e3 / c.arch.clock_mhz, sc_core::SC_NS); }
+}  // namespace
+
+TileParams Soc::tile_params(const config::Config& c) {
+  const auto& a = c.arch;
+  const auto& d = c.device;
+  const auto& e = c.energy;
+  const auto& t = c.latency;
+  TileParams p;
+  p.arrays = a.arrays_per_tile;
+  p.geometry = {a.array.rows, a.array.cols};
+  p.converters.quantize = a.quantize;
+  p.converters.cell_bits = a.cell_bits;
+  p.converters.weight_bits = a.weight_bits;
+  p.converters.input_bits = a.input_bits;
+  p.converters.dac_bits = a.dac_bits;
+  p.converters.adc_bits = a.adc.bits;
+  p.converters.adc_full_scale = a.adc.full_scale;
+  p.converters.encoding =
+      a.weight_encoding == "differential" ? xbar::WeightEncoding::Differential : xbar::WeightEncoding::Offset;
+  p.device.g_min_us = d.g_min_us;
+  p.device.g_max_us = d.g_max_us;
+  p.device.levels = d.levels;
+  p.device.read_voltage_v = d.read_voltage_v;
+  p.device.read_time_ns = t.array_read_ns;
+  p.device.program_sigma = d.program_sigma;
+  p.device.read_noise_sigma = d.read_noise_sigma;
+  p.device.stuck_on_rate = d.stuck_on_rate;
+  p.device.stuck_off_rate = d.stuck_off_rate;
+  p.device.pulse.pulses_full_range = d.pulse.pulses_full_range;
+  p.device.pulse.nonlinearity_ltp = d.pulse.nonlinearity_ltp;
+  p.device.pulse.nonlinearity_ltd = d.pulse.nonlinearity_ltd;
+  p.device.pulse.c2c_sigma = d.pulse.c2c_sigma;
+  p.device.endurance_writes = d.endurance_writes;
+  p.adcs_per_array = a.adc.per_array;
+  p.input_buffer_bytes = static_cast<uint32_t>(a.buffers.input_kib) * 1024;
+  p.output_buffer_bytes = static_cast<uint32_t>(a.buffers.output_kib) * 1024;
+  p.buffer_bytes_per_cycle = a.buffers.bytes_per_cycle;
+  p.clock_period = clock_period(c);
+  p.dac_ns = t.dac_ns;
+  p.array_read_ns = t.array_read_ns;
+  p.adc_ns = t.adc_ns;
+  p.row_write_ns = t.row_write_ns;
+  p.shift_add_cycles = t.shift_add_cycles;
+  p.register_access_cycles = t.register_access_cycles;
+  p.dac_pj = e.dac_conversion_pj;
+  p.adc_pj = e.adc_conversion_pj;
+  p.shift_add_pj = e.shift_add_pj;
+  p.cell_write_pj = e.cell_write_pj;
+  p.register_access_pj = e.register_access_pj;
+  p.in_read_pj_per_byte = e.input_buffer_read_pj_per_byte;
+  p.in_write_pj_per_byte = e.input_buffer_write_pj_per_byte;
+  p.out_read_pj_per_byte = e.output_buffer_read_pj_per_byte;
+  p.out_write_pj_per_byte = e.output_buffer_write_pj_per_byte;
+  p.in_leak_mw = e.leakage.input_buffer_mw;
+  p.out_leak_mw = e.leakage.output_buffer_mw;
+  p.dac_leak_mw = e.leakage.dac_mw;
+  p.array_leak_mw = e.leakage.array_mw;
+  p.adc_leak_mw = e.leakage.adc_mw;
+  p.shift_add_leak_mw = e.leakage.shift_add_mw;
+  return p;
+}
+
+Soc::Soc(sc_core::sc_module_name name, const config::Config& c, RunObserver& observer) : sc_module(name) {
+  const auto& a = c.arch;
+  const auto& e = c.energy;
+  const sc_core::sc_time clk = clock_period(c);
+
+  bus_ = std::make_unique<Interconnect>(
+      "bus", InterconnectTiming{clk, a.bus.width_bytes, a.bus.latency_cycles, e.bus_pj_per_byte}, observer,
+      e.leakage.bus_mw);
+  dram_ = std::make_unique<Dram>(
+      "dram", uint64_t(a.dram.size_mib) << 20,
+      DramTiming{sc_core::sc_time(a.dram.latency_ns, sc_core::SC_NS), a.dram.bandwidth_gbps, e.dram_read_pj_per_byte,
+                 e.dram_write_pj_per_byte},
+      observer, e.leakage.dram_mw);
+  dma_ = std::make_unique<Dma>(
+      "dma", DmaTiming{clk, a.dma.burst_bytes, c.latency.register_access_cycles, e.dma_pj_per_byte, e.register_access_pj},
+      observer, e.leakage.dma_mw);
+  const TileParams tp = tile_params(c);
+  for (int i = 0; i < a.tiles; ++i) {
+    tiles_.push_back(std::make_unique<Tile>(fmt::format("tile{}", i).c_str(), tp, observer,
+                                            uint64_t(c.simulation.seed) * 1000003ull + uint64_t(i)));
+  }
+  controller_ = std::make_unique<Controller>(
+      "controller",
+      ControllerTiming{clk, a.controller.cycles_per_command, a.controller.fetch_bytes, a.controller.poll_interval_cycles,
+                       sc_core::sc_time(a.controller.poll_timeout_us, sc_core::SC_US), e.controller_command_pj},
+      memory_map::kBootAddress, memory_map::kDramBase + dram_->size(), &bus_->address_map(), observer,
+      e.leakage.controller_mw);
+
+  // Initiators.
+  controller_->master.bind(bus_->initiators);
+  dma_->master.bind(bus_->initiators);
+  // Targets, in port order.
+  int port = 0;
+  bus_->targets.bind(dram_->socket);
+  bus_->map("dram", memory_map::kDramBase, dram_->size(), port++);
+  bus_->targets.bind(dma_->regs);
+  bus_->map("dma", memory_map::kDmaBase, memory_map::kDmaSize, port++);
+  for (int i = 0; i < a.tiles; ++i) {
+    bus_->targets.bind(tiles_[i]->socket);
+    bus_->map(fmt::format("tile{}", i), memory_map::tile_base(i), tile_map::kTileSpan, port++);
+  }
+}
+
+}  // namespace memgan

@@ -1,0 +1,46 @@
+// The SoC assembled from a config: controller and DMA as bus initiators; DRAM, DMA
+// registers and the tiles as targets of one TLM-2.0 interconnect (memory_map.h).
+//
+//   controller --\                       /-- dram
+//                 >-- interconnect (bus) --- dma (registers)
+//   dma ---------/                       \-- tile0 .. tileN-1
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include <systemc>
+
+#include "bus/interconnect.h"
+#include "config/config.h"
+#include "controller/controller.h"
+#include "dma/dma.h"
+#include "dram/dram.h"
+#include "observe/observer.h"
+#include "tile/tile.h"
+
+namespace memgan {
+
+class Soc : public sc_core::sc_module {
+ public:
+  Soc(sc_core::sc_module_name name, const config::Config& cfg, RunObserver& observer);
+
+  Controller& controller() { return *controller_; }
+  Interconnect& bus() { return *bus_; }
+  Dram& dram() { return *dram_; }
+  Dma& dma() { return *dma_; }
+  Tile& tile(int i) { return *tiles_[i]; }
+  int tiles() const { return static_cast<int>(tiles_.size()); }
+
+  // The pure parameter translations, exposed for tests and for `memgan map` later.
+  static TileParams tile_params(const config::Config& cfg);
+
+ private:
+  std::unique_ptr<Interconnect> bus_;
+  std::unique_ptr<Dram> dram_;
+  std::unique_ptr<Dma> dma_;
+  std::vector<std::unique_ptr<Tile>> tiles_;
+  std::unique_ptr<Controller> controller_;
+};
+
+}  // namespace memgan
