@@ -9,6 +9,8 @@
 #include <iostream>
 #include <iterator>
 
+#include <systemc>
+
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
@@ -31,7 +33,7 @@ std::string default_out_dir(const std::string& config_path) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int memgan_main(int argc, char** argv) {
   CLI::App app{"memgan: SystemC/TLM-2.0 virtual platform of a ReRAM crossbar accelerator that trains GANs"};
   app.set_version_flag("--version", std::string("memgan ") + MEMGAN_VERSION);
   app.require_subcommand(1);
@@ -102,3 +104,12 @@ int main(int argc, char** argv) {
   }
   return kInternal;
 }
+
+// Our own main rather than SystemC's: its banner would be printed before we could stop it.
+int main(int argc, char** argv) {
+  setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
+  return memgan_main(argc, argv);
+}
+
+// libsystemc.so refers to sc_main; memgan enters through main() above.
+int sc_main(int argc, char** argv) { return memgan_main(argc, argv); }

@@ -20,7 +20,7 @@ struct ArrayConfig {
 struct AdcConfig {
   int bits = 8;
   int per_array = 8;                       // ADCs shared by the columns of one array
-  std::optional<double> full_scale;        // level units; nullopt = auto (never clips)
+  std::optional<double> full_scale = 128.0;  // level units; nullopt = auto (never clips)
 };
 
 struct BufferConfig {

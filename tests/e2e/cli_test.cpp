@@ -1,0 +1,250 @@
+// End-to-end: the memgan binary on shipped and derived configs. Each test runs the CLI
+// in a child process (SystemC elaborates once per process) and checks its outputs.
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+extern char** environ;
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+const std::string kBinary = std::string(MEMGAN_BINARY_DIR) + "/memgan";
+const std::string kDefault = std::string(MEMGAN_SOURCE_DIR) + "/configs/default.yaml";
+
+struct Result {
+  int exit_code = -1;
+  std::string out, err;
+};
+
+std::string slurp(const fs::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+class Cli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("memgan_cli_" + std::to_string(::getpid()) + "_" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override {
+    if (!HasFailure()) fs::remove_all(dir_);
+  }
+
+  // Starts a process with stdout/stderr to files; returns its pid.
+  pid_t spawn(const std::vector<std::string>& args, const std::string& tag) {
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, (dir_ / (tag + ".out")).c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&fa, 2, (dir_ / (tag + ".err")).c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    std::vector<char*> argv;
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    pid_t pid = -1;
+    EXPECT_EQ(posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ), 0) << argv[0];
+    posix_spawn_file_actions_destroy(&fa);
+    return pid;
+  }
+  Result finish(pid_t pid, const std::string& tag) {
+    int status = 0;
+    waitpid(pid, &status, 0);
+    Result r;
+    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    r.out = slurp(dir_ / (tag + ".out"));
+    r.err = slurp(dir_ / (tag + ".err"));
+    return r;
+  }
+  Result run(std::vector<std::string> args, const std::string& tag = "cmd") {
+    args.insert(args.begin(), kBinary);
+    return finish(spawn(args, tag), tag);
+  }
+  Result run_default(const std::string& out, std::vector<std::string> sets = {}) {
+    std::vector<std::string> args = {"run", kDefault, "--out", (dir_ / out).string()};
+    for (const auto& s : sets) {
+      args.push_back("--set");
+      args.push_back(s);
+    }
+    return run(args, out);
+  }
+  json report(const std::string& out) { return json::parse(slurp(dir_ / out / "report.json")); }
+
+  fs::path dir_;
+};
+
+bool vcd2fst_accepts(const fs::path& vcd, const fs::path& dir) {
+  if (!fs::exists("/usr/bin/vcd2fst")) return false;
+  const std::string cmd = "/usr/bin/vcd2fst " + vcd.string() + " " + (dir / "check.fst").string() + " >/dev/null 2>&1";
+  return std::system(cmd.c_str()) == 0 && fs::file_size(dir / "check.fst") > 0;
+}
+
+}  // namespace
+
+TEST_F(Cli, VersionAndHelp) {
+  auto r = run({"--version"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.out.rfind("memgan ", 0), 0u) << r.out;
+  r = run({"--help"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("run"), std::string::npos);
+  EXPECT_NE(r.out.find("validate"), std::string::npos);
+  r = run({"frobnicate"});
+  EXPECT_EQ(r.exit_code, 2);
+}
+
+TEST_F(Cli, DefaultRunMeetsItsBoundAndWritesEveryOutput) {
+  const auto r = run_default("run");
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const fs::path out = dir_ / "run";
+  for (const char* f : {"trace.vcd", "memgan.gtkw", "power.csv", "report.json", "config.yaml", "program.bin"}) {
+    EXPECT_TRUE(fs::exists(out / f)) << f;
+  }
+  EXPECT_NE(r.out.find("outputs  " + out.string()), std::string::npos) << r.out;
+
+  const json rep = report("run");
+  EXPECT_EQ(rep["outcome"], "completed");
+  const auto& check = rep["result_check"];
+  EXPECT_TRUE(check["checked"].get<bool>());
+  EXPECT_TRUE(check["bound_applies"].get<bool>());
+  EXPECT_EQ(check["elements"].get<int>(), 256 * 16);
+  EXPECT_EQ(check["outside_bound"].get<int>(), 0);
+  EXPECT_LE(check["max_error_over_bound"].get<double>(), 1.0);
+  EXPECT_GT(check["max_abs_error"].get<double>(), 0.0) << "quantization must leave some error";
+  EXPECT_LT(check["relative_rms_error"].get<double>(), 0.02);
+
+  const auto& c = rep["counts"];
+  EXPECT_EQ(c["mvm_vectors"].get<int>(), 256);
+  // 8 input bits x 16 outputs x 4 weight slices per vector, one conversion per column pair.
+  EXPECT_EQ(c["adc_conversions"].get<int64_t>(), 256 * 8 * 16 * 4);
+  EXPECT_EQ(c["cells_written"].get<int64_t>() > 0, true);
+  EXPECT_EQ(c["dma_bytes"].get<int64_t>(), 128 * 16 + 256 * 128 + 256 * 16 * 4);
+
+  // Energy: the parts add up to the total, and every block the issue lists is accounted.
+  double sum = 0;
+  for (const auto& [name, comp] : rep["energy"]["components"].items()) sum += comp["total_pJ"].get<double>();
+  const double total = rep["energy"]["totals"]["total_pJ"].get<double>();
+  EXPECT_NEAR(sum, total, 1e-9 * total);
+  for (const char* kind : {"array", "dac", "adc", "shift_add", "input_buffer", "output_buffer", "bus", "dram", "writes",
+                           "controller", "dma"}) {
+    EXPECT_GT(rep["energy_by_kind_pJ"][kind].get<double>(), 0.0) << kind;
+  }
+  EXPECT_GT(rep["simulated_time_ns"].get<double>(), 0.0);
+
+  // Power log: one row per window, units in headers, cumulative energy ends at the total.
+  std::ifstream csv(out / "power.csv");
+  std::string header, line, last;
+  std::getline(csv, header);
+  EXPECT_EQ(header.rfind("window_start_ns,window_end_ns,", 0), 0u) << header;
+  EXPECT_NE(header.find("tile0.xbar0.adc_dyn_W"), std::string::npos) << header;
+  EXPECT_NE(header.find("cumulative_energy_pJ"), std::string::npos);
+  size_t rows = 0;
+  while (std::getline(csv, line)) {
+    ++rows;
+    last = line;
+  }
+  const double sim_ns = rep["simulated_time_ns"].get<double>();
+  EXPECT_EQ(rows, static_cast<size_t>(std::ceil(sim_ns / 1000.0)));
+  const double cumulative = std::stod(last.substr(last.rfind(',') + 1));
+  EXPECT_NEAR(cumulative, total, 1e-6 * total);
+
+  // The VCD is valid for GTKWave's own converter; the save file points at it.
+  EXPECT_TRUE(vcd2fst_accepts(out / "trace.vcd", dir_)) << "vcd2fst rejected the trace";
+  const std::string gtkw = slurp(out / "memgan.gtkw");
+  EXPECT_NE(gtkw.find("trace.vcd"), std::string::npos);
+  EXPECT_NE(gtkw.find("soc.tile0.xbar0.adc.power_mw"), std::string::npos);
+  const std::string vcd = slurp(out / "trace.vcd");
+  EXPECT_NE(vcd.find("$scope module tile0 $end"), std::string::npos);
+  EXPECT_NE(vcd.find("$scope module xbar0 $end"), std::string::npos);
+
+  // The program it ran disassembles.
+  const auto d = run({"disasm", (out / "program.bin").string()}, "disasm");
+  EXPECT_EQ(d.exit_code, 0) << d.err;
+  EXPECT_NE(d.out.find("END"), std::string::npos);
+}
+
+TEST_F(Cli, SameSeedGivesByteIdenticalOutputs) {
+  ASSERT_EQ(run_default("a", {"job.batch=64"}).exit_code, 0);
+  ASSERT_EQ(run_default("b", {"job.batch=64"}).exit_code, 0);
+  ASSERT_EQ(run_default("c", {"job.batch=64", "simulation.seed=2"}).exit_code, 0);
+  for (const char* f : {"report.json", "trace.vcd", "power.csv", "memgan.gtkw"}) {
+    EXPECT_EQ(slurp(dir_ / "a" / f), slurp(dir_ / "b" / f)) << f;
+  }
+  EXPECT_NE(slurp(dir_ / "a" / "report.json"), slurp(dir_ / "c" / "report.json"));
+}
+
+TEST_F(Cli, DoublingTheWorkDoublesTheComputeEnergy) {
+  ASSERT_EQ(run_default("one", {"job.batch=128"}).exit_code, 0);
+  ASSERT_EQ(run_default("two", {"job.batch=256"}).exit_code, 0);
+  const json a = report("one")["energy_by_kind_pJ"], b = report("two")["energy_by_kind_pJ"];
+  const json ea = report("one")["energy"]["components"], eb = report("two")["energy"]["components"];
+  for (const char* comp : {"tile0.xbar0.adc", "tile0.xbar0.dac", "tile0.xbar0.shift_add"}) {
+    EXPECT_NEAR(eb[comp]["dynamic_pJ"].get<double>(), 2 * ea[comp]["dynamic_pJ"].get<double>(),
+                1e-9 * eb[comp]["dynamic_pJ"].get<double>())
+        << comp;
+  }
+  // The array's energy depends on the data (V^2 G t of the bits that are 1): about 2x.
+  const double ra = eb["tile0.xbar0.array"]["dynamic_pJ"].get<double>() / ea["tile0.xbar0.array"]["dynamic_pJ"].get<double>();
+  EXPECT_NEAR(ra, 2.0, 0.1);
+  // Weights are programmed once: the write energy does not double.
+  EXPECT_NEAR(eb["tile0.xbar0.writes"]["dynamic_pJ"].get<double>(), ea["tile0.xbar0.writes"]["dynamic_pJ"].get<double>(),
+              1e-9);
+}
+
+TEST_F(Cli, IdealAnalogDatapathMatchesFloat) {
+  const auto r = run_default("ideal", {"arch.quantize=false", "job.cols=64", "job.batch=32"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const json rep = report("ideal");
+  EXPECT_EQ(rep["result_check"]["outside_bound"].get<int>(), 0);
+  EXPECT_LT(rep["result_check"]["relative_rms_error"].get<double>(), 1e-5);
+}
+
+TEST_F(Cli, ValidateReportsATypoWithItsPosition) {
+  const auto cfg = dir_ / "typo.yaml";
+  std::ofstream(cfg) << "arch:\n  clock_mhz: 500\n  adc:\n    bitz: 6\n";
+  const auto r = run({"validate", cfg.string()});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find(cfg.string() + ":4:5: unknown key 'arch.adc.bitz' (did you mean 'arch.adc.bits'?)"),
+            std::string::npos)
+      << r.err;
+  const auto ok = run({"validate", kDefault});
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  const auto bad_set = run({"run", kDefault, "--set", "arch.adc.bits=99", "--out", (dir_ / "x").string()});
+  EXPECT_EQ(bad_set.exit_code, 2);
+  EXPECT_NE(bad_set.err.find("--set arch.adc.bits=99: arch.adc.bits: 99 is out of range"), std::string::npos)
+      << bad_set.err;
+}
+
+TEST_F(Cli, CtrlCLeavesValidOutputs) {
+  // Long enough that the signal lands mid-run.
+  const pid_t pid = spawn({kBinary, "run", kDefault, "--out", (dir_ / "int").string(), "--set", "job.batch=4000000",
+                           "--set", "arch.dram.size_mib=1024"},
+                          "int");
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  kill(pid, SIGINT);
+  const Result r = finish(pid, "int");
+  ASSERT_EQ(r.exit_code, 130) << r.out << r.err;
+  const json rep = report("int");
+  EXPECT_EQ(rep["outcome"], "interrupted");
+  EXPECT_GT(rep["simulated_time_ns"].get<double>(), 0.0);
+  EXPECT_TRUE(vcd2fst_accepts(dir_ / "int" / "trace.vcd", dir_));
+  std::ifstream csv(dir_ / "int" / "power.csv");
+  std::string header;
+  std::getline(csv, header);
+  EXPECT_EQ(header.rfind("window_start_ns", 0), 0u);
+}
