@@ -28,12 +28,13 @@ void RunObserver::fault(const std::string& block, const std::string& message) {
   last_fault_ = block + ": " + message;
 }
 
-BlockProbe::BlockProbe(RunObserver& observer, const std::string& name, double leakage_mw)
+BlockProbe::BlockProbe(RunObserver& observer, const std::string& name, double leakage_mw, bool traced)
     : observer_(observer), name_(name) {
   const std::string short_name = name.rfind("soc.", 0) == 0 ? name.substr(4) : name;
   component_ = observer.ledger().add_component(short_name, leakage_mw);
   observer.register_probe(name);
-  if (auto* vcd = observer.vcd()) {
+  auto* vcd = observer.vcd();
+  if (vcd && traced) {
     busy_ = vcd->add_int(name + ".busy", 1);
     ops_signal_ = vcd->add_int(name + ".ops", 64);
     power_ = vcd->add_real(name + ".power_mw", kPowerUnitMw);

@@ -140,8 +140,10 @@ class CrossbarArray {
 
   // In-situ updates need one cell (pair) per weight: !quantize, or ns == 1 (Differential:
   // weight_bits - 1 <= cell_bits; Offset: weight_bits <= cell_bits); else std::logic_error.
-  // Differential pairs move both cells, G+ one way and G- the other (one pulse each).
-  // Manhattan: one pulse per cell towards -sign(grad) where |grad| > threshold.
+  // Each pulse goes to one cell. A differential pair keeps one cell near g_min, as
+  // program_weights leaves it: raising w depresses G- while G- > G+, else potentiates G+
+  // (lowering mirrored). Manhattan: one pulse per weight towards -sign(grad) where
+  // |grad| > threshold.
   ProgramStats update_manhattan(int row0, int col0, int n_rows, int n_cols, const float* grad, std::ptrdiff_t ld,
                                 float threshold);
   // n = delta_w / weight_per_pulse() pulses, stochastically rounded (unbiased), at most

@@ -122,24 +122,25 @@ NormalFiller::NormalFiller(uint64_t seed) {
   }
   bits_.resize(kBlockPairs);
   block_.resize(2 * kBlockPairs);
+  used_ = block_.size();
+}
+
+void NormalFiller::next_block(float* out) {
+  step_lanes(s0_, s1_, s2_, s3_, bits_.data(), kBlockPairs / kLanes);
+  box_muller(bits_.data(), kBlockPairs, out, out + kBlockPairs);
 }
 
 void NormalFiller::fill(float* out, std::size_t n) {
   static_assert(kBlockPairs % kLanes == 0, "blocks hold whole lane steps");
-  while (n > 0) {
-    const std::size_t pairs_wanted = std::min(kBlockPairs, (n + 1) / 2);
-    const std::size_t steps = (pairs_wanted + kLanes - 1) / kLanes;
-    const std::size_t pairs = steps * kLanes;
-    step_lanes(s0_, s1_, s2_, s3_, bits_.data(), steps);
-    if (2 * pairs <= n) {
-      box_muller(bits_.data(), pairs, out, out + pairs);
-      out += 2 * pairs;
-      n -= 2 * pairs;
-    } else {  // last partial block: the unused normals are dropped
-      box_muller(bits_.data(), pairs, block_.data(), block_.data() + pairs);
-      std::copy(block_.begin(), block_.begin() + static_cast<std::ptrdiff_t>(n), out);
-      n = 0;
-    }
+  const std::size_t block = block_.size();
+  std::size_t take = std::min(n, block - used_);  // leftovers of the last block first
+  std::copy(block_.begin() + std::ptrdiff_t(used_), block_.begin() + std::ptrdiff_t(used_ + take), out);
+  used_ += take;
+  for (; n - take >= block; take += block) next_block(out + take);  // whole blocks in place
+  if (take < n) {
+    next_block(block_.data());
+    used_ = n - take;
+    std::copy(block_.begin(), block_.begin() + std::ptrdiff_t(used_), out + take);
   }
 }
 

@@ -5,7 +5,8 @@
 // NormalFiller: bulk N(0,1) floats for read noise. 16 independent xoshiro256+ lanes step in
 // lockstep so the compiler vectorises them; each 64-bit output gives two normals by Box-Muller
 // with branch-free polynomial log/sin/cos (float accuracy, |z| < 6.7 since u1 >= 2^-33).
-// The output sequence depends only on the seed and the sizes requested, never on threads.
+// The stream is produced in fixed blocks, so it depends only on the seed: not on how requests
+// are split, nor on threads.
 #pragma once
 
 #include <cstddef>
@@ -52,14 +53,17 @@ class NormalFiller {
  public:
   static constexpr int kLanes = 16;
   explicit NormalFiller(uint64_t seed);
-  // Fills out[0, n) with N(0,1) samples. Consumes ceil(n / 2 / kLanes) lane steps.
+  // Fills out[0, n) with the next n samples of the stream.
   void fill(float* out, std::size_t n);
 
  private:
+  void next_block(float* out);  // 2 * kBlockPairs samples
+
   static constexpr std::size_t kBlockPairs = 1024;  // normals per block = 2 * kBlockPairs
   alignas(64) uint64_t s0_[kLanes], s1_[kLanes], s2_[kLanes], s3_[kLanes];
   std::vector<uint64_t> bits_;
   std::vector<float> block_;
+  std::size_t used_;  // samples of block_ already handed out
 };
 
 }  // namespace memgan::xbar::detail

@@ -13,7 +13,7 @@ Dma::Dma(sc_core::sc_module_name name, const DmaTiming& timing, RunObserver& obs
       timing_(timing),
       observer_(observer),
       probe_(observer, this->name(), leakage_mw),
-      reg_probe_(observer, std::string(this->name()) + ".regs", 0.0),
+      reg_probe_(observer, std::string(this->name()) + ".regs", 0.0, false),
       burst_(timing.burst_bytes) {
   regs.register_b_transport(this, &Dma::b_transport);
   bank_.add_ro("ID", kId, [] { return kIdValue; });

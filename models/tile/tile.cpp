@@ -27,7 +27,7 @@ Tile::Tile(sc_core::sc_module_name name, const TileParams& p, RunObserver& obser
       output_buffer_(p.output_buffer_bytes, 0),
       in_probe_(observer, std::string(this->name()) + ".input_buffer", p.in_leak_mw),
       out_probe_(observer, std::string(this->name()) + ".output_buffer", p.out_leak_mw),
-      reg_probe_(observer, std::string(this->name()) + ".regs", 0.0) {
+      reg_probe_(observer, std::string(this->name()) + ".regs", 0.0, false) {
   socket.register_b_transport(this, &Tile::b_transport);
   for (int i = 0; i < p.arrays; ++i) {
     ArrayUnit u;

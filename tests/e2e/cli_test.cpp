@@ -232,10 +232,9 @@ TEST_F(Cli, ValidateReportsATypoWithItsPosition) {
 
 TEST_F(Cli, CtrlCLeavesValidOutputs) {
   // Long enough that the signal lands mid-run.
-  const pid_t pid = spawn({kBinary, "run", kDefault, "--out", (dir_ / "int").string(), "--set", "job.batch=4000000",
-                           "--set", "arch.dram.size_mib=1024"},
+  const pid_t pid = spawn({kBinary, "run", kDefault, "--out", (dir_ / "int").string(), "--set", "job.batch=100000"},
                           "int");
-  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
   kill(pid, SIGINT);
   const Result r = finish(pid, "int");
   ASSERT_EQ(r.exit_code, 130) << r.out << r.err;
