@@ -1,4 +1,5 @@
-// GTKWave save file (.gtkw) that opens a dump with its signals arranged in named groups.
+// GTKWave save file (.gtkw) that opens a dump (VCD or FST) with its signals arranged in
+// named groups.
 // Format learnt from GTKWave's own save-file code (savefile.c, write_save_helper /
 // parsewavline) and checked by loading generated files in GTKWave 3.3.118: a "@<hex>" line
 // sets the display flags for the trace lines that follow; "-name" lines are blank rows,

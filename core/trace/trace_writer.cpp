@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 #include <stdexcept>
 
 namespace memgan::trace {
@@ -28,7 +29,51 @@ void check_name(const std::string& name) {
   if (part_empty) throw std::invalid_argument("trace signal name '" + name + "' has an empty part");
 }
 
+struct Scope {
+  std::string name;
+  std::vector<SignalId> vars;
+  std::vector<std::unique_ptr<Scope>> children;
+
+  Scope& child(const std::string& child_name) {
+    for (auto& c : children) {
+      if (c->name == child_name) return *c;
+    }
+    children.push_back(std::make_unique<Scope>());
+    children.back()->name = child_name;
+    return *children.back();
+  }
+};
+
 }  // namespace
+
+void TraceWriter::walk_hierarchy(const std::vector<SignalInfo>& signals,
+                                 const std::function<void(const std::string& scope)>& enter,
+                                 const std::function<void(SignalId id, const std::string& leaf)>& var,
+                                 const std::function<void()>& leave) {
+  Scope root;
+  for (SignalId id = 0; id < signals.size(); ++id) {
+    const std::string& name = signals[id].name;
+    Scope* scope = &root;
+    size_t start = 0;
+    for (size_t dot = name.find('.'); dot != std::string::npos; dot = name.find('.', start)) {
+      scope = &scope->child(name.substr(start, dot - start));
+      start = dot + 1;
+    }
+    scope->vars.push_back(id);
+  }
+  auto visit = [&](const Scope& scope, auto& self) -> void {
+    for (SignalId id : scope.vars) {
+      const std::string& name = signals[id].name;
+      var(id, name.substr(name.rfind('.') + 1));  // npos + 1 == 0: a top-level name
+    }
+    for (const auto& child : scope.children) {
+      enter(child->name);
+      self(*child, self);
+      leave();
+    }
+  };
+  visit(root, visit);
+}
 
 SignalId TraceWriter::declare(SignalInfo info) {
   if (begun_) throw std::logic_error("trace signal '" + info.name + "' declared after begin()");

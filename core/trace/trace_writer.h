@@ -2,7 +2,7 @@
 // models. Each initiator runs ahead of global time by up to a quantum, so changes arrive
 // out of time order; TraceWriter buffers them, and when told that a time is final
 // (flush_before) it orders them, integrates deltas, drops no-op and superseded values,
-// and hands the result, in time order, to a format back end (VcdWriter; FST later).
+// and hands the result, in time order, to a format back end (VcdWriter, FstWriter).
 //
 // Ordering: changes are applied in (time, arrival) order (a stable sort by time), so two
 // changes to one signal at one time resolve to the later call; only the final value of a
@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <set>
 #include <string>
 #include <vector>
@@ -78,6 +79,12 @@ class TraceWriter {
   virtual void on_int(SignalId id, uint64_t bits) = 0;  // 1-bit flag or masked to the width
   virtual void on_real(SignalId id, double value) = 0;
   virtual void on_close() = 0;
+  // Walks the scope tree of the dotted names: scopes in first-declaration order, and in
+  // each scope its own variables (in declaration order) before its sub-scopes.
+  static void walk_hierarchy(const std::vector<SignalInfo>& signals,
+                             const std::function<void(const std::string& scope)>& enter,
+                             const std::function<void(SignalId id, const std::string& leaf)>& var,
+                             const std::function<void()>& leave);
   // The closing path must also run from derived destructors (the base one cannot call
   // virtual hooks); they call this and swallow errors.
   void close_noexcept() noexcept;

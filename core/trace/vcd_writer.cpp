@@ -3,7 +3,6 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
-#include <memory>
 #include <stdexcept>
 
 namespace memgan::trace {
@@ -19,21 +18,6 @@ std::string vcd_code(uint32_t n) {
   } while (n != 0);
   return code;
 }
-
-struct Scope {
-  std::string name;
-  std::vector<SignalId> vars;
-  std::vector<std::unique_ptr<Scope>> children;
-
-  Scope& child(const std::string& child_name) {
-    for (auto& c : children) {
-      if (c->name == child_name) return *c;
-    }
-    children.push_back(std::make_unique<Scope>());
-    children.back()->name = child_name;
-    return *children.back();
-  }
-};
 
 }  // namespace
 
@@ -58,40 +42,22 @@ void VcdWriter::put(const std::string& text) {
 }
 
 void VcdWriter::on_begin(const std::vector<SignalInfo>& signals) {
-  Scope root;
-  for (SignalId id = 0; id < signals.size(); ++id) {
-    const std::string& name = signals[id].name;
-    Scope* scope = &root;
-    size_t start = 0;
-    for (size_t dot = name.find('.'); dot != std::string::npos; dot = name.find('.', start)) {
-      scope = &scope->child(name.substr(start, dot - start));
-      start = dot + 1;
-    }
-    scope->vars.push_back(id);
-    codes_.push_back(vcd_code(id));
-  }
-
+  for (SignalId id = 0; id < signals.size(); ++id) codes_.push_back(vcd_code(id));
   std::string out = "$version memgan $end\n$timescale 1 ps $end\n";
-  auto declare = [&](const Scope& scope, auto& self) -> void {
-    for (SignalId id : scope.vars) {
-      const SignalInfo& s = signals[id];
-      const std::string leaf = s.name.substr(s.name.rfind('.') + 1);  // npos + 1 == 0
-      if (s.kind == SignalKind::kReal) {
-        out += "$var real 64 " + codes_[id] + " " + leaf + " $end\n";
-      } else if (s.width == 1) {
-        out += "$var wire 1 " + codes_[id] + " " + leaf + " $end\n";
-      } else {
-        out += "$var reg " + std::to_string(s.width) + " " + codes_[id] + " " + leaf + " [" +
-               std::to_string(s.width - 1) + ":0] $end\n";
-      }
-    }
-    for (const auto& child : scope.children) {
-      out += "$scope module " + child->name + " $end\n";
-      self(*child, self);
-      out += "$upscope $end\n";
-    }
-  };
-  declare(root, declare);
+  walk_hierarchy(
+      signals, [&](const std::string& scope) { out += "$scope module " + scope + " $end\n"; },
+      [&](SignalId id, const std::string& leaf) {
+        const SignalInfo& s = signals[id];
+        if (s.kind == SignalKind::kReal) {
+          out += "$var real 64 " + codes_[id] + " " + leaf + " $end\n";
+        } else if (s.width == 1) {
+          out += "$var wire 1 " + codes_[id] + " " + leaf + " $end\n";
+        } else {
+          out += "$var reg " + std::to_string(s.width) + " " + codes_[id] + " " + leaf + " [" +
+                 std::to_string(s.width - 1) + ":0] $end\n";
+        }
+      },
+      [&] { out += "$upscope $end\n"; });
   out += "$enddefinitions $end\n#0\n$dumpvars\n";
   put(out);
   for (SignalId id = 0; id < signals.size(); ++id) {

@@ -10,13 +10,13 @@
 #include <vector>
 
 #include "trace/vcd_writer.h"
-#include "vcd_reader.h"
+#include "trace_test_util.h"
 
 namespace memgan::trace {
 namespace {
 
-using testing::read_vcd;
-using testing::slurp;
+using test_util::read_vcd;
+using test_util::slurp;
 
 std::filesystem::path out_dir() {
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();

@@ -2,45 +2,17 @@
 
 #include <gtest/gtest.h>
 
-#include <algorithm>
-#include <cstdlib>
 #include <filesystem>
-#include <map>
-#include <random>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
-#include "vcd_reader.h"
+#include "trace_test_util.h"
 
 namespace memgan::trace {
 namespace {
 
-using testing::read_vcd;
-using testing::slurp;
-using testing::VcdFile;
-
-std::string out_path(const std::string& ext) {
-  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  const auto dir = std::filesystem::path(MEMGAN_BINARY_DIR) / "test_output" / "trace";
-  std::filesystem::create_directories(dir);
-  return (dir / (std::string(info->name()) + ext)).string();
-}
-
-// The changes of one signal after time 0 (the $dumpvars zeros excluded).
-std::vector<std::pair<uint64_t, std::string>> changes_of(const VcdFile& f, const std::string& name) {
-  std::vector<std::pair<uint64_t, std::string>> out;
-  bool initial = true;
-  for (const auto& c : f.changes) {
-    if (c.name != name) continue;
-    if (initial) {  // the first change of every signal is its $dumpvars value
-      initial = false;
-      continue;
-    }
-    out.emplace_back(c.t, c.value);
-  }
-  return out;
-}
+using namespace test_util;
 
 TEST(VcdWriter, GoldenSmallDumpWithOutOfOrderDeltas) {
   const std::string path = out_path(".vcd");
@@ -135,7 +107,7 @@ TEST(VcdWriter, BusyCountShowsAsFlagWhileAboveZero) {
   }
   const VcdFile f = read_vcd(path);
   EXPECT_TRUE(f.errors.empty());
-  const std::vector<std::pair<uint64_t, std::string>> expected = {{10, "1"}, {40, "0"}};
+  const Timeline expected = {{10, "1"}, {40, "0"}};
   EXPECT_EQ(changes_of(f, "soc.dma.busy"), expected);
   EXPECT_EQ(f.times.back(), 40u);
 }
@@ -157,7 +129,7 @@ TEST(VcdWriter, SameTimeChangesWriteOnlyTheFinalValue) {
   }
   const VcdFile f = read_vcd(path);
   EXPECT_TRUE(f.errors.empty());
-  const std::vector<std::pair<uint64_t, std::string>> expected = {{10, "1000"}, {40, "11111111"}};
+  const Timeline expected = {{10, "1000"}, {40, "11111111"}};
   EXPECT_EQ(changes_of(f, "soc.ctrl.state"), expected);
   EXPECT_EQ(f.times, (std::vector<uint64_t>{0, 10, 40}));
 }
@@ -193,7 +165,7 @@ TEST(VcdWriter, RealDeltasCancelBackToExactZero) {
   const VcdFile f = read_vcd(path);
   EXPECT_TRUE(f.errors.empty());
   // 0.1 + 0.1 + 0.1 in floating point is not 0.3; integer units make it exact.
-  const std::vector<std::pair<uint64_t, std::string>> expected = {
+  const Timeline expected = {
       {10, "0.3"}, {20, "0.7"}, {30, "0.4"}, {40, "0"}};
   EXPECT_EQ(changes_of(f, "soc.tile0.power_mw"), expected);
 }
@@ -219,7 +191,7 @@ TEST(VcdWriter, LateChangesClampToTheFlushHorizonAndAreCounted) {
   EXPECT_EQ(late, 2u);
   const VcdFile f = read_vcd(path);
   EXPECT_TRUE(f.errors.empty());
-  const std::vector<std::pair<uint64_t, std::string>> expected = {
+  const Timeline expected = {
       {80, "1"}, {100, "100"}, {150, "101"}};
   EXPECT_EQ(changes_of(f, "soc.noc.flits"), expected);
 }
@@ -294,81 +266,6 @@ TEST(VcdWriter, UnopenablePathThrowsNamingIt) {
   }
 }
 
-// Reference model: apply every change in (time, arrival) order; a signal's expected dump
-// is its shown value whenever that differs from the previous time's.
-struct Event {
-  uint64_t t;
-  SignalId id;
-  int64_t v;
-  bool delta;
-};
-
-std::map<std::string, std::vector<std::pair<uint64_t, std::string>>> reference(
-    const std::vector<Event>& events, const std::vector<SignalInfo>& sigs) {
-  std::vector<Event> sorted = events;
-  std::stable_sort(sorted.begin(), sorted.end(), [](const Event& a, const Event& b) { return a.t < b.t; });
-  std::vector<int64_t> value(sigs.size(), 0);
-  std::vector<std::string> shown(sigs.size(), "0");
-  std::map<std::string, std::vector<std::pair<uint64_t, std::string>>> out;
-  auto show = [&](SignalId id) -> std::string {
-    const SignalInfo& s = sigs[id];
-    if (s.kind == SignalKind::kReal) {
-      return value[id] == 0 ? "0" : std::to_string(value[id]);  // compared numerically below
-    }
-    if (s.width == 1) return value[id] > 0 ? "1" : "0";
-    uint64_t bits = static_cast<uint64_t>(value[id]);
-    if (s.width < 64) bits &= (uint64_t{1} << s.width) - 1;
-    std::string b;
-    for (int i = 63; i >= 0; --i) b.push_back(((bits >> i) & 1) ? '1' : '0');
-    return testing::strip_bits(b);
-  };
-  for (size_t i = 0; i < sorted.size();) {
-    const uint64_t t = sorted[i].t;
-    std::vector<SignalId> touched;
-    for (; i < sorted.size() && sorted[i].t == t; ++i) {
-      const Event& e = sorted[i];
-      value[e.id] = e.delta ? static_cast<int64_t>(static_cast<uint64_t>(value[e.id]) +
-                                                   static_cast<uint64_t>(e.v))
-                            : e.v;
-      touched.push_back(e.id);
-    }
-    std::sort(touched.begin(), touched.end());
-    touched.erase(std::unique(touched.begin(), touched.end()), touched.end());
-    for (SignalId id : touched) {
-      const std::string now = show(id);
-      if (now != shown[id]) {
-        shown[id] = now;
-        out[sigs[id].name].emplace_back(t, now);
-      }
-    }
-  }
-  return out;
-}
-
-// Reals come back as text; turn them into unit counts so both sides compare exactly.
-std::map<std::string, std::vector<std::pair<uint64_t, std::string>>> normalised(
-    const VcdFile& f, const std::vector<SignalInfo>& sigs) {
-  std::map<std::string, double> unit;
-  for (const auto& s : sigs) {
-    if (s.kind == SignalKind::kReal) unit[s.name] = s.unit;
-  }
-  std::map<std::string, std::vector<std::pair<uint64_t, std::string>>> out;
-  for (const auto& s : sigs) {
-    for (auto [t, v] : changes_of(f, s.name)) {
-      if (unit.count(s.name)) {
-        const long long units = std::llround(std::stod(v) / unit[s.name]);
-        v = units == 0 ? "0" : std::to_string(units);
-      }
-      out[s.name].emplace_back(t, v);
-    }
-  }
-  return out;
-}
-
-bool tool_available(const std::string& tool) {
-  return std::system(("command -v " + tool + " >/dev/null 2>&1").c_str()) == 0;
-}
-
 TEST(VcdWriter, LargeDecoupledRunMatchesReferenceAndConvertsToFst) {
   const std::string path = out_path(".vcd");
   std::vector<SignalInfo> sigs;
@@ -376,45 +273,9 @@ TEST(VcdWriter, LargeDecoupledRunMatchesReferenceAndConvertsToFst) {
   uint64_t bytes = 0;
   {
     VcdWriter vcd(path);
-    // 300 signals: identifiers need two characters past the 94th.
-    for (int tile = 0; tile < 60; ++tile) {
-      const std::string base = "soc.tile" + std::to_string(tile);
-      vcd.add_int(base + ".xbar.busy", 1);
-      vcd.add_int(base + ".xbar.ops", 32);
-      vcd.add_real(base + ".xbar.power_mw", 1e-6);
-      vcd.add_int(base + ".adc.conv", 64);
-      vcd.add_int(base + ".state", 3);
-    }
-    for (SignalId id = 0; id < vcd.signal_count(); ++id) sigs.push_back(vcd.signal(id));
-    vcd.begin();
-    std::mt19937_64 rng(42);
-    const uint64_t quantum = 1000;
-    // Global time advances one quantum per step; each initiator stamps changes anywhere in
-    // the quantum ahead, in its own order. flush_before(global) is never late.
-    for (uint64_t global = quantum; global <= 200 * quantum; global += quantum) {
-      for (int n = 0; n < 300; ++n) {
-        const auto id = static_cast<SignalId>(rng() % sigs.size());
-        const uint64_t t = global + rng() % quantum;
-        const SignalInfo& s = sigs[id];
-        Event e{t, id, 0, true};
-        if (s.kind == SignalKind::kReal) {
-          e.v = static_cast<int64_t>(rng() % 2000001) - 1000000;
-        } else if (s.width == 1) {
-          e.v = (rng() % 2) ? 1 : -1;
-        } else if (rng() % 4 == 0) {
-          e.delta = false;
-          e.v = static_cast<int64_t>(rng());
-        } else {
-          e.v = static_cast<int64_t>(rng() % 7) - 3;
-        }
-        events.push_back(e);
-        if (e.delta) vcd.add(id, t, e.v);
-        else vcd.set(id, t, e.v);
-      }
-      vcd.flush_before(global);
-    }
+    events = drive_random_run({&vcd}, 42);
+    sigs = signals_of(vcd);
     EXPECT_EQ(vcd.late_changes(), 0u);
-    vcd.close();
     bytes = vcd.bytes_written();
   }
   const VcdFile f = read_vcd(path);
