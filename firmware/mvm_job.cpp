@@ -57,6 +57,58 @@ double quantize(const std::vector<float>& v, int bits, std::vector<uint8_t>& out
 
 uint64_t align(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
 
+// The controller program: program the weights, then stream the batch chunk by chunk.
+std::vector<uint8_t> emit_program(const MvmJobSpec& spec, const MvmJob& job, uint64_t w_addr, uint64_t x_addr,
+                                  uint64_t y_addr) {
+  const uint32_t elem = spec.quantize ? 1 : 4;
+  const uint64_t in_vec = uint64_t(spec.rows) * elem, out_vec = uint64_t(spec.cols) * 4;
+  const uint64_t tile = memory_map::tile_base(spec.tile);
+  const auto dma = [](uint32_t reg) { return static_cast<uint32_t>(memory_map::kDmaBase + reg); };
+  const auto treg = [&](uint32_t reg) { return static_cast<uint32_t>(tile + reg); };
+  using namespace dma_reg;
+  ProgramBuilder p;
+  const auto dma_copy = [&](uint64_t src, uint64_t dst, uint32_t len, uint32_t rows, uint32_t src_stride,
+                            uint32_t dst_stride) {
+    p.write32(dma(kSrc), static_cast<uint32_t>(src))
+        .write32(dma(kDst), static_cast<uint32_t>(dst))
+        .write32(dma(kLen), len)
+        .write32(dma(kRows), rows)
+        .write32(dma(kSrcStride), src_stride)
+        .write32(dma(kDstStride), dst_stride)
+        .write32(dma(kCtrl), kCtrlStart)
+        .poll32(dma(kStatus), kStatusBusy, 0)
+        .expect32(dma(kStatus), kStatusError, 0);
+  };
+  // 1. Program the weights: one 2-D DMA into the array's weight window, then wait for the
+  //    write-and-verify to finish.
+  const uint32_t w_row_bytes = spec.cols * elem;
+  dma_copy(w_addr, tile + tile_map::kWeights + uint64_t(spec.array) * tile_map::kWeightWindow, w_row_bytes, spec.rows,
+           w_row_bytes, spec.weight_pitch_bytes);
+  p.poll32(treg(tile_map::kStatus), tile_map::kStatusBusy, 0).expect32(treg(tile_map::kStatus), tile_map::kStatusError, 0);
+  // 2. Static layer registers.
+  p.write32(treg(tile_map::kArray), spec.array)
+      .write32(treg(tile_map::kRows), spec.rows)
+      .write32(treg(tile_map::kCols), spec.cols)
+      .write32(treg(tile_map::kRow0), 0)
+      .write32(treg(tile_map::kCol0), 0)
+      .write32(treg(tile_map::kInAddr), 0)
+      .write32(treg(tile_map::kOutAddr), 0);
+  // 3. Stream the batch in chunks that fit the buffers.
+  for (int v0 = 0; v0 < spec.batch; v0 += job.vectors_per_chunk) {
+    const int nv = std::min(job.vectors_per_chunk, spec.batch - v0);
+    dma_copy(x_addr + uint64_t(v0) * in_vec, tile + tile_map::kInputBuffer, static_cast<uint32_t>(nv * in_vec), 1, 0,
+             0);
+    p.write32(treg(tile_map::kNumVectors), nv)
+        .write32(treg(tile_map::kCtrl), tile_map::kCtrlStart)
+        .poll32(treg(tile_map::kStatus), tile_map::kStatusBusy, 0)
+        .expect32(treg(tile_map::kStatus), tile_map::kStatusError, 0);
+    dma_copy(tile + tile_map::kOutputBuffer, y_addr + uint64_t(v0) * out_vec, static_cast<uint32_t>(nv * out_vec), 1, 0,
+             0);
+  }
+  p.end();
+  return p.image();
+}
+
 }  // namespace
 
 MvmJob build_mvm_job(const MvmJobSpec& spec) {
@@ -85,66 +137,19 @@ MvmJob build_mvm_job(const MvmJobSpec& spec) {
     std::memcpy(job.x_bytes.data(), job.x.data(), job.x_bytes.size());
   }
 
-  // DRAM layout: program at the boot address, then weights, inputs, outputs (4 KiB aligned).
-  job.w_addr = memory_map::kDramBase + 0x1'0000;
-  job.x_addr = align(job.w_addr + job.w_bytes.size(), 4096);
-  job.y_addr = align(job.x_addr + job.x_bytes.size(), 4096);
-  job.end_addr = job.y_addr + uint64_t(spec.batch) * spec.cols * 4;
-
   const uint64_t in_vec = uint64_t(spec.rows) * elem, out_vec = uint64_t(spec.cols) * 4;
   job.vectors_per_chunk = static_cast<int>(
       std::min<uint64_t>({uint64_t(spec.batch), spec.input_buffer_bytes / in_vec, spec.output_buffer_bytes / out_vec}));
   if (job.vectors_per_chunk < 1) throw std::invalid_argument("one vector does not fit the tile buffers");
 
-  const uint64_t tile = memory_map::tile_base(spec.tile);
-  const auto dma = [](uint32_t reg) { return static_cast<uint32_t>(memory_map::kDmaBase + reg); };
-  const auto treg = [&](uint32_t reg) { return static_cast<uint32_t>(tile + reg); };
-  using namespace dma_reg;
-  ProgramBuilder p;
-  const auto dma_copy = [&](uint64_t src, uint64_t dst, uint32_t len, uint32_t rows, uint32_t src_stride,
-                            uint32_t dst_stride) {
-    p.write32(dma(kSrc), static_cast<uint32_t>(src))
-        .write32(dma(kDst), static_cast<uint32_t>(dst))
-        .write32(dma(kLen), len)
-        .write32(dma(kRows), rows)
-        .write32(dma(kSrcStride), src_stride)
-        .write32(dma(kDstStride), dst_stride)
-        .write32(dma(kCtrl), kCtrlStart)
-        .poll32(dma(kStatus), kStatusBusy, 0)
-        .expect32(dma(kStatus), kStatusError, 0);
-  };
-  // 1. Program the weights: one 2-D DMA into the array's weight window, then wait for the
-  //    write-and-verify to finish.
-  const uint32_t w_row_bytes = spec.cols * elem;
-  dma_copy(job.w_addr, tile + tile_map::kWeights + uint64_t(spec.array) * tile_map::kWeightWindow, w_row_bytes,
-           spec.rows, w_row_bytes, spec.weight_pitch_bytes);
-  p.poll32(treg(tile_map::kStatus), tile_map::kStatusBusy, 0).expect32(treg(tile_map::kStatus), tile_map::kStatusError, 0);
-  // 2. Static layer registers.
-  p.write32(treg(tile_map::kArray), spec.array)
-      .write32(treg(tile_map::kRows), spec.rows)
-      .write32(treg(tile_map::kCols), spec.cols)
-      .write32(treg(tile_map::kRow0), 0)
-      .write32(treg(tile_map::kCol0), 0)
-      .write32(treg(tile_map::kInAddr), 0)
-      .write32(treg(tile_map::kOutAddr), 0);
-  // 3. Stream the batch in chunks that fit the buffers.
-  for (int v0 = 0; v0 < spec.batch; v0 += job.vectors_per_chunk) {
-    const int nv = std::min(job.vectors_per_chunk, spec.batch - v0);
-    dma_copy(job.x_addr + uint64_t(v0) * in_vec, tile + tile_map::kInputBuffer, static_cast<uint32_t>(nv * in_vec), 1,
-             0, 0);
-    p.write32(treg(tile_map::kNumVectors), nv)
-        .write32(treg(tile_map::kCtrl), tile_map::kCtrlStart)
-        .poll32(treg(tile_map::kStatus), tile_map::kStatusBusy, 0)
-        .expect32(treg(tile_map::kStatus), tile_map::kStatusError, 0);
-    dma_copy(tile + tile_map::kOutputBuffer, job.y_addr + uint64_t(v0) * out_vec, static_cast<uint32_t>(nv * out_vec),
-             1, 0, 0);
-  }
-  p.end();
-  job.image = p.image();
-  if (job.image.size() > job.w_addr - memory_map::kBootAddress) {
-    throw std::invalid_argument(fmt::format("the program ({} bytes) overruns the weights at 0x{:x}", job.image.size(),
-                                            job.w_addr));
-  }
+  // DRAM layout: program at the boot address, then weights, inputs, outputs (4 KiB aligned).
+  // The program's length does not depend on the addresses: emit once to size it.
+  job.image = emit_program(spec, job, 0, 0, 0);
+  job.w_addr = align(memory_map::kBootAddress + job.image.size(), 4096);
+  job.x_addr = align(job.w_addr + job.w_bytes.size(), 4096);
+  job.y_addr = align(job.x_addr + job.x_bytes.size(), 4096);
+  job.end_addr = job.y_addr + uint64_t(spec.batch) * spec.cols * 4;
+  job.image = emit_program(spec, job, job.w_addr, job.x_addr, job.y_addr);
   return job;
 }
 

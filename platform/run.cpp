@@ -17,6 +17,7 @@
 #include "mvm_job.h"
 #include "soc.h"
 #include "tile/tile_map.h"
+#include "trace/fst_writer.h"
 #include "trace/gtkw_writer.h"
 #include "trace/vcd_writer.h"
 
@@ -80,7 +81,11 @@ int run_platform(const config::LoadedConfig& loaded, const RunOptions& options, 
 
   // Observer first: every model's probe declares its trace signals as it is built.
   std::unique_ptr<trace::TraceWriter> vcd;
-  if (cfg.simulation.trace.enabled) vcd = std::make_unique<trace::VcdWriter>((dir / "trace.vcd").string());
+  const std::string trace_file = "trace." + cfg.simulation.trace.format;
+  if (cfg.simulation.trace.enabled) {
+    if (cfg.simulation.trace.format == "fst") vcd = std::make_unique<trace::FstWriter>((dir / trace_file).string());
+    else vcd = std::make_unique<trace::VcdWriter>((dir / trace_file).string());
+  }
   const auto window_ps = static_cast<uint64_t>(std::llround(cfg.simulation.power_window_ns * 1e3));
   RunObserver observer(std::max<uint64_t>(1, window_ps), std::move(vcd));
 
@@ -106,7 +111,17 @@ int run_platform(const config::LoadedConfig& loaded, const RunOptions& options, 
   spec.weight_pitch_bytes = tile.weight_pitch() * tile.element_bytes();
   spec.input_buffer_bytes = static_cast<uint32_t>(cfg.arch.buffers.input_kib) * 1024;
   spec.output_buffer_bytes = static_cast<uint32_t>(cfg.arch.buffers.output_kib) * 1024;
-  const firmware::MvmJob job = firmware::build_mvm_job(spec);
+  firmware::MvmJob job;
+  try {
+    job = firmware::build_mvm_job(spec);
+  } catch (const std::invalid_argument& e) {
+    throw InputError(fmt::format("{}: job: {}", loaded.path, e.what()));
+  }
+  if (job.end_addr > soc.dram().size()) {
+    throw InputError(fmt::format("{}: job: needs {} bytes of DRAM (program, weights, inputs, outputs), more than "
+                                 "arch.dram.size_mib = {} MiB",
+                                 loaded.path, job.end_addr, cfg.arch.dram.size_mib));
+  }
   uint8_t* dram = soc.dram().data();
   std::memcpy(dram + memory_map::kBootAddress, job.image.data(), job.image.size());
   std::memcpy(dram + job.w_addr, job.w_bytes.data(), job.w_bytes.size());
@@ -134,7 +149,7 @@ int run_platform(const config::LoadedConfig& loaded, const RunOptions& options, 
   write_text(dir / "program.bin", std::string(job.image.begin(), job.image.end()));
   observer.ledger().write_power_csv((dir / "power.csv").string(), end_ps);
   if (cfg.simulation.trace.enabled) {
-    trace::GtkwWriter gtkw("trace.vcd");
+    trace::GtkwWriter gtkw(trace_file);
     const auto* writer = observer.vcd();
     std::map<std::string, trace::SignalId> by_name;
     for (size_t i = 0; i < writer->signal_count(); ++i) {
@@ -149,7 +164,7 @@ int run_platform(const config::LoadedConfig& loaded, const RunOptions& options, 
       }
     }
     gtkw.write((dir / "memgan.gtkw").string());
-    files.insert(files.begin(), {"trace.vcd", "memgan.gtkw"});
+    files.insert(files.begin(), {trace_file, "memgan.gtkw"});
   }
 
   const nlohmann::json energy = observer.ledger().summary_json(end_ps);

@@ -10,9 +10,30 @@ namespace {
 sc_core::sc_time clock_period(const config::Config& c) { return sc_core::sc_time(1e3 / c.arch.clock_mhz, sc_core::SC_NS); }
 }  // namespace
 
+xbar::DeviceParams Soc::device_params(const config::Config& c) {
+  const auto& d = c.device;
+  xbar::DeviceParams p;
+  p.g_min_us = d.g_min_us;
+  p.g_max_us = d.g_max_us;
+  p.levels = d.levels;
+  p.read_voltage_v = d.read_voltage_v;
+  p.read_time_ns = c.latency.array_read_ns;
+  p.program_sigma = d.program_sigma;
+  p.read_noise_sigma = d.read_noise_sigma;
+  p.stuck_on_rate = d.stuck_on_rate;
+  p.stuck_off_rate = d.stuck_off_rate;
+  p.pulse.pulses_full_range = d.pulse.pulses_full_range;
+  p.pulse.nonlinearity_ltp = d.pulse.nonlinearity_ltp;
+  p.pulse.nonlinearity_ltd = d.pulse.nonlinearity_ltd;
+  p.pulse.c2c_sigma = d.pulse.c2c_sigma;
+  p.endurance_writes = d.endurance_writes;
+  p.write_voltage_v = d.write_voltage_v;
+  p.write_pulse_ns = d.write_pulse_ns;
+  return p;
+}
+
 TileParams Soc::tile_params(const config::Config& c) {
   const auto& a = c.arch;
-  const auto& d = c.device;
   const auto& e = c.energy;
   const auto& t = c.latency;
   TileParams p;
@@ -27,20 +48,7 @@ TileParams Soc::tile_params(const config::Config& c) {
   p.converters.adc_full_scale = a.adc.full_scale;
   p.converters.encoding =
       a.weight_encoding == "differential" ? xbar::WeightEncoding::Differential : xbar::WeightEncoding::Offset;
-  p.device.g_min_us = d.g_min_us;
-  p.device.g_max_us = d.g_max_us;
-  p.device.levels = d.levels;
-  p.device.read_voltage_v = d.read_voltage_v;
-  p.device.read_time_ns = t.array_read_ns;
-  p.device.program_sigma = d.program_sigma;
-  p.device.read_noise_sigma = d.read_noise_sigma;
-  p.device.stuck_on_rate = d.stuck_on_rate;
-  p.device.stuck_off_rate = d.stuck_off_rate;
-  p.device.pulse.pulses_full_range = d.pulse.pulses_full_range;
-  p.device.pulse.nonlinearity_ltp = d.pulse.nonlinearity_ltp;
-  p.device.pulse.nonlinearity_ltd = d.pulse.nonlinearity_ltd;
-  p.device.pulse.c2c_sigma = d.pulse.c2c_sigma;
-  p.device.endurance_writes = d.endurance_writes;
+  p.device = device_params(c);
   p.adcs_per_array = a.adc.per_array;
   p.input_buffer_bytes = static_cast<uint32_t>(a.buffers.input_kib) * 1024;
   p.output_buffer_bytes = static_cast<uint32_t>(a.buffers.output_kib) * 1024;
@@ -55,7 +63,6 @@ TileParams Soc::tile_params(const config::Config& c) {
   p.dac_pj = e.dac_conversion_pj;
   p.adc_pj = e.adc_conversion_pj;
   p.shift_add_pj = e.shift_add_pj;
-  p.cell_write_pj = e.cell_write_pj;
   p.register_access_pj = e.register_access_pj;
   p.in_read_pj_per_byte = e.input_buffer_read_pj_per_byte;
   p.in_write_pj_per_byte = e.input_buffer_write_pj_per_byte;
@@ -86,6 +93,14 @@ Soc::Soc(sc_core::sc_module_name name, const config::Config& c, RunObserver& obs
   dma_ = std::make_unique<Dma>(
       "dma", DmaTiming{clk, a.dma.burst_bytes, c.latency.register_access_cycles, e.dma_pj_per_byte, e.register_access_pj},
       observer, e.leakage.dma_mw);
+  xbar::DeviceParams noise_cells = device_params(c);
+  noise_cells.read_noise_sigma = a.noise.read_noise_sigma;
+  noise_ = std::make_unique<NoiseBlock>(
+      "noise",
+      NoiseTiming{clk, c.latency.register_access_cycles, a.noise.sample_ns, e.noise_sample_pj, e.register_access_pj,
+                  static_cast<uint32_t>(a.noise.buffer_samples)},
+      noise_cells, xbar::NoiseSourceParams{a.noise.pairs, a.noise.calibrate},
+      uint64_t(c.simulation.seed) * 0x2545F4914F6CDD1Dull + 0x4E015E, observer, e.leakage.noise_mw);
   const TileParams tp = tile_params(c);
   for (int i = 0; i < a.tiles; ++i) {
     tiles_.push_back(std::make_unique<Tile>(fmt::format("tile{}", i).c_str(), tp, observer,
@@ -107,6 +122,8 @@ Soc::Soc(sc_core::sc_module_name name, const config::Config& c, RunObserver& obs
   bus_->map("dram", memory_map::kDramBase, dram_->size(), port++);
   bus_->targets.bind(dma_->regs);
   bus_->map("dma", memory_map::kDmaBase, memory_map::kDmaSize, port++);
+  bus_->targets.bind(noise_->socket);
+  bus_->map("noise", memory_map::kNoiseBase, memory_map::kNoiseSize, port++);
   for (int i = 0; i < a.tiles; ++i) {
     bus_->targets.bind(tiles_[i]->socket);
     bus_->map(fmt::format("tile{}", i), memory_map::tile_base(i), tile_map::kTileSpan, port++);

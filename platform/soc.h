@@ -16,6 +16,7 @@
 #include "controller/controller.h"
 #include "dma/dma.h"
 #include "dram/dram.h"
+#include "noise/noise_block.h"
 #include "observe/observer.h"
 #include "tile/tile.h"
 
@@ -29,16 +30,19 @@ class Soc : public sc_core::sc_module {
   Interconnect& bus() { return *bus_; }
   Dram& dram() { return *dram_; }
   Dma& dma() { return *dma_; }
+  NoiseBlock& noise() { return *noise_; }
   Tile& tile(int i) { return *tiles_[i]; }
   int tiles() const { return static_cast<int>(tiles_.size()); }
 
   // The pure parameter translations, exposed for tests and for `memgan map` later.
   static TileParams tile_params(const config::Config& cfg);
+  static xbar::DeviceParams device_params(const config::Config& cfg);
 
  private:
   std::unique_ptr<Interconnect> bus_;
   std::unique_ptr<Dram> dram_;
   std::unique_ptr<Dma> dma_;
+  std::unique_ptr<NoiseBlock> noise_;
   std::vector<std::unique_ptr<Tile>> tiles_;
   std::unique_ptr<Controller> controller_;
 };

@@ -51,6 +51,15 @@ struct ControllerConfig {
   double poll_timeout_us = 10000.0;
 };
 
+// The true-random noise block: device read noise of cell pairs (Satyam et al.).
+struct NoiseConfig {
+  int pairs = 64;
+  bool calibrate = true;
+  double read_noise_sigma = 0.05;
+  int buffer_samples = 4096;
+  double sample_ns = 10.0;
+};
+
 struct ArchConfig {
   double clock_mhz = 1000.0;
   int tiles = 1;
@@ -68,6 +77,7 @@ struct ArchConfig {
   DramConfig dram;
   DmaConfig dma;
   ControllerConfig controller;
+  NoiseConfig noise;
 };
 
 struct PulseConfig {
@@ -88,7 +98,10 @@ struct DeviceConfig {
   double stuck_off_rate = 0.0;
   PulseConfig pulse;
   int64_t endurance_writes = 0;
+  double write_voltage_v = 4.0;
+  double write_pulse_ns = 50.0;
 };
+
 
 struct LeakageConfig {
   double controller_mw = 0.5;
@@ -101,6 +114,7 @@ struct LeakageConfig {
   double array_mw = 0.0;
   double adc_mw = 0.2;
   double shift_add_mw = 0.05;
+  double noise_mw = 0.05;
 };
 
 // Energy per event, picojoules. The array's read energy is not in this table: it is
@@ -116,10 +130,10 @@ struct EnergyConfig {
   double bus_pj_per_byte = 0.5;
   double dram_read_pj_per_byte = 20.0;
   double dram_write_pj_per_byte = 20.0;
-  double cell_write_pj = 10.0;
   double register_access_pj = 0.5;
   double controller_command_pj = 2.0;
   double dma_pj_per_byte = 0.1;
+  double noise_sample_pj = 0.5;
   LeakageConfig leakage;
 };
 

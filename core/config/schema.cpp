@@ -188,6 +188,12 @@ std::vector<Field> schema(Config& c) {
             "clocks between two reads of a polled status register");
   b.real("arch.controller.poll_timeout_us", a.controller.poll_timeout_us, 0.001, 1e9,
          "a POLL that has not matched after this long is a firmware error, us");
+  b.integer("arch.noise.pairs", a.noise.pairs, 1, 65536, "cell pairs read round-robin by the noise block");
+  b.real("arch.noise.read_noise_sigma", a.noise.read_noise_sigma, 1e-6, 5,
+         "relative read noise of the noise block's own cells (read where it is large, on purpose)");
+  b.boolean("arch.noise.calibrate", a.noise.calibrate, "subtract each pair's mismatch offset and normalise its gain");
+  b.integer("arch.noise.buffer_samples", a.noise.buffer_samples, 1, 262144, "float32 samples the noise window holds");
+  b.real("arch.noise.sample_ns", a.noise.sample_ns, 0.001, 1e6, "time to produce one sample (one pair read), ns");
 
   auto& d = c.device;
   b.real("device.g_min_us", d.g_min_us, 0, 1e6, "lowest programmed conductance (high-resistance state), uS");
@@ -205,6 +211,8 @@ std::vector<Field> schema(Config& c) {
   b.real("device.pulse.c2c_sigma", d.pulse.c2c_sigma, 0, 5, "cycle-to-cycle variation of one pulse's step, relative");
   b.integer64("device.endurance_writes", d.endurance_writes, 0, 1e15,
               "write pulses a cell survives before it sticks (0 = unlimited)");
+  b.real("device.write_voltage_v", d.write_voltage_v, 0.01, 20, "programming pulse amplitude, V (pulse energy V^2 G t)");
+  b.real("device.write_pulse_ns", d.write_pulse_ns, 0.001, 1e6, "programming pulse width, ns");
 
   auto& e = c.energy;
   b.real("energy.dac_conversion_pj", e.dac_conversion_pj, 0, 1e6, "one DAC conversion (one row, one cycle), pJ");
@@ -217,10 +225,11 @@ std::vector<Field> schema(Config& c) {
   b.real("energy.bus_pj_per_byte", e.bus_pj_per_byte, 0, 1e6, "interconnect transfer, pJ/byte");
   b.real("energy.dram_read_pj_per_byte", e.dram_read_pj_per_byte, 0, 1e6, "DRAM read, pJ/byte");
   b.real("energy.dram_write_pj_per_byte", e.dram_write_pj_per_byte, 0, 1e6, "DRAM write, pJ/byte");
-  b.real("energy.cell_write_pj", e.cell_write_pj, 0, 1e6, "one programming pulse on one cell, pJ");
   b.real("energy.register_access_pj", e.register_access_pj, 0, 1e6, "one memory-mapped register access, pJ");
   b.real("energy.controller_command_pj", e.controller_command_pj, 0, 1e6, "fetch-decode-issue of one command, pJ");
   b.real("energy.dma_pj_per_byte", e.dma_pj_per_byte, 0, 1e6, "DMA engine per byte moved, pJ/byte");
+  b.real("energy.noise_sample_pj", e.noise_sample_pj, 0, 1e6,
+         "noise block sense + digitize per sample, on top of its two cell reads, pJ");
   auto& l = e.leakage;
   b.real("energy.leakage.controller_mw", l.controller_mw, 0, 1e6, "controller leakage, mW");
   b.real("energy.leakage.bus_mw", l.bus_mw, 0, 1e6, "interconnect leakage, mW");
@@ -232,6 +241,7 @@ std::vector<Field> schema(Config& c) {
   b.real("energy.leakage.array_mw", l.array_mw, 0, 1e6, "crossbar leakage per array (non-volatile: usually 0), mW");
   b.real("energy.leakage.adc_mw", l.adc_mw, 0, 1e6, "ADC bank leakage per array, mW");
   b.real("energy.leakage.shift_add_mw", l.shift_add_mw, 0, 1e6, "shift-and-add leakage per array, mW");
+  b.real("energy.leakage.noise_mw", l.noise_mw, 0, 1e6, "noise block leakage, mW");
 
   auto& t = c.latency;
   b.real("latency.dac_ns", t.dac_ns, 0, 1e6, "DAC settling per input cycle, ns");
@@ -246,7 +256,7 @@ std::vector<Field> schema(Config& c) {
   b.real("simulation.quantum_ns", s.quantum_ns, 1e-3, 1e9, "TLM temporal-decoupling quantum, ns");
   b.real("simulation.power_window_ns", s.power_window_ns, 1e-3, 1e12, "power log window, ns");
   b.boolean("simulation.trace.enabled", s.trace.enabled, "write the waveform trace");
-  b.choice("simulation.trace.format", s.trace.format, {"vcd"}, "waveform format");
+  b.choice("simulation.trace.format", s.trace.format, {"vcd", "fst"}, "waveform format (fst: compressed, GTKWave's own)");
 
   auto& j = c.job;
   b.choice("job.kind", j.kind, {"mvm"}, "workload: program a weight matrix, stream a batch of vectors through it");

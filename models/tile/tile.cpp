@@ -164,6 +164,7 @@ std::string Tile::weight_access(tlm::tlm_generic_payload& tx, uint64_t offset, s
       total.cells_written += s.cells_written;
       total.pulses += s.pulses;
       total.rows_written += s.rows_written;
+      total.write_energy_pj += s.write_energy_pj;
       e += n;
     }
   } catch (const std::invalid_argument& e) {
@@ -178,7 +179,8 @@ std::string Tile::weight_access(tlm::tlm_generic_payload& tx, uint64_t offset, s
   const uint64_t duration = ns_to_ps(params_.row_write_ns * double(total.rows_written));
   busy_until_ps_ = start + duration;
   delay += ps(start - t) + params_.clock_period * double(ceil_div(len, params_.buffer_bytes_per_cycle));
-  unit.writes->activity(start, busy_until_ps_, params_.cell_write_pj * double(total.pulses), total.cells_written);
+  // Pulse energy is V^2 G t of each programmed cell (models/crossbar).
+  unit.writes->activity(start, busy_until_ps_, total.write_energy_pj, total.cells_written);
   counters_.cells_written += total.cells_written;
   counters_.write_pulses += total.pulses;
   tx.set_response_status(tlm::TLM_OK_RESPONSE);

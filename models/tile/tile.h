@@ -37,7 +37,7 @@ struct TileParams {
   double dac_ns = 1, array_read_ns = 10, adc_ns = 1, row_write_ns = 50;
   int shift_add_cycles = 1, register_access_cycles = 1;
   // energy, pJ
-  double dac_pj = 0, adc_pj = 0, shift_add_pj = 0, cell_write_pj = 0, register_access_pj = 0;
+  double dac_pj = 0, adc_pj = 0, shift_add_pj = 0, register_access_pj = 0;
   double in_read_pj_per_byte = 0, in_write_pj_per_byte = 0, out_read_pj_per_byte = 0, out_write_pj_per_byte = 0;
   // leakage, mW
   double in_leak_mw = 0, out_leak_mw = 0, dac_leak_mw = 0, array_leak_mw = 0, adc_leak_mw = 0, shift_add_leak_mw = 0;

@@ -1,6 +1,7 @@
 // End-to-end: the memgan binary on shipped and derived configs. Each test runs the CLI
 // in a child process (SystemC elaborates once per process) and checks its outputs.
 #include <signal.h>
+#include <fcntl.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>

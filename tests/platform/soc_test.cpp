@@ -203,7 +203,7 @@ TEST(Soc, TileComputesTheExactProductWhenTheAdcIsLossless) {
     float lsb;
     const uint32_t bits = h.read32(kTile + tile_map::kOutLsb);
     std::memcpy(&lsb, &bits, 4);
-    EXPECT_EQ(lsb, 1.0f);
+    EXPECT_EQ(lsb, static_cast<float>(b.soc->tile(0).array(0).adc_lsb(rows)));
     std::vector<int32_t> y(n * cols);
     EXPECT_EQ(h.access(tlm::TLM_READ_COMMAND, kTile + tile_map::kOutputBuffer, y.data(), n * cols * 4),
               tlm::TLM_OK_RESPONSE);
@@ -211,7 +211,7 @@ TEST(Soc, TileComputesTheExactProductWhenTheAdcIsLossless) {
       for (int j = 0; j < cols; ++j) {
         int32_t ref = 0;
         for (int i = 0; i < rows; ++i) ref += int32_t(x[v * rows + i]) * w[i * cols + j];
-        EXPECT_EQ(y[v * cols + j], ref) << "vector " << v << " output " << j;
+        EXPECT_EQ(double(y[v * cols + j]) * lsb, double(ref)) << "vector " << v << " output " << j;
       }
     }
     EXPECT_EQ(h.read32(kTile + tile_map::kVectorsDone), uint32_t(n));
@@ -267,4 +267,36 @@ TEST(Controller, PollTimesOut) {
   EXPECT_NE(b.soc->controller().error().find("no match after 2 us (last read 0x58425431)"), std::string::npos)
       << b.soc->controller().error();
   EXPECT_GE(b.soc->controller().end_time(), sc_core::sc_time(2, sc_core::SC_US));
+}
+
+TEST(Soc, NoiseBlockFillsItsWindowWithGaussianSamples) {
+  Bench b({});
+  b.host->body = [&](Host& h) {
+    const uint64_t n = memory_map::kNoiseBase;
+    EXPECT_EQ(h.read32(n + noise_reg::kId), noise_reg::kIdValue);
+    h.write32(n + noise_reg::kMode, noise_reg::kModeGaussian);
+    h.write32(n + noise_reg::kCount, 4000);
+    const sc_core::sc_time before = sc_core::sc_time_stamp() + h.delay;
+    h.write32(n + noise_reg::kCtrl, noise_reg::kCtrlStart);
+    h.wait_idle(n + noise_reg::kStatus);
+    // 4000 samples at 10 ns each.
+    EXPECT_GE(sc_core::sc_time_stamp() + h.delay - before, sc_core::sc_time(40, sc_core::SC_US));
+    std::vector<float> s(4000);
+    EXPECT_EQ(h.access(tlm::TLM_READ_COMMAND, n + noise_reg::kWindow, s.data(), 16000), tlm::TLM_OK_RESPONSE);
+    double mean = 0, var = 0;
+    for (float v : s) mean += v;
+    mean /= s.size();
+    for (float v : s) var += (v - mean) * (v - mean);
+    var /= s.size();
+    EXPECT_NEAR(mean, 0.0, 0.06);
+    EXPECT_NEAR(var, 1.0, 0.1);
+    EXPECT_EQ(h.read32(n + noise_reg::kSamples), 4000u);
+    uint32_t too_many = 5000;
+    EXPECT_EQ(h.access(tlm::TLM_WRITE_COMMAND, n + noise_reg::kCount, &too_many, 4), tlm::TLM_OK_RESPONSE);
+    uint32_t start = noise_reg::kCtrlStart;
+    EXPECT_EQ(h.access(tlm::TLM_WRITE_COMMAND, n + noise_reg::kCtrl, &start, 4), tlm::TLM_GENERIC_ERROR_RESPONSE);
+    EXPECT_NE(b.observer.last_fault().find("COUNT 5000 must be in [1, 4096]"), std::string::npos);
+  };
+  sc_core::sc_start();
+  EXPECT_EQ(b.soc->noise().samples(), 4000);
 }
