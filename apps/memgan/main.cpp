@@ -41,16 +41,18 @@ int memgan_main(int argc, char** argv) {
              "Example: memgan run configs/default.yaml --set job.batch=64");
 
   std::string config_path, out_dir, image_path;
-  std::vector<std::string> overrides;
+  std::vector<std::string> overrides, presets;
   bool print_resolved = false;
 
   auto* run = app.add_subcommand("run", "simulate the SoC on a config and write traces, power log and report");
   run->add_option("config", config_path, "YAML config (e.g. configs/default.yaml)")->required();
   run->add_option("--out,-o", out_dir, "output folder (default: traces/<config name>)");
-  run->add_option("--set,-s", overrides, "override a key, e.g. --set arch.adc.bits=6 (repeatable)");
+  run->add_option("--preset,-p", presets, "apply a preset file after CONFIG, e.g. configs/devices/ideal.yaml (repeatable)");
+  run->add_option("--set,-s", overrides, "override a key, e.g. --set arch.adc.bits=6 (repeatable, applied last)");
 
   auto* validate = app.add_subcommand("validate", "check a config; print errors with file:line:column");
   validate->add_option("config", config_path, "YAML config")->required();
+  validate->add_option("--preset,-p", presets, "apply a preset file after CONFIG (repeatable)");
   validate->add_option("--set,-s", overrides, "override a key (repeatable)");
   validate->add_flag("--print", print_resolved, "print the resolved config with every key documented");
 
@@ -66,7 +68,7 @@ int memgan_main(int argc, char** argv) {
 
   try {
     if (*validate) {
-      const auto loaded = memgan::config::load_config(config_path, overrides);
+      const auto loaded = memgan::config::load_config(config_path, overrides, presets);
       if (print_resolved) std::cout << memgan::config::dump_yaml(loaded.config, true);
       else std::cout << config_path << ": ok\n";
       return kOk;
@@ -82,7 +84,7 @@ int memgan_main(int argc, char** argv) {
       return kOk;
     }
     if (*run) {
-      const auto loaded = memgan::config::load_config(config_path, overrides);
+      const auto loaded = memgan::config::load_config(config_path, overrides, presets);
       memgan::install_interrupt_handler();
       memgan::RunOptions options;
       options.out_dir = out_dir.empty() ? default_out_dir(config_path) : out_dir;

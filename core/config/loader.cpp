@@ -208,11 +208,13 @@ class Loader {
 ConfigError::ConfigError(const std::vector<std::string>& messages)
     : std::runtime_error(join_lines(messages)), messages_(messages) {}
 
-LoadedConfig load_config(const std::string& path, const std::vector<std::string>& overrides) {
+LoadedConfig load_config(const std::string& path, const std::vector<std::string>& overrides,
+                         const std::vector<std::string>& presets) {
   LoadedConfig loaded;
   loaded.path = path;
   Loader loader(loaded);
   loader.load_file(path, 0);
+  for (const auto& p : presets) loader.load_file(p, 0);
   for (const auto& o : overrides) loader.apply_override(o);
   if (!loader.errors().empty()) throw ConfigError(loader.errors());
   validate(loaded);

@@ -29,8 +29,10 @@ struct LoadedConfig {
   std::map<std::string, std::string> origin;         // key path -> "file:line:col" or "--set" of the value in force
 };
 
-// `overrides` are "key.path=value" strings from the command line.
-LoadedConfig load_config(const std::string& path, const std::vector<std::string>& overrides = {});
+// `presets` are further files applied after `path` (command line --preset), `overrides`
+// are "key.path=value" strings applied last (--set).
+LoadedConfig load_config(const std::string& path, const std::vector<std::string>& overrides = {},
+                         const std::vector<std::string>& presets = {});
 
 // Cross-field checks on an assembled config (also run by load_config).
 void validate(const LoadedConfig& loaded);

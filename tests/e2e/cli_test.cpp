@@ -248,3 +248,50 @@ TEST_F(Cli, CtrlCLeavesValidOutputs) {
   std::getline(csv, header);
   EXPECT_EQ(header.rfind("window_start_ns", 0), 0u);
 }
+
+class Presets : public Cli, public ::testing::WithParamInterface<const char*> {};
+
+TEST_P(Presets, RunsAndSplitsEnergyByBlock) {
+  const std::string name = GetParam();
+  const auto r = run({"run", std::string(MEMGAN_SOURCE_DIR) + "/configs/" + name + ".yaml", "--out",
+                      (dir_ / name).string(), "--set", "job.batch=32"},
+                     name);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const json rep = report(name);
+  EXPECT_EQ(rep["outcome"], "completed");
+  for (const char* kind :
+       {"array", "dac", "adc", "shift_add", "input_buffer", "output_buffer", "bus", "dram", "writes"}) {
+    if (std::string(kind) != "adc" && std::string(kind) != "dac" && std::string(kind) != "shift_add") {
+      EXPECT_GT(rep["energy_by_kind_pJ"][kind].get<double>(), 0.0) << name << " " << kind;
+    } else if (rep["config"]["arch"]["quantize"].get<bool>()) {
+      EXPECT_GT(rep["energy_by_kind_pJ"][kind].get<double>(), 0.0) << name << " " << kind;
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Shipped, Presets, ::testing::Values("default", "isaac", "ideal", "passive-0t1r", "zara-3d"),
+                         [](const ::testing::TestParamInfo<const char*>& p) {
+                           std::string n = p.param;
+                           for (auto& ch : n) if (ch == '-') ch = '_';
+                           return n;
+                         });
+
+TEST_F(Cli, FstTraceConvertsBackToVcd) {
+  const auto r = run_default("fst", {"simulation.trace.format=fst", "job.batch=16"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const fs::path fst = dir_ / "fst" / "trace.fst";
+  ASSERT_TRUE(fs::exists(fst));
+  EXPECT_NE(slurp(dir_ / "fst" / "memgan.gtkw").find("trace.fst"), std::string::npos);
+  if (fs::exists("/usr/bin/fst2vcd")) {
+    const std::string cmd = "/usr/bin/fst2vcd " + fst.string() + " -o " + (dir_ / "back.vcd").string() + " >/dev/null 2>&1";
+    EXPECT_EQ(std::system(cmd.c_str()), 0);
+    EXPECT_NE(slurp(dir_ / "back.vcd").find("power_mw"), std::string::npos);
+  }
+}
+
+TEST_F(Cli, CommandLinePresetOverridesTheFile) {
+  const auto r = run({"validate", kDefault, "--preset", std::string(MEMGAN_SOURCE_DIR) + "/configs/devices/ideal.yaml",
+                      "--print"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("  quantize: false"), std::string::npos);
+}
