@@ -65,38 +65,16 @@ const char* outcome_name(Controller::Outcome o) {
   return "not_run";
 }
 
-}  // namespace
+std::unique_ptr<trace::TraceWriter> open_trace(const config::Config& cfg, const fs::path& path) {
+  if (!cfg.simulation.trace.enabled) return nullptr;
+  if (cfg.simulation.trace.format == "fst") return std::make_unique<trace::FstWriter>(path.string());
+  return std::make_unique<trace::VcdWriter>(path.string());
+}
 
-int run_platform(const config::LoadedConfig& loaded, const RunOptions& options, std::ostream& out, std::ostream& err) {
+// Host side of the job: make it, and place it in DRAM through the backdoor, as a loader would.
+firmware::MvmJob load_job(const config::LoadedConfig& loaded, Soc& soc) {
   const config::Config& cfg = loaded.config;
-  const auto wall_start = std::chrono::steady_clock::now();
-  const fs::path dir(options.out_dir);
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec || !fs::is_directory(dir)) {
-    throw InputError(fmt::format("{}: cannot create the output folder ({})", dir.string(), ec.message()));
-  }
-  write_text(dir / "config.yaml", "# memgan " + options.version + ": resolved configuration of this run\n" +
-                                      config::dump_yaml(cfg, true));
-
-  // Observer first: every model's probe declares its trace signals as it is built.
-  std::unique_ptr<trace::TraceWriter> vcd;
-  const std::string trace_file = "trace." + cfg.simulation.trace.format;
-  if (cfg.simulation.trace.enabled) {
-    if (cfg.simulation.trace.format == "fst") vcd = std::make_unique<trace::FstWriter>((dir / trace_file).string());
-    else vcd = std::make_unique<trace::VcdWriter>((dir / trace_file).string());
-  }
-  const auto window_ps = static_cast<uint64_t>(std::llround(cfg.simulation.power_window_ns * 1e3));
-  RunObserver observer(std::max<uint64_t>(1, window_ps), std::move(vcd));
-
-  // sc_stop() is how the controller ends a run, not news for the user.
-  sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
-  tlm::tlm_global_quantum::instance().set(sc_core::sc_time(cfg.simulation.quantum_ns, sc_core::SC_NS));
-  Soc soc("soc", cfg, observer);
-  observer.begin_trace();
-
-  // Host side: make the job, place it in DRAM through the backdoor, as a loader would.
-  Tile& tile = soc.tile(cfg.job.tile);
+  const Tile& tile = soc.tile(cfg.job.tile);
   firmware::MvmJobSpec spec;
   spec.rows = cfg.job.rows;
   spec.cols = cfg.job.cols;
@@ -126,60 +104,31 @@ int run_platform(const config::LoadedConfig& loaded, const RunOptions& options, 
   std::memcpy(dram + memory_map::kBootAddress, job.image.data(), job.image.size());
   std::memcpy(dram + job.w_addr, job.w_bytes.data(), job.w_bytes.size());
   std::memcpy(dram + job.x_addr, job.x_bytes.data(), job.x_bytes.size());
+  return job;
+}
 
-  sc_core::sc_start();
-
-  Controller& ctl = soc.controller();
-  const uint64_t end_ps = to_ps(ctl.end_time());
-  observer.finish();
-  const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
-
-  // Result check against the float reference.
-  const auto& xb = tile.array(cfg.job.array);
-  const double out_lsb = cfg.arch.quantize ? xb.adc_lsb(cfg.job.rows) : 1.0;
-  const double adc_bound = cfg.arch.quantize ? xbar::mvm_error_bound(Soc::tile_params(cfg).converters, cfg.job.rows) : 0;
-  const bool completed = ctl.outcome() == Controller::Outcome::Completed;
-  firmware::MvmCheck check;
-  // The bound holds for an ideal device and an ADC that never clipped.
-  const bool bound_applies = ideal_device(cfg.device) && tile.counters().adc_saturations == 0;
-  if (completed) check = firmware::check_mvm_result(job, dram + job.y_addr, out_lsb, adc_bound, bound_applies);
-
-  // Outputs.
-  std::vector<std::string> files = {"config.yaml", "program.bin", "power.csv", "report.json"};
-  write_text(dir / "program.bin", std::string(job.image.begin(), job.image.end()));
-  observer.ledger().write_power_csv((dir / "power.csv").string(), end_ps);
-  if (cfg.simulation.trace.enabled) {
-    trace::GtkwWriter gtkw(trace_file);
-    const auto* writer = observer.vcd();
-    std::map<std::string, trace::SignalId> by_name;
-    for (size_t i = 0; i < writer->signal_count(); ++i) {
-      by_name[writer->signal(static_cast<trace::SignalId>(i)).name] = static_cast<trace::SignalId>(i);
-    }
-    // One group per block ("tile0.xbar0.adc"), in elaboration order.
-    for (const auto& name : observer.probe_names()) {
-      const std::string group = name.substr(name.find('.') + 1);
-      for (const char* sig : {".busy", ".ops", ".power_mw"}) {
-        const auto it = by_name.find(name + sig);
-        if (it != by_name.end()) gtkw.add(group, writer->signal(it->second));
-      }
-    }
-    gtkw.write((dir / "memgan.gtkw").string());
-    files.insert(files.begin(), {trace_file, "memgan.gtkw"});
+// One group per traced block ("tile0.xbar0.adc"), in elaboration order.
+void write_gtkw(const RunObserver& observer, const std::string& trace_file, const fs::path& path) {
+  trace::GtkwWriter gtkw(trace_file);
+  const trace::TraceWriter* writer = observer.vcd();
+  std::map<std::string, trace::SignalId> by_name;
+  for (size_t i = 0; i < writer->signal_count(); ++i) {
+    by_name[writer->signal(static_cast<trace::SignalId>(i)).name] = static_cast<trace::SignalId>(i);
   }
+  for (const auto& name : observer.probe_names()) {
+    const std::string group = name.substr(name.find('.') + 1);
+    for (const char* sig : {".busy", ".ops", ".power_mw"}) {
+      const auto it = by_name.find(name + sig);
+      if (it != by_name.end()) gtkw.add(group, writer->signal(it->second));
+    }
+  }
+  gtkw.write(path.string());
+}
 
-  const nlohmann::json energy = observer.ledger().summary_json(end_ps);
-  const auto kinds = energy_by_kind(energy["components"]);
+nlohmann::json counts_json(Soc& soc, const Tile& tile) {
+  const Controller& ctl = soc.controller();
   const TileCounters& tc = tile.counters();
-  nlohmann::json report;
-  report["memgan_version"] = options.version;
-  report["config_file"] = loaded.path;
-  report["config"] = config::to_json(cfg);
-  report["outcome"] = outcome_name(ctl.outcome());
-  report["error"] = ctl.error();
-  report["simulated_time_ns"] = double(end_ps) / 1e3;
-  report["energy"] = energy;
-  report["energy_by_kind_pJ"] = kinds;
-  report["counts"] = {
+  return {
       {"commands", ctl.commands_executed()},
       {"status_polls", ctl.polls()},
       {"bus_transactions", soc.bus().transactions()},
@@ -188,6 +137,7 @@ int run_platform(const config::LoadedConfig& loaded, const RunOptions& options, 
       {"dram_bytes_written", soc.dram().bytes_written()},
       {"dma_transfers", soc.dma().transfers()},
       {"dma_bytes", soc.dma().bytes_moved()},
+      {"noise_samples", soc.noise().samples()},
       {"mvm_vectors", tc.vectors},
       {"mvm_starts", tc.starts},
       {"array_reads", tc.array_reads},
@@ -199,6 +149,122 @@ int run_platform(const config::LoadedConfig& loaded, const RunOptions& options, 
       {"write_pulses", tc.write_pulses},
       {"output_saturations", tc.output_saturations},
   };
+}
+
+nlohmann::json check_json(const firmware::MvmCheck& check, bool checked) {
+  return {{"checked", checked},
+          {"bound_applies", check.bound_applies},
+          {"elements", check.elements},
+          {"max_abs_error", check.max_abs_error},
+          {"max_error_over_bound", check.max_error_over_bound},
+          {"outside_bound", check.outside_bound},
+          {"rms_error", check.rms_error},
+          {"relative_rms_error", check.relative_rms_error}};
+}
+
+// One screen for a person.
+void print_summary(std::ostream& out, const config::LoadedConfig& loaded, const std::string& version,
+                   const nlohmann::json& report, double wall_s, const fs::path& dir) {
+  const config::Config& cfg = loaded.config;
+  const auto& energy = report["energy"];
+  const auto& counts = report["counts"];
+  const auto& check = report["result_check"];
+  const double total_pj = energy["totals"]["total_pJ"].get<double>();
+  fmt::print(out, "memgan {}: {}\n", version, loaded.path);
+  fmt::print(out, "job      {} vectors x ({} -> {}) MVM on tile{}.xbar{}: {}\n", cfg.job.batch, cfg.job.rows,
+             cfg.job.cols, cfg.job.tile, cfg.job.array,
+             cfg.arch.quantize ? fmt::format("{}-bit inputs, {}-bit weights, {}-bit cells, {}-bit DAC, {}-bit ADC",
+                                             cfg.arch.input_bits, cfg.arch.weight_bits, cfg.arch.cell_bits,
+                                             cfg.arch.dac_bits, cfg.arch.adc.bits)
+                               : std::string("ideal analog datapath (float)"));
+  fmt::print(out, "outcome  {} after {} simulated ({} commands, wall {:.2f} s)\n", report["outcome"].get<std::string>(),
+             si(report["simulated_time_ns"].get<double>() * 1e-9, "s"), counts["commands"].get<int64_t>(), wall_s);
+  if (check["checked"].get<bool>()) {
+    fmt::print(out, "result   max |error| {:.4g}, relative RMS error {:.3g}%{}\n", check["max_abs_error"].get<double>(),
+               100 * check["relative_rms_error"].get<double>(),
+               check["bound_applies"].get<bool>()
+                   ? fmt::format(", worst element at {:.2f} of its error bound",
+                                 check["max_error_over_bound"].get<double>())
+                   : std::string(" (non-ideal device or clipped ADC: no bound)"));
+  }
+  fmt::print(out, "energy   {} total, {} average power\n", si(total_pj * 1e-12, "J"),
+             si(energy["totals"]["average_power_W"].get<double>(), "W"));
+  for (const auto& [kind, pj] : report["energy_by_kind_pJ"].items()) {
+    fmt::print(out, "         {:<14} {:>12}  {:5.1f}%\n", kind, si(pj.get<double>() * 1e-12, "J"),
+               total_pj > 0 ? 100 * pj.get<double>() / total_pj : 0);
+  }
+  fmt::print(out, "counts   {} MVM vectors, {} ADC conversions ({} saturated), {} cells written, {} DRAM bytes\n",
+             counts["mvm_vectors"].get<int64_t>(), counts["adc_conversions"].get<int64_t>(),
+             counts["adc_saturations"].get<int64_t>(), counts["cells_written"].get<int64_t>(),
+             counts["dram_bytes_read"].get<int64_t>() + counts["dram_bytes_written"].get<int64_t>());
+  std::string listing;
+  for (const auto& f : report["outputs"]) listing += (listing.empty() ? "" : ", ") + f.get<std::string>();
+  fmt::print(out, "outputs  {}/ : {}\n", dir.string(), listing);
+}
+
+}  // namespace
+
+int run_platform(const config::LoadedConfig& loaded, const RunOptions& options, std::ostream& out, std::ostream& err) {
+  const config::Config& cfg = loaded.config;
+  const auto wall_start = std::chrono::steady_clock::now();
+  const fs::path dir(options.out_dir);
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec || !fs::is_directory(dir)) {
+    throw InputError(fmt::format("{}: cannot create the output folder ({})", dir.string(), ec.message()));
+  }
+  write_text(dir / "config.yaml", "# memgan " + options.version + ": resolved configuration of this run\n" +
+                                      config::dump_yaml(cfg, true));
+
+  // Observer first: every model's probe declares its trace signals as it is built.
+  const std::string trace_file = "trace." + cfg.simulation.trace.format;
+  const auto window_ps = static_cast<uint64_t>(std::llround(cfg.simulation.power_window_ns * 1e3));
+  RunObserver observer(std::max<uint64_t>(1, window_ps), open_trace(cfg, dir / trace_file));
+
+  // sc_stop() is how the controller ends a run, not news for the user.
+  sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
+  tlm::tlm_global_quantum::instance().set(sc_core::sc_time(cfg.simulation.quantum_ns, sc_core::SC_NS));
+  Soc soc("soc", cfg, observer);
+  observer.begin_trace();
+  const firmware::MvmJob job = load_job(loaded, soc);
+
+  sc_core::sc_start();
+
+  const Controller& ctl = soc.controller();
+  const uint64_t end_ps = to_ps(ctl.end_time());
+  observer.finish();
+
+  // Result check against the float reference. The bound holds for an ideal device and an
+  // ADC that never clipped.
+  const Tile& tile = soc.tile(cfg.job.tile);
+  const double out_lsb = cfg.arch.quantize ? tile.array(cfg.job.array).adc_lsb(cfg.job.rows) : 1.0;
+  const double adc_bound = cfg.arch.quantize ? xbar::mvm_error_bound(Soc::tile_params(cfg).converters, cfg.job.rows) : 0;
+  const bool completed = ctl.outcome() == Controller::Outcome::Completed;
+  const bool bound_applies = ideal_device(cfg.device) && tile.counters().adc_saturations == 0;
+  firmware::MvmCheck check;
+  if (completed) {
+    check = firmware::check_mvm_result(job, soc.dram().data() + job.y_addr, out_lsb, adc_bound, bound_applies);
+  }
+
+  // Outputs.
+  std::vector<std::string> files = {"config.yaml", "program.bin", "power.csv", "report.json"};
+  write_text(dir / "program.bin", std::string(job.image.begin(), job.image.end()));
+  observer.ledger().write_power_csv((dir / "power.csv").string(), end_ps);
+  if (cfg.simulation.trace.enabled) {
+    write_gtkw(observer, trace_file, dir / "memgan.gtkw");
+    files.insert(files.begin(), {trace_file, "memgan.gtkw"});
+  }
+  const nlohmann::json energy = observer.ledger().summary_json(end_ps);
+  nlohmann::json report;
+  report["memgan_version"] = options.version;
+  report["config_file"] = loaded.path;
+  report["config"] = config::to_json(cfg);
+  report["outcome"] = outcome_name(ctl.outcome());
+  report["error"] = ctl.error();
+  report["simulated_time_ns"] = double(end_ps) / 1e3;
+  report["energy"] = energy;
+  report["energy_by_kind_pJ"] = energy_by_kind(energy["components"]);
+  report["counts"] = counts_json(soc, tile);
   report["job"] = {{"kind", cfg.job.kind},
                    {"rows", cfg.job.rows},
                    {"cols", cfg.job.cols},
@@ -208,48 +274,14 @@ int run_platform(const config::LoadedConfig& loaded, const RunOptions& options, 
                    {"input_scale", job.x_scale},
                    {"output_lsb", out_lsb},
                    {"program_bytes", job.image.size()}};
-  report["result_check"] = {{"checked", completed},
-                            {"bound_applies", check.bound_applies},
-                            {"elements", check.elements},
-                            {"max_abs_error", check.max_abs_error},
-                            {"max_error_over_bound", check.max_error_over_bound},
-                            {"outside_bound", check.outside_bound},
-                            {"rms_error", check.rms_error},
-                            {"relative_rms_error", check.relative_rms_error}};
+  report["result_check"] = check_json(check, completed);
   report["outputs"] = files;
   if (cfg.simulation.trace.enabled) report["trace_late_changes"] = observer.vcd()->late_changes();
   write_text(dir / "report.json", report.dump(2) + "\n");
 
-  // One screen for a person.
-  const double total_pj = energy["totals"]["total_pJ"].get<double>();
-  fmt::print(out, "memgan {}: {}\n", options.version, loaded.path);
-  fmt::print(out, "job      {} vectors x ({} -> {}) MVM on tile{}.xbar{}: {}\n", cfg.job.batch, cfg.job.rows,
-             cfg.job.cols, cfg.job.tile, cfg.job.array,
-             cfg.arch.quantize ? fmt::format("{}-bit inputs, {}-bit weights, {}-bit cells, {}-bit DAC, {}-bit ADC",
-                                             cfg.arch.input_bits, cfg.arch.weight_bits, cfg.arch.cell_bits,
-                                             cfg.arch.dac_bits, cfg.arch.adc.bits)
-                               : std::string("ideal analog datapath (float)"));
-  fmt::print(out, "outcome  {} after {} simulated ({} commands, wall {:.2f} s)\n", outcome_name(ctl.outcome()),
-             si(double(end_ps) * 1e-12, "s"), ctl.commands_executed(), wall_s);
-  if (!ctl.error().empty() && ctl.outcome() != Controller::Outcome::Completed) fmt::print(err, "error: {}\n", ctl.error());
-  if (completed) {
-    fmt::print(out, "result   max |error| {:.4g}, relative RMS error {:.3g}%{}\n", check.max_abs_error,
-               100 * check.relative_rms_error,
-               check.bound_applies ? fmt::format(", worst element at {:.2f} of its error bound", check.max_error_over_bound)
-                                   : std::string(" (non-ideal device or clipped ADC: no bound)"));
-  }
-  fmt::print(out, "energy   {} total, {} average power\n", si(total_pj * 1e-12, "J"),
-             si(energy["totals"]["average_power_W"].get<double>(), "W"));
-  for (const auto& [kind, pj] : kinds) {
-    fmt::print(out, "         {:<14} {:>12}  {:5.1f}%\n", kind, si(pj * 1e-12, "J"), total_pj > 0 ? 100 * pj / total_pj : 0);
-  }
-  fmt::print(out, "counts   {} MVM vectors, {} ADC conversions ({} saturated), {} cells written, {} DRAM bytes\n",
-             tc.vectors, tc.adc_conversions, tc.adc_saturations, tc.cells_written,
-             soc.dram().bytes_read() + soc.dram().bytes_written());
-  std::string listing;
-  for (const auto& f : files) listing += (listing.empty() ? "" : ", ") + f;
-  fmt::print(out, "outputs  {}/ : {}\n", dir.string(), listing);
-
+  const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  print_summary(out, loaded, options.version, report, wall_s, dir);
+  if (!completed) fmt::print(err, "error: {}\n", ctl.error());
   switch (ctl.outcome()) {
     case Controller::Outcome::Completed:
       if (check.bound_applies && check.outside_bound > 0) {

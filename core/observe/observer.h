@@ -22,6 +22,7 @@ class RunObserver {
   power::EnergyLedger& ledger() { return ledger_; }
   const power::EnergyLedger& ledger() const { return ledger_; }
   trace::TraceWriter* vcd() { return vcd_.get(); }
+  const trace::TraceWriter* vcd() const { return vcd_.get(); }
 
   // Call once every probe exists (end of elaboration).
   void begin_trace();
