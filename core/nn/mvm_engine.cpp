@@ -1,0 +1,335 @@
+#include "nn/mvm_engine.h"
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+namespace memgan::nn {
+namespace {
+
+int64_t count_nonzero(const float* x, std::size_t count) {
+  int64_t nz = 0;
+  for (std::size_t i = 0; i < count; ++i) nz += x[i] != 0.0f;
+  return nz;
+}
+
+void check_sizes(const char* what, int k, int n) {
+  if (k < 1 || n < 1)
+    throw std::invalid_argument(std::string(what) + ": matrix must be at least 1 x 1, got " + std::to_string(k) +
+                                " x " + std::to_string(n));
+}
+
+void check_batch(const char* what, int batch) {
+  if (batch < 0) throw std::invalid_argument(std::string(what) + ": batch must be >= 0");
+}
+
+// Copies columns [c0, c0 + cols) of a batch x ld row-major block into a dense batch x cols block.
+void gather_columns(const float* src, int batch, int ld, int c0, int cols, float* dst) {
+  for (int b = 0; b < batch; ++b) std::copy_n(src + std::size_t(b) * ld + c0, cols, dst + std::size_t(b) * cols);
+}
+
+// dst[:, c0 .. c0 + cols) = or += src (batch x cols).
+void scatter_columns(const float* src, int batch, int ld, int c0, int cols, bool add, float* dst) {
+  for (int b = 0; b < batch; ++b) {
+    float* d = dst + std::size_t(b) * ld + c0;
+    const float* s = src + std::size_t(b) * cols;
+    if (add)
+      for (int j = 0; j < cols; ++j) d[j] += s[j];
+    else
+      std::copy_n(s, cols, d);
+  }
+}
+
+void add_stats(const xbar::MvmStats& st, MvmCounts& c) {
+  c.array_reads += st.array_reads;
+  c.dac_conversions += st.dac_conversions;
+  c.adc_conversions += st.adc_conversions;
+  c.adc_saturations += st.adc_saturations;
+  c.array_energy_pj += st.array_energy_pj;
+}
+
+}  // namespace
+
+MvmCounts& MvmCounts::operator+=(const MvmCounts& o) {
+  logical_mvms += o.logical_mvms;
+  array_reads += o.array_reads;
+  dac_conversions += o.dac_conversions;
+  adc_conversions += o.adc_conversions;
+  adc_saturations += o.adc_saturations;
+  inputs_applied += o.inputs_applied;
+  inputs_nonzero += o.inputs_nonzero;
+  outputs += o.outputs;
+  partial_sum_adds += o.partial_sum_adds;
+  array_energy_pj += o.array_energy_pj;
+  arrays_used += o.arrays_used;
+  weights_programmed += o.weights_programmed;
+  outputs_discarded += o.outputs_discarded;
+  overlap_adds += o.overlap_adds;
+  bias_adds += o.bias_adds;
+  return *this;
+}
+
+double MvmCounts::fed_zero_fraction() const {
+  return inputs_applied ? 1.0 - double(inputs_nonzero) / double(inputs_applied) : 0.0;
+}
+
+double MvmCounts::mean_mvm_length() const {
+  return logical_mvms ? double(inputs_applied) / double(logical_mvms) : 0.0;
+}
+
+MatrixInfo tile_matrix(const ArrayShape& shape, int k, int n) {
+  MatrixInfo m;
+  m.rows = k;
+  m.cols = n;
+  m.row_tiles = (k + shape.rows - 1) / shape.rows;
+  m.col_tiles = (n + shape.cols - 1) / shape.cols;
+  return m;
+}
+
+MvmCounts tiled_mvm_counts(const ArrayShape& s, int k, int n, int64_t v, bool transposed) {
+  const MatrixInfo m = tile_matrix(s, k, n);
+  const int64_t rt = m.row_tiles, ct = m.col_tiles, nc = s.cycles, ns = s.slices;
+  MvmCounts c;
+  c.logical_mvms = v;
+  if (!transposed) {
+    c.inputs_applied = v * k;
+    c.outputs = v * n;
+    c.array_reads = v * rt * ct * nc;
+    c.dac_conversions = v * ct * nc * k;
+    c.adc_conversions = v * rt * nc * ns * n;
+    c.partial_sum_adds = v * n * (rt - 1);
+  } else {
+    c.inputs_applied = v * n;
+    c.outputs = v * k;
+    c.array_reads = v * rt * ct * nc * ns;
+    c.dac_conversions = v * rt * nc * ns * n;
+    c.adc_conversions = v * ct * nc * ns * k;
+    c.partial_sum_adds = v * k * (ct - 1);
+  }
+  return c;
+}
+
+MvmEngine::~MvmEngine() = default;
+
+// --- FloatGemmEngine -------------------------------------------------------------------------
+
+FloatGemmEngine::FloatGemmEngine(ArrayShape counting_shape) : shape_(counting_shape) {
+  if (shape_.rows < 1 || shape_.cols < 1 || shape_.slices < 1 || shape_.cycles < 1)
+    throw std::invalid_argument("FloatGemmEngine: ArrayShape fields must be >= 1");
+}
+
+const FloatGemmEngine::Matrix& FloatGemmEngine::get(int key) const {
+  const auto it = matrices_.find(key);
+  if (it == matrices_.end()) throw std::out_of_range("MvmEngine: no matrix loaded under key " + std::to_string(key));
+  return it->second;
+}
+
+void FloatGemmEngine::load(int key, const float* w, int k, int n, MvmCounts* counts) {
+  check_sizes("FloatGemmEngine::load", k, n);
+  const std::size_t size = std::size_t(k) * n;
+  for (std::size_t i = 0; i < size; ++i)
+    if (!std::isfinite(w[i])) throw std::invalid_argument("FloatGemmEngine::load: non-finite weight");
+  Matrix& m = matrices_[key];
+  m.info = tile_matrix(shape_, k, n);
+  m.w.assign(w, w + size);
+  if (counts) {
+    counts->arrays_used += m.info.arrays();
+    counts->weights_programmed += int64_t(size);
+  }
+}
+
+void FloatGemmEngine::release(int key) { matrices_.erase(key); }
+
+MatrixInfo FloatGemmEngine::matrix(int key) const { return get(key).info; }
+
+void FloatGemmEngine::mvm(int key, const float* x, int batch, float* y, MvmCounts* counts) {
+  check_batch("FloatGemmEngine::mvm", batch);
+  const Matrix& m = get(key);
+  const int k = m.info.rows, n = m.info.cols;
+  if (batch == 0) return;
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, batch, n, k, 1.0f, x, k, m.w.data(), n, 0.0f, y, n);
+  if (counts) {
+    MvmCounts c = tiled_mvm_counts(shape_, k, n, batch, false);
+    c.inputs_nonzero = count_nonzero(x, std::size_t(batch) * k);
+    *counts += c;
+  }
+}
+
+void FloatGemmEngine::mvm_transposed(int key, const float* dy, int batch, float* dx, MvmCounts* counts) {
+  check_batch("FloatGemmEngine::mvm_transposed", batch);
+  const Matrix& m = get(key);
+  const int k = m.info.rows, n = m.info.cols;
+  if (batch == 0) return;
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, batch, k, n, 1.0f, dy, n, m.w.data(), n, 0.0f, dx, k);
+  if (counts) {
+    MvmCounts c = tiled_mvm_counts(shape_, k, n, batch, true);
+    c.inputs_nonzero = count_nonzero(dy, std::size_t(batch) * n);
+    *counts += c;
+  }
+}
+
+// --- CrossbarEngine --------------------------------------------------------------------------
+
+CrossbarEngine::CrossbarEngine(xbar::ArrayGeometry geometry, xbar::ConverterParams converters,
+                               xbar::DeviceParams device, uint64_t seed)
+    : geometry_(geometry), converters_(converters), device_(device), seed_(seed) {
+  // One probe array validates the parameters and gives the logical capacity.
+  const xbar::CrossbarArray probe(geometry_, converters_, device_, seed_);
+  shape_ = {probe.logical_rows(), probe.logical_cols(), probe.weight_slices(), probe.input_cycles()};
+  if (shape_.rows < 1 || shape_.cols < 1)
+    throw std::invalid_argument("CrossbarEngine: the array geometry leaves no logical rows or columns");
+}
+
+CrossbarEngine::~CrossbarEngine() = default;
+
+CrossbarEngine::Matrix& CrossbarEngine::get(int key) {
+  const auto it = matrices_.find(key);
+  if (it == matrices_.end()) throw std::out_of_range("MvmEngine: no matrix loaded under key " + std::to_string(key));
+  return it->second;
+}
+
+MatrixInfo CrossbarEngine::matrix(int key) const {
+  const auto it = matrices_.find(key);
+  if (it == matrices_.end()) throw std::out_of_range("MvmEngine: no matrix loaded under key " + std::to_string(key));
+  return it->second.info;
+}
+
+int64_t CrossbarEngine::arrays_allocated() const {
+  int64_t n = 0;
+  for (const auto& kv : matrices_) n += int64_t(kv.second.arrays.size());
+  return n;
+}
+
+void CrossbarEngine::release(int key) { matrices_.erase(key); }
+
+void CrossbarEngine::load(int key, const float* w, int k, int n, MvmCounts* counts) {
+  check_sizes("CrossbarEngine::load", k, n);
+  const std::size_t size = std::size_t(k) * n;
+  float w_max = 0;
+  for (std::size_t i = 0; i < size; ++i) {
+    if (!std::isfinite(w[i])) throw std::invalid_argument("CrossbarEngine::load: non-finite weight");
+    w_max = std::max(w_max, std::fabs(w[i]));
+  }
+  Matrix& m = matrices_[key];
+  const MatrixInfo info = tile_matrix(shape_, k, n);
+  if (m.info.rows != k || m.info.cols != n) {
+    m.arrays.clear();
+    m.arrays.reserve(std::size_t(info.arrays()));
+    for (int64_t a = 0; a < info.arrays(); ++a)
+      m.arrays.emplace_back(geometry_, converters_, device_, seed_ + arrays_created_++);
+  }
+  m.info = info;
+
+  // Array domain: integers in [-q, q] (quantized) or fractions in [-1, 1] (analog).
+  const float q = converters_.quantize ? std::ldexp(1.0f, converters_.weight_bits - 1) - 1.0f : 1.0f;
+  m.scale = w_max > 0 ? w_max / q : 1.0f;
+  block_.resize(size);
+  for (std::size_t i = 0; i < size; ++i) {
+    const float v = w[i] / m.scale;
+    block_[i] = converters_.quantize ? std::clamp(std::nearbyint(v), -q, q) : std::clamp(v, -1.0f, 1.0f);
+  }
+  for (int rt = 0; rt < info.row_tiles; ++rt) {
+    const int r0 = rt * shape_.rows, rows = std::min(shape_.rows, k - r0);
+    for (int ct = 0; ct < info.col_tiles; ++ct) {
+      const int c0 = ct * shape_.cols, cols = std::min(shape_.cols, n - c0);
+      const xbar::ProgramStats st = m.arrays[std::size_t(rt) * info.col_tiles + ct].program_weights(
+          0, 0, rows, cols, block_.data() + std::size_t(r0) * n + c0, n);
+      program_.cells_written += st.cells_written;
+      program_.pulses += st.pulses;
+      program_.rows_written += st.rows_written;
+      program_.write_energy_pj += st.write_energy_pj;
+    }
+  }
+  if (counts) {
+    counts->arrays_used += info.arrays();
+    counts->weights_programmed += int64_t(size);
+  }
+}
+
+float CrossbarEngine::prepare_inputs(const float* x, std::size_t count) {
+  xq_.resize(count);
+  float x_max = 0;
+  for (std::size_t i = 0; i < count; ++i) {
+    if (!std::isfinite(x[i])) throw std::invalid_argument("CrossbarEngine: non-finite input");
+    x_max = std::max(x_max, std::fabs(x[i]));
+  }
+  if (!converters_.quantize) {
+    std::copy_n(x, count, xq_.data());
+    return 1.0f;
+  }
+  const float q = std::ldexp(1.0f, converters_.input_bits - 1) - 1.0f;
+  const float scale = x_max > 0 ? x_max / q : 1.0f;
+  for (std::size_t i = 0; i < count; ++i) xq_[i] = std::clamp(std::nearbyint(x[i] / scale), -q, q);
+  return scale;
+}
+
+void CrossbarEngine::mvm(int key, const float* x, int batch, float* y, MvmCounts* counts) {
+  check_batch("CrossbarEngine::mvm", batch);
+  Matrix& m = get(key);
+  const int k = m.info.rows, n = m.info.cols;
+  if (batch == 0) return;
+  const float x_scale = prepare_inputs(x, std::size_t(batch) * k);
+  xbar::MvmStats st;
+  int64_t partial_adds = 0;
+  for (int rt = 0; rt < m.info.row_tiles; ++rt) {
+    const int r0 = rt * shape_.rows, rows = std::min(shape_.rows, k - r0);
+    tile_in_.resize(std::size_t(batch) * rows);
+    gather_columns(xq_.data(), batch, k, r0, rows, tile_in_.data());
+    for (int ct = 0; ct < m.info.col_tiles; ++ct) {
+      const int c0 = ct * shape_.cols, cols = std::min(shape_.cols, n - c0);
+      tile_out_.resize(std::size_t(batch) * cols);
+      m.arrays[std::size_t(rt) * m.info.col_tiles + ct].mvm(tile_in_.data(), batch, 0, rows, 0, cols,
+                                                              tile_out_.data(), &st);
+      scatter_columns(tile_out_.data(), batch, n, c0, cols, rt > 0, y);
+      if (rt > 0) partial_adds += int64_t(batch) * cols;
+    }
+  }
+  const float out_scale = x_scale * m.scale;
+  for (std::size_t i = 0; i < std::size_t(batch) * n; ++i) y[i] *= out_scale;
+  if (counts) {
+    counts->logical_mvms += batch;
+    counts->inputs_applied += int64_t(batch) * k;
+    counts->inputs_nonzero += count_nonzero(x, std::size_t(batch) * k);
+    counts->outputs += int64_t(batch) * n;
+    counts->partial_sum_adds += partial_adds;
+    add_stats(st, *counts);
+  }
+}
+
+void CrossbarEngine::mvm_transposed(int key, const float* dy, int batch, float* dx, MvmCounts* counts) {
+  check_batch("CrossbarEngine::mvm_transposed", batch);
+  Matrix& m = get(key);
+  const int k = m.info.rows, n = m.info.cols;
+  if (batch == 0) return;
+  const float x_scale = prepare_inputs(dy, std::size_t(batch) * n);
+  xbar::MvmStats st;
+  int64_t partial_adds = 0;
+  for (int ct = 0; ct < m.info.col_tiles; ++ct) {
+    const int c0 = ct * shape_.cols, cols = std::min(shape_.cols, n - c0);
+    tile_in_.resize(std::size_t(batch) * cols);
+    gather_columns(xq_.data(), batch, n, c0, cols, tile_in_.data());
+    for (int rt = 0; rt < m.info.row_tiles; ++rt) {
+      const int r0 = rt * shape_.rows, rows = std::min(shape_.rows, k - r0);
+      tile_out_.resize(std::size_t(batch) * rows);
+      m.arrays[std::size_t(rt) * m.info.col_tiles + ct].mvm_transposed(tile_in_.data(), batch, 0, rows, 0, cols,
+                                                                        tile_out_.data(), &st);
+      scatter_columns(tile_out_.data(), batch, k, r0, rows, ct > 0, dx);
+      if (ct > 0) partial_adds += int64_t(batch) * rows;
+    }
+  }
+  const float out_scale = x_scale * m.scale;
+  for (std::size_t i = 0; i < std::size_t(batch) * k; ++i) dx[i] *= out_scale;
+  if (counts) {
+    counts->logical_mvms += batch;
+    counts->inputs_applied += int64_t(batch) * n;
+    counts->inputs_nonzero += count_nonzero(dy, std::size_t(batch) * n);
+    counts->outputs += int64_t(batch) * k;
+    counts->partial_sum_adds += partial_adds;
+    add_stats(st, *counts);
+  }
+}
+
+}  // namespace memgan::nn
