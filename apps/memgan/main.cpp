@@ -8,6 +8,7 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <sstream>
 
 #include <systemc>
 
@@ -15,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "config/loader.h"
+#include "network_commands.h"
 #include "program_image.h"
 #include "run.h"
 #include "util/interrupt.h"
@@ -59,6 +61,44 @@ int memgan_main(int argc, char** argv) {
   auto* disasm = app.add_subcommand("disasm", "list the commands of a controller program image");
   disasm->add_option("image", image_path, "program image file")->required();
 
+  std::string dataflow;
+  auto* map = app.add_subcommand("map", "map CONFIG's network onto the arrays: table on stdout, mapping.json");
+  map->add_option("config", config_path, "YAML config with a network section")->required();
+  map->add_option("--dataflow", dataflow, "zero_insertion | zero_free | pixel_wise (default: network.dataflow)");
+  map->add_option("--out,-o", out_dir, "output folder (default: traces/<config name>)");
+  map->add_option("--preset,-p", presets, "apply a preset file after CONFIG (repeatable)");
+  map->add_option("--set,-s", overrides, "override a key (repeatable)");
+
+  std::string dataflows = "zero_insertion,zero_free,pixel_wise";
+  auto* compare = app.add_subcommand(
+      "compare", "time and energy of CONFIG's network under each dataflow, with speedups over zero_insertion");
+  compare->add_option("config", config_path, "YAML config with a network section")->required();
+  compare->add_option("--dataflows", dataflows, "comma-separated dataflows")->capture_default_str();
+  compare->add_option("--out,-o", out_dir, "output folder for compare.csv and compare.json (default: traces/<config name>)");
+  compare->add_option("--preset,-p", presets, "apply a preset file after CONFIG (repeatable)");
+  compare->add_option("--set,-s", overrides, "override a key (repeatable)");
+
+  memgan::cli::LayerArgs layer_args;
+  auto* layer = app.add_subcommand(
+      "layer", "run one layer through the modeled arrays on .npy operands (PyTorch layouts), write .npy results");
+  layer->add_option("type", layer_args.type, "conv2d | conv_transpose2d | linear")
+      ->required()
+      ->check(CLI::IsMember({"conv2d", "conv_transpose2d", "linear"}));
+  layer->add_option("--input", layer_args.input, "input .npy (N x C x H x W, or N x in_features)")->required();
+  layer->add_option("--weight", layer_args.weight, "weight .npy in PyTorch's layout")->required();
+  layer->add_option("--bias", layer_args.bias, "bias .npy");
+  layer->add_option("--grad-output", layer_args.grad_output, "output gradient .npy: also compute the gradients");
+  layer->add_option("--stride", layer_args.stride, "stride")->check(CLI::PositiveNumber);
+  layer->add_option("--padding", layer_args.padding, "padding")->check(CLI::NonNegativeNumber);
+  layer->add_option("--output-padding", layer_args.output_padding, "output padding (conv_transpose2d)")
+      ->check(CLI::NonNegativeNumber);
+  layer->add_option("--dataflow", dataflow, "zero_insertion | zero_free | pixel_wise (default: network.dataflow)");
+  layer->add_option("--config,-c", config_path, "config for the arrays and devices")
+      ->default_str("configs/default.yaml");
+  layer->add_option("--preset,-p", presets, "apply a preset file after the config (repeatable)");
+  layer->add_option("--set,-s", overrides, "override a key (repeatable)");
+  layer->add_option("--out,-o", layer_args.out_dir, "output folder")->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -82,6 +122,18 @@ int memgan_main(int argc, char** argv) {
       const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
       std::cout << memgan::firmware::disassemble_image(bytes);
       return kOk;
+    }
+    if (*map || *compare || *layer) {
+      if (*layer && config_path.empty()) config_path = "configs/default.yaml";
+      if (!dataflow.empty()) overrides.push_back("network.dataflow=" + dataflow);
+      const auto loaded = memgan::config::load_config(config_path, overrides, presets);
+      if (*layer) return memgan::cli::layer_command(loaded, layer_args, std::cout);
+      const std::string dir = out_dir.empty() ? default_out_dir(config_path) : out_dir;
+      if (*map) return memgan::cli::map_command(loaded, dir, std::cout);
+      std::vector<std::string> names;
+      std::stringstream ss(dataflows);
+      for (std::string n; std::getline(ss, n, ',');) names.push_back(n);
+      return memgan::cli::compare_command(loaded, names, dir, std::cout);
     }
     if (*run) {
       const auto loaded = memgan::config::load_config(config_path, overrides, presets);

@@ -168,6 +168,13 @@ struct JobConfig {
   std::string distribution = "uniform";
 };
 
+// A GAN network mapped onto the arrays (memgan map / compare).
+struct NetworkConfig {
+  std::string file;                      // network YAML; resolved next to the config file
+  std::string dataflow = "zero_free";
+  int batch = 16;
+};
+
 struct Config {
   ArchConfig arch;
   DeviceConfig device;
@@ -175,6 +182,7 @@ struct Config {
   LatencyConfig latency;
   SimulationConfig simulation;
   JobConfig job;
+  NetworkConfig network;
 };
 
 }  // namespace memgan::config

@@ -180,7 +180,12 @@ class Loader {
           continue;
         }
         try {
-          f->assign(value.Scalar());
+          std::string scalar = value.Scalar();
+          // A path in a file means a path next to that file, wherever memgan runs from.
+          if (f->kind == FieldKind::Path && !scalar.empty() && std::filesystem::path(scalar).is_relative()) {
+            scalar = (std::filesystem::path(file).parent_path() / scalar).lexically_normal().string();
+          }
+          f->assign(scalar);
           out_.origin[path] = where(file, value);
         } catch (const std::exception& e) {
           errors_.push_back(fmt::format("{}: {}: {}", where(file, value), path, e.what()));
@@ -330,7 +335,8 @@ nlohmann::json to_json(const Config& cfg_in) {
       case FieldKind::Int64: leaf = *static_cast<int64_t*>(f.target); break;
       case FieldKind::Real: leaf = *static_cast<double*>(f.target); break;
       case FieldKind::Bool: leaf = *static_cast<bool*>(f.target); break;
-      case FieldKind::Choice: leaf = *static_cast<std::string*>(f.target); break;
+      case FieldKind::Choice:
+      case FieldKind::Path: leaf = *static_cast<std::string*>(f.target); break;
       case FieldKind::AutoReal: {
         const auto& v = *static_cast<std::optional<double>*>(f.target);
         if (v) leaf = *v;

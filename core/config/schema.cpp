@@ -57,6 +57,9 @@ struct Builder {
   void boolean(std::string path, bool& v, std::string doc) {
     fields.push_back({std::move(path), FieldKind::Bool, &v, 0, 1, {}, std::move(doc)});
   }
+  void file_path(std::string path, std::string& v, std::string doc) {
+    fields.push_back({std::move(path), FieldKind::Path, &v, 0, 0, {}, std::move(doc)});
+  }
   void choice(std::string path, std::string& v, std::vector<std::string> choices, std::string doc) {
     fields.push_back({std::move(path), FieldKind::Choice, &v, 0, 0, std::move(choices), std::move(doc)});
   }
@@ -75,6 +78,8 @@ std::string Field::allowed() const {
       return fmt::format("'auto' or a number in [{}, {}]", number_text(min), number_text(max));
     case FieldKind::Bool:
       return "true or false";
+    case FieldKind::Path:
+      return "a file path, relative to the config file's folder ('' = not set)";
     case FieldKind::Choice: {
       std::string s = "one of: ";
       for (size_t i = 0; i < choices.size(); ++i) s += (i ? ", " : "") + choices[i];
@@ -95,6 +100,10 @@ std::string Field::value_text() const {
     }
     case FieldKind::Bool: return *static_cast<bool*>(target) ? "true" : "false";
     case FieldKind::Choice: return *static_cast<std::string*>(target);
+    case FieldKind::Path: {
+      const auto& p = *static_cast<std::string*>(target);
+      return p.empty() ? "''" : p;
+    }
   }
   return {};
 }
@@ -131,6 +140,9 @@ void Field::assign(const std::string& s) const {
       if (s == "true") *static_cast<bool*>(target) = true;
       else if (s == "false") *static_cast<bool*>(target) = false;
       else fail(fmt::format("'{}' is not a boolean", s));
+      return;
+    case FieldKind::Path:  // empty = not set
+      *static_cast<std::string*>(target) = s;
       return;
     case FieldKind::Choice:
       for (const auto& c : choices) {
@@ -267,6 +279,12 @@ std::vector<Field> schema(Config& c) {
   b.integer("job.array", j.array, 0, 15, "array of that tile that holds the weights");
   b.choice("job.distribution", j.distribution, {"uniform", "gaussian", "relu"},
            "random weights and inputs: uniform [-1,1], gaussian, or ReLU-like non-negative inputs");
+
+  auto& n = c.network;
+  b.file_path("network.file", n.file, "network description (configs/nets/*.yaml) for memgan map and compare");
+  b.choice("network.dataflow", n.dataflow, {"zero_insertion", "zero_free", "pixel_wise"},
+           "transposed-convolution dataflow: baseline zero insertion, ZARA zero-free, RED pixel-wise");
+  b.integer("network.batch", n.batch, 1, 65536, "samples per training step");
   return std::move(b.fields);
 }
 

@@ -8,12 +8,12 @@
 
 namespace memgan::config {
 
-enum class FieldKind { Int, Int64, Real, Bool, Choice, AutoReal };
+enum class FieldKind { Int, Int64, Real, Bool, Choice, AutoReal, Path };
 
 struct Field {
   std::string path;                  // "arch.array.rows"
   FieldKind kind;
-  void* target;                      // int*, int64_t*, double*, bool*, std::string*, std::optional<double>*
+  void* target;                      // int*, int64_t*, double*, bool*, std::string* (Choice, Path), std::optional<double>*
   double min = 0;
   double max = 0;
   std::vector<std::string> choices;  // Choice only

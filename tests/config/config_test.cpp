@@ -49,9 +49,21 @@ const std::string kDefault = std::string(MEMGAN_SOURCE_DIR) + "/configs/default.
 
 }  // namespace
 
-TEST(DefaultConfig, EqualsBuiltInDefaults) {
-  const auto loaded = load_config(kDefault);
+TEST(DefaultConfig, EqualsBuiltInDefaultsExceptFilePaths) {
+  auto loaded = load_config(kDefault);
+  // File paths resolve next to the file that names them; the built-in default names none.
+  EXPECT_EQ(loaded.config.network.file, std::string(MEMGAN_SOURCE_DIR) + "/configs/nets/dcgan28.yaml");
+  loaded.config.network.file.clear();
   EXPECT_EQ(memgan::config::dump_yaml(loaded.config), memgan::config::dump_yaml(memgan::config::Config{}));
+}
+
+TEST_F(ConfigFiles, PathsResolveNextToTheirFile) {
+  fs::create_directories(dir_ / "sub");
+  write("sub/p.yaml", "network:\n  file: ../nets/x.yaml\n");
+  const auto p = write("main.yaml", "presets: [sub/p.yaml]\n");
+  EXPECT_EQ(load_config(p).config.network.file, (dir_ / "nets/x.yaml").string());
+  const auto q = write("empty.yaml", "network:\n  file: ''\n");
+  EXPECT_EQ(load_config(q).config.network.file, "");
 }
 
 TEST(DefaultConfig, SetsAndDocumentsEveryKey) {

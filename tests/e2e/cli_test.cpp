@@ -295,3 +295,37 @@ TEST_F(Cli, CommandLinePresetOverridesTheFile) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("  quantize: false"), std::string::npos);
 }
+
+TEST_F(Cli, MapPrintsTheTableAndWritesJson) {
+  const auto r = run({"map", kDefault, "--out", (dir_ / "map").string(), "--dataflow", "zero_insertion"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("dataflow zero_insertion"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("up1"), std::string::npos);
+  const json m = json::parse(slurp(dir_ / "map" / "mapping.json"));
+  ASSERT_TRUE(m.contains("layers"));
+  EXPECT_EQ(m["layers"].size(), 6u);  // dcgan28: 3 generator + 3 discriminator crossbar layers
+  const auto bad = run({"map", kDefault, "--dataflow", "zero_skipping", "--out", (dir_ / "x").string()});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("network.dataflow: 'zero_skipping' is not a valid choice"), std::string::npos) << bad.err;
+}
+
+TEST_F(Cli, CompareShowsZeroFreeAndPixelWiseBeatTheBaselineForward) {
+  const auto r = run({"compare", std::string(MEMGAN_SOURCE_DIR) + "/configs/dcgan64-compare.yaml", "--out",
+                      (dir_ / "cmp").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json c = json::parse(slurp(dir_ / "cmp" / "compare.json"));
+  int checked = 0;
+  for (const auto& l : c["layers"]) {
+    // The generator's strided transposed convolutions (up1..up4, stride 2).
+    if (l["model"] != "generator" || l["type"] != "conv_transpose2d" || l["layer"] == "up0") continue;
+    if (l["dataflow"] == "zero_insertion" || l["phase"] != "forward") continue;
+    EXPECT_GT(l["speedup_vs_zero_insertion"].get<double>(), 2.0) << l.dump();
+    EXPECT_GT(l["energy_saving_vs_zero_insertion"].get<double>(), 0.3) << l.dump();
+    ++checked;
+  }
+  EXPECT_EQ(checked, 8);  // 4 layers x 2 dataflows
+  std::ifstream csv(dir_ / "cmp" / "compare.csv");
+  std::string header;
+  std::getline(csv, header);
+  EXPECT_NE(header.find("speedup_vs_zero_insertion"), std::string::npos);
+}
