@@ -60,6 +60,15 @@ struct NoiseConfig {
   double sample_ns = 10.0;
 };
 
+struct MapperConfig {
+  int cycles_per_mvm = 1;
+};
+
+// Per block: "tlm" (C++ model) or "rtl" (Verilated RTL co-simulated through a transactor).
+struct RtlConfig {
+  std::string shift_add = "tlm";
+};
+
 struct ArchConfig {
   double clock_mhz = 1000.0;
   int tiles = 1;
@@ -78,6 +87,8 @@ struct ArchConfig {
   DmaConfig dma;
   ControllerConfig controller;
   NoiseConfig noise;
+  MapperConfig mapper;
+  RtlConfig rtl;
 };
 
 struct PulseConfig {
@@ -134,6 +145,7 @@ struct EnergyConfig {
   double controller_command_pj = 2.0;
   double dma_pj_per_byte = 0.1;
   double noise_sample_pj = 0.5;
+  double mapper_pj_per_mvm = 0.2;
   LeakageConfig leakage;
 };
 

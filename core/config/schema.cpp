@@ -200,6 +200,10 @@ std::vector<Field> schema(Config& c) {
             "clocks between two reads of a polled status register");
   b.real("arch.controller.poll_timeout_us", a.controller.poll_timeout_us, 0.001, 1e9,
          "a POLL that has not matched after this long is a firmware error, us");
+  b.integer("arch.mapper.cycles_per_mvm", a.mapper.cycles_per_mvm, 0, 1000,
+            "dataflow mapper unit: clocks to generate the array and buffer addresses of one MVM");
+  b.choice("arch.rtl.shift_add", a.rtl.shift_add, {"tlm", "rtl"},
+           "tile shift-and-add: C++ model, or the Verilated RTL via its transactor (docs/rtl.md)");
   b.integer("arch.noise.pairs", a.noise.pairs, 1, 65536, "cell pairs read round-robin by the noise block");
   b.real("arch.noise.read_noise_sigma", a.noise.read_noise_sigma, 1e-6, 5,
          "relative read noise of the noise block's own cells (read where it is large, on purpose)");
@@ -240,6 +244,8 @@ std::vector<Field> schema(Config& c) {
   b.real("energy.register_access_pj", e.register_access_pj, 0, 1e6, "one memory-mapped register access, pJ");
   b.real("energy.controller_command_pj", e.controller_command_pj, 0, 1e6, "fetch-decode-issue of one command, pJ");
   b.real("energy.dma_pj_per_byte", e.dma_pj_per_byte, 0, 1e6, "DMA engine per byte moved, pJ/byte");
+  b.real("energy.mapper_pj_per_mvm", e.mapper_pj_per_mvm, 0, 1e6,
+         "dataflow mapper unit: address generation of one MVM, pJ");
   b.real("energy.noise_sample_pj", e.noise_sample_pj, 0, 1e6,
          "noise block sense + digitize per sample, on top of its two cell reads, pJ");
   auto& l = e.leakage;

@@ -324,6 +324,14 @@ TEST_F(Cli, CompareShowsZeroFreeAndPixelWiseBeatTheBaselineForward) {
     ++checked;
   }
   EXPECT_EQ(checked, 8);  // 4 layers x 2 dataflows
+  // The scheduler's training step: pipelining beats running every op back to back, and the
+  // zero-free step is shorter than the baseline's.
+  ASSERT_EQ(c["schedule"].size(), 3u);
+  for (const auto& s : c["schedule"]) {
+    EXPECT_LT(s["step_time_ns"].get<double>(), s["serial_time_ns"].get<double>()) << s.dump();
+  }
+  EXPECT_LT(c["schedule"][1]["step_time_ns"].get<double>(), c["schedule"][0]["step_time_ns"].get<double>());
+  EXPECT_TRUE(vcd2fst_accepts(dir_ / "cmp" / "schedule.vcd", dir_));
   std::ifstream csv(dir_ / "cmp" / "compare.csv");
   std::string header;
   std::getline(csv, header);
