@@ -140,7 +140,36 @@ uint64_t TraceWriter::shown(SignalId id) const {
   return s.width == 64 ? bits : bits & ((uint64_t{1} << s.width) - 1);
 }
 
+void TraceWriter::set_window(uint64_t start_ps, uint64_t stop_ps) {
+  if (begun_) throw std::logic_error("trace window set after begin()");
+  if (stop_ps <= start_ps) throw std::invalid_argument("trace window: stop must be after start");
+  window_start_ = start_ps;
+  window_stop_ = stop_ps;
+  window_open_ = start_ps == 0;
+}
+
+void TraceWriter::set_max_bytes(uint64_t max_bytes) { max_bytes_ = max_bytes; }
+
+// The values integrated so far, as one step at the window start.
+void TraceWriter::open_window() {
+  window_open_ = true;
+  ++step_;
+  touched_.clear();
+  for (SignalId id = 0; id < signals_.size(); ++id) {
+    touched_step_[id] = step_;
+    touched_.push_back(id);
+  }
+  emit_step(window_start_);
+}
+
 void TraceWriter::emit_step(uint64_t t_ps) {
+  if (max_bytes_ > 0 && size_stop_ps_ == UINT64_MAX && t_ps < window_stop_ && bytes_written() >= max_bytes_) {
+    size_stop_ps_ = window_stop_ = t_ps;
+  }
+  if (t_ps < window_start_ || t_ps >= window_stop_) {
+    touched_.clear();  // integrated into value_, not written
+    return;
+  }
   // Signal order, not arrival order, so output does not depend on which initiator ran first.
   std::sort(touched_.begin(), touched_.end());
   for (SignalId id : touched_) {
@@ -169,6 +198,8 @@ void TraceWriter::write_until(uint64_t t_ps, bool everything) {
                    [](const Change& a, const Change& b) { return a.t_ps < b.t_ps; });
   for (auto it = pending_.begin(); it != end;) {
     const uint64_t t = it->t_ps;
+    // Values at the window start are those before this step's changes.
+    if (!window_open_ && t >= window_start_) open_window();
     ++step_;
     for (; it != end && it->t_ps == t; ++it) {
       // Wrapping add: a runaway counter must not be undefined behaviour.
@@ -190,6 +221,8 @@ void TraceWriter::flush_before(uint64_t t_ps) {
   if (t_ps <= horizon_) return;
   write_until(t_ps, false);
   horizon_ = t_ps;
+  // Global time passed the window start with no change there: the values still show then.
+  if (!window_open_ && horizon_ > window_start_) open_window();
 }
 
 void TraceWriter::close() {
@@ -197,7 +230,8 @@ void TraceWriter::close() {
   begin();
   closed_ = true;  // first: a failing back end must not be re-entered by the destructor
   write_until(0, true);
-  const uint64_t end = std::max(max_time_, horizon_);
+  if (!window_open_ && std::max(max_time_, horizon_) >= window_start_) open_window();
+  const uint64_t end = std::min(std::max(max_time_, horizon_), window_stop_);
   if (end > last_time_) {
     on_time(end);
     last_time_ = end;

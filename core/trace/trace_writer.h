@@ -63,6 +63,19 @@ class TraceWriter {
   // closes the output. Idempotent; begin() is implied if it was never called.
   void close();
 
+  // Recording window: only [start_ps, stop_ps) reaches the back end. Changes before
+  // start_ps still integrate, so every signal shows its true value at start_ps (written as
+  // one step there); changes at or after stop_ps are dropped and the dump ends at stop_ps
+  // (or earlier, at the end of the run). Call before begin(); throws std::logic_error
+  // after it, std::invalid_argument for stop_ps <= start_ps.
+  void set_window(uint64_t start_ps, uint64_t stop_ps = UINT64_MAX);
+  // Size bound: once bytes_written() reaches max_bytes, the window stops at the next time
+  // step (stopped_at_ps() says where). VCD counts are exact; FST's lag behind its
+  // compression blocks, so an FST ends somewhat past the bound. 0 = no bound.
+  void set_max_bytes(uint64_t max_bytes);
+  // UINT64_MAX while the window is still open.
+  uint64_t stopped_at_ps() const { return size_stop_ps_; }
+
   const SignalInfo& signal(SignalId id) const { return signals_.at(id); }
   size_t signal_count() const { return signals_.size(); }
   uint64_t late_changes() const { return late_changes_; }
@@ -102,6 +115,7 @@ class TraceWriter {
   void write_until(uint64_t t_ps, bool everything);
   void emit_step(uint64_t t_ps);
   uint64_t shown(SignalId id) const;
+  void open_window();
 
   std::vector<SignalInfo> signals_;
   std::set<std::string> names_;
@@ -115,6 +129,9 @@ class TraceWriter {
   uint64_t last_time_ = 0;              // latest time handed to on_time()
   uint64_t max_time_ = 0;               // latest change time seen
   uint64_t late_changes_ = 0;
+  uint64_t window_start_ = 0, window_stop_ = UINT64_MAX;
+  uint64_t max_bytes_ = 0, size_stop_ps_ = UINT64_MAX;
+  bool window_open_ = true;             // start reached (values at start written)
   bool begun_ = false;
   bool closed_ = false;
 };

@@ -1,0 +1,503 @@
+#include "report/html_report.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <utility>
+#include <vector>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "report/power_summary.h"
+#include "report/report_io.h"
+#include "report/svg_chart.h"
+
+namespace memgan::report {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+constexpr size_t kMaxChartPoints = 2000;
+constexpr uintmax_t kMaxSampleBytes = 16u << 20;  // beyond this the page would be mostly one image: say so instead
+
+const char* const kCss = R"(
+:root{--fg:#1d2430;--muted:#5b6575;--line:#d9dee6;--bg:#f6f7f9;--card:#fff;--accent:#0072B2;--ok:#1a7f37;--bad:#c62828}
+*{box-sizing:border-box}
+body{margin:0;background:var(--bg);color:var(--fg);font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif}
+header{background:#1d2430;color:#fff;padding:20px 32px}
+header h1{margin:0;font-size:22px;font-weight:600}
+header p{margin:4px 0 0;color:#c5ccd8;font-size:13px;word-break:break-all}
+nav{background:#fff;border-bottom:1px solid var(--line);padding:8px 32px;position:sticky;top:0}
+nav a{color:var(--accent);text-decoration:none;margin-right:18px;font-size:14px}
+main{max-width:1040px;margin:0 auto;padding:8px 24px 40px}
+section{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:16px 20px;margin:18px 0}
+h2{font-size:18px;margin:0 0 12px}
+h3{font-size:15px;margin:18px 0 8px;color:var(--muted)}
+.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(180px,1fr));gap:12px}
+.card{border:1px solid var(--line);border-radius:6px;padding:10px 12px}
+.card .k{font-size:12px;color:var(--muted);text-transform:uppercase;letter-spacing:.04em}
+.card .v{font-size:20px;font-weight:600}
+table{border-collapse:collapse;width:100%;font-size:13.5px}
+th,td{padding:4px 10px;border-bottom:1px solid var(--line);text-align:left;vertical-align:top}
+th{background:#eef1f5;font-weight:600}
+table.kv{width:auto;min-width:420px}
+dl.facts{display:grid;grid-template-columns:repeat(auto-fill,minmax(230px,1fr));gap:2px 18px;margin:0 0 8px}
+dl.facts div{display:flex;justify-content:space-between;border-bottom:1px solid var(--line);padding:3px 0}
+dl.facts dt{color:var(--muted)}dl.facts dd{margin:0;font-weight:600;font-variant-numeric:tabular-nums}
+tr:nth-child(even) td{background:#fafbfc}
+td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+tr.total td{font-weight:600;border-top:2px solid var(--fg)}
+.ok{color:var(--ok);font-weight:600}.bad{color:var(--bad);font-weight:600}.muted{color:var(--muted)}
+.error{border-left:4px solid var(--bad);background:#fdecea;padding:8px 12px}
+details summary{cursor:pointer;color:var(--accent);margin:8px 0}
+.chart{max-width:100%;height:auto;display:block}
+.chart text{font-size:12px;fill:var(--fg)}.chart .label{font-size:13px;fill:var(--muted)}
+.chart .grid{stroke:#e6e9ee}.chart .axis{stroke:#8a93a3}.chart .frame{fill:none;stroke:#8a93a3}
+img.samples{image-rendering:pixelated;max-width:100%;height:auto;border:1px solid var(--line)}
+footer{text-align:center;color:var(--muted);font-size:12px;padding:12px}
+)";
+
+std::string esc(const std::string& s) { return html_escape(s); }
+std::string joule(double pj) { return si(pj * 1e-12, "J"); }
+std::string pct(double share) { return fmt::format("{:.1f}%", 100 * share); }
+
+// 1234567 -> "1 234 567" (thin spaces: readable, no locale).
+std::string grouped(int64_t v) {
+  std::string digits = std::to_string(v < 0 ? -v : v), out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += "&#8201;";
+    out += digits[i];
+  }
+  return (v < 0 ? "-" : "") + out;
+}
+
+std::string json_scalar(const json& v) {
+  if (v.is_string()) return esc(v.get<std::string>());
+  if (v.is_number_integer()) return grouped(v.get<int64_t>());
+  if (v.is_number_float()) return fmt::format("{:.6g}", v.get<double>());
+  return esc(v.dump());
+}
+
+// "arch.adc.bits" -> value, depth first, for the full configuration table.
+void flatten(const json& j, const std::string& prefix, std::vector<std::pair<std::string, const json*>>& out) {
+  if (j.is_object() && !j.empty()) {
+    for (const auto& [k, v] : j.items()) flatten(v, prefix.empty() ? k : prefix + "." + k, out);
+  } else {
+    out.emplace_back(prefix, &j);
+  }
+}
+
+// Natural order so step_900.png sorts before step_1000.png.
+bool natural_less(const std::string& a, const std::string& b) {
+  size_t i = 0, j = 0;
+  while (i < a.size() && j < b.size()) {
+    if (std::isdigit(static_cast<unsigned char>(a[i])) && std::isdigit(static_cast<unsigned char>(b[j]))) {
+      size_t ie = i, je = j;
+      while (ie < a.size() && std::isdigit(static_cast<unsigned char>(a[ie]))) ++ie;
+      while (je < b.size() && std::isdigit(static_cast<unsigned char>(b[je]))) ++je;
+      std::string na = a.substr(i, ie - i), nb = b.substr(j, je - j);
+      na.erase(0, std::min(na.find_first_not_of('0'), na.size()));
+      nb.erase(0, std::min(nb.find_first_not_of('0'), nb.size()));
+      if (na.size() != nb.size()) return na.size() < nb.size();
+      if (na != nb) return na < nb;
+      i = ie, j = je;
+    } else {
+      if (a[i] != b[j]) return a[i] < b[j];
+      ++i, ++j;
+    }
+  }
+  return a.size() - i < b.size() - j;
+}
+
+std::string base64(const std::string& bytes) {
+  static const char* const kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((bytes.size() + 2) / 3 * 4);
+  for (size_t i = 0; i < bytes.size(); i += 3) {
+    uint32_t n = static_cast<uint8_t>(bytes[i]) << 16;
+    if (i + 1 < bytes.size()) n |= static_cast<uint8_t>(bytes[i + 1]) << 8;
+    if (i + 2 < bytes.size()) n |= static_cast<uint8_t>(bytes[i + 2]);
+    out += kAlphabet[(n >> 18) & 63];
+    out += kAlphabet[(n >> 12) & 63];
+    out += i + 1 < bytes.size() ? kAlphabet[(n >> 6) & 63] : '=';
+    out += i + 2 < bytes.size() ? kAlphabet[n & 63] : '=';
+  }
+  return out;
+}
+
+// Picks a prefix for a chart axis so tick labels stay short: (factor, "mW").
+std::pair<double, std::string> axis_unit(double max_abs, const std::string& unit) {
+  static const std::pair<double, const char*> kPrefixes[] = {{1e9, "G"}, {1e6, "M"}, {1e3, "k"}, {1, ""},
+                                                             {1e-3, "m"}, {1e-6, "u"}, {1e-9, "n"}, {1e-12, "p"}};
+  for (const auto& [scale, prefix] : kPrefixes) {
+    if (max_abs >= scale) return {1 / scale, prefix + unit};
+  }
+  return {1, unit};
+}
+
+class Page {
+ public:
+  void section(const std::string& id, const std::string& title, const std::string& body) {
+    nav_ += fmt::format("<a href=\"#{}\">{}</a>", id, esc(title));
+    body_ += fmt::format("<section id=\"{}\">\n<h2>{}</h2>\n{}</section>\n", id, esc(title), body);
+  }
+  std::string html(const std::string& title, const std::string& subtitle) const {
+    return fmt::format("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+                       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+                       "<title>{0}</title>\n<style>{1}</style>\n</head>\n<body>\n"
+                       "<header><h1>{0}</h1><p>{2}</p></header>\n<nav>{3}</nav>\n<main>\n{4}</main>\n"
+                       "<footer>Generated by memgan. Self-contained: no scripts, no network.</footer>\n"
+                       "</body>\n</html>\n",
+                       esc(title), kCss, subtitle, nav_, body_);
+  }
+  bool empty() const { return body_.empty(); }
+
+ private:
+  std::string nav_, body_;
+};
+
+struct Table {
+  // (name, numeric); a two-column key/value table is "kv" (as wide as its content).
+  explicit Table(std::vector<std::pair<std::string, bool>> columns) {
+    text = columns.size() == 2 ? "<table class=\"kv\"><thead><tr>" : "<table><thead><tr>";
+    for (const auto& [name, numeric] : columns) {
+      text += fmt::format("<th{}>{}</th>", numeric ? " class=\"num\"" : "", esc(name));
+      numeric_.push_back(numeric);
+    }
+    text += "</tr></thead><tbody>\n";
+  }
+  // Cells are HTML already (callers escape text).
+  void row(const std::vector<std::string>& cells, const char* cls = nullptr) {
+    text += cls ? fmt::format("<tr class=\"{}\">", cls) : "<tr>";
+    for (size_t i = 0; i < cells.size(); ++i) {
+      text += fmt::format("<td{}>{}</td>", i < numeric_.size() && numeric_[i] ? " class=\"num\"" : "", cells[i]);
+    }
+    text += "</tr>\n";
+  }
+  std::string done() const { return text + "</tbody></table>\n"; }
+
+  std::string text;
+
+ private:
+  std::vector<bool> numeric_;
+};
+
+std::string card(const std::string& key, const std::string& value_html) {
+  return fmt::format("<div class=\"card\"><div class=\"k\">{}</div><div class=\"v\">{}</div></div>", esc(key), value_html);
+}
+
+std::string check_badge(const json& check) {
+  if (!check.value("checked", false)) return "<span class=\"muted\">not checked</span>";
+  if (!check.value("bound_applies", false)) return "<span class=\"muted\">no bound (non-ideal)</span>";
+  return check.value("outside_bound", int64_t{0}) == 0 ? "<span class=\"ok\">within bound</span>"
+                                                       : "<span class=\"bad\">outside bound</span>";
+}
+
+void summary_section(Page& page, const json& r, const PowerSummary* power) {
+  std::string body = "<div class=\"cards\">";
+  const std::string outcome = r.value("outcome", "");
+  body += card("outcome", fmt::format("<span class=\"{}\">{}</span>", outcome == "completed" ? "ok" : "bad", esc(outcome)));
+  body += card("simulated time", esc(si(r.at("simulated_time_ns").get<double>() * 1e-9, "s")));
+  const json& totals = r.at("energy").at("totals");
+  body += card("energy", esc(joule(totals.at("total_pJ").get<double>())));
+  body += card("average power", esc(si(totals.at("average_power_W").get<double>(), "W")));
+  if (power) body += card("peak power", esc(si(power->peak.total_w, "W")));
+  if (r.contains("result_check")) body += card("result check", check_badge(r["result_check"]));
+  body += "</div>\n";
+  if (r.contains("error") && r["error"].is_string() && !r["error"].get<std::string>().empty()) {
+    body += fmt::format("<p class=\"error\">{}</p>\n", esc(r["error"].get<std::string>()));
+  }
+  page.section("summary", "Summary", body);
+}
+
+void config_section(Page& page, const json& r) {
+  const json& cfg = r.at("config");
+  // The figures an architect looks for first; absent keys are skipped.
+  static const std::pair<const char*, const char*> kFacts[] = {
+      {"/job/kind", "job"},          {"/job/rows", "job rows"},         {"/job/cols", "job cols"},
+      {"/job/batch", "batch"},       {"/arch/tiles", "tiles"},          {"/arch/arrays_per_tile", "arrays per tile"},
+      {"/arch/array/rows", "array rows"}, {"/arch/array/cols", "array cols"}, {"/arch/clock_mhz", "clock (MHz)"},
+      {"/arch/input_bits", "input bits"}, {"/arch/weight_bits", "weight bits"}, {"/arch/cell_bits", "cell bits"},
+      {"/arch/dac_bits", "DAC bits"}, {"/arch/adc/bits", "ADC bits"},   {"/arch/quantize", "quantized"},
+      {"/simulation/seed", "seed"},  {"/simulation/power_window_ns", "power window (ns)"}};
+  std::string facts = "<dl class=\"facts\">";
+  for (const auto& [pointer, label] : kFacts) {
+    const json::json_pointer p(pointer);
+    if (cfg.contains(p)) facts += fmt::format("<div><dt>{}</dt><dd>{}</dd></div>", esc(label), json_scalar(cfg.at(p)));
+  }
+  facts += "</dl>\n";
+  std::vector<std::pair<std::string, const json*>> flat;
+  flatten(cfg, "", flat);
+  Table all({{"key", false}, {"value", true}});
+  for (const auto& [key, value] : flat) all.row({"<code>" + esc(key) + "</code>", json_scalar(*value)});
+  page.section("config", "Configuration",
+               fmt::format("<p>{} &middot; memgan {}</p>\n{}<details><summary>Full resolved configuration ({} keys)"
+                           "</summary>\n{}</details>\n",
+                           esc(r.value("config_file", "")), esc(r.value("memgan_version", "")), facts,
+                           flat.size(), all.done()));
+}
+
+std::string breakdown(const std::map<std::string, double>& pj, double total_pj, const std::string& what) {
+  std::vector<std::pair<std::string, double>> sorted(pj.begin(), pj.end());
+  std::stable_sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+  std::vector<Bar> bars;
+  Table table({{what, false}, {"energy", true}, {"share", true}});
+  for (const auto& [name, e] : sorted) {
+    const double share = total_pj > 0 ? e / total_pj : 0;
+    bars.push_back({name, e, joule(e) + "  " + pct(share)});
+    table.row({esc(name), esc(joule(e)), pct(share)});
+  }
+  return svg_bar_chart(bars) + "<details><summary>As a table</summary>\n" + table.done() + "</details>\n";
+}
+
+void energy_section(Page& page, const json& r) {
+  const json& energy = r.at("energy");
+  const double total = energy.at("totals").at("total_pJ").get<double>();
+  std::string body;
+  // energy_by_kind_pJ, and any other energy_by_<what>_pJ a run reports (e.g. phase).
+  for (const auto& [key, value] : r.items()) {
+    const std::string prefix = "energy_by_", suffix = "_pJ";
+    if (key.rfind(prefix, 0) != 0 || key.size() <= prefix.size() + suffix.size() ||
+        key.compare(key.size() - suffix.size(), suffix.size(), suffix) != 0 || !value.is_object()) {
+      continue;
+    }
+    const std::string what = key.substr(prefix.size(), key.size() - prefix.size() - suffix.size());
+    std::map<std::string, double> pj;
+    for (const auto& [name, e] : value.items()) pj[name] = e.get<double>();
+    body += fmt::format("<h3>By {}</h3>\n", esc(what)) + breakdown(pj, total, what);
+  }
+  std::vector<std::pair<std::string, json>> comps;
+  for (const auto& [name, c] : energy.at("components").items()) comps.emplace_back(name, c);
+  std::stable_sort(comps.begin(), comps.end(), [](const auto& a, const auto& b) {
+    return a.second.at("total_pJ").template get<double>() > b.second.at("total_pJ").template get<double>();
+  });
+  Table table({{"component", false}, {"dynamic", true}, {"leakage", true}, {"total", true}, {"share", true},
+               {"events", true}, {"leakage power", true}});
+  for (const auto& [name, c] : comps) {
+    const double t = c.at("total_pJ").get<double>();
+    table.row({esc(name), esc(joule(c.at("dynamic_pJ").get<double>())), esc(joule(c.at("leakage_pJ").get<double>())),
+               esc(joule(t)), pct(total > 0 ? t / total : 0), grouped(c.at("events").get<int64_t>()),
+               esc(si(c.at("leakage_mW").get<double>() * 1e-3, "W"))});
+  }
+  const json& tot = energy.at("totals");
+  table.row({"total", esc(joule(tot.at("dynamic_pJ").get<double>())), esc(joule(tot.at("leakage_pJ").get<double>())),
+             esc(joule(total)), pct(total > 0 ? 1 : 0), grouped(tot.at("events").get<int64_t>()), ""},
+            "total");
+  page.section("energy", "Energy", body + "<h3>By component</h3>\n" + table.done());
+}
+
+void power_section(Page& page, const PowerLog& log, const PowerSummary& s) {
+  // Step lines (a window's power holds over the window), downsampled keeping peaks.
+  const auto steps = [&](const std::string& name, const std::vector<double>& w) {
+    Series out{name, {}, {}};
+    for (size_t i = 0; i < w.size(); ++i) {
+      for (double t : {log.start_ns[i], log.end_ns[i]}) {
+        out.x.push_back(t * 1e-3);
+        out.y.push_back(w[i]);
+      }
+    }
+    return downsample(out, kMaxChartPoints);
+  };
+  LineChart chart{"time (us)", "", {steps("total", log.total_w)}};
+  // The four kinds of block that spent the most, each summed over its components.
+  for (size_t k = 0; k < std::min<size_t>(4, s.kinds.size()); ++k) {
+    std::vector<double> w(log.total_w.size(), 0.0);
+    for (size_t c = 0; c < log.components.size(); ++c) {
+      const auto dot = log.components[c].rfind('.');
+      const std::string kind = dot == std::string::npos ? log.components[c] : log.components[c].substr(dot + 1);
+      if (kind != s.kinds[k].name) continue;
+      for (size_t i = 0; i < w.size(); ++i) w[i] += log.dyn_w[c][i] + log.leak_w[c][i];
+    }
+    chart.series.push_back(steps(s.kinds[k].name, w));
+  }
+  const auto [scale, unit] = axis_unit(*std::max_element(log.total_w.begin(), log.total_w.end()), "W");
+  for (auto& series : chart.series) {
+    for (double& y : series.y) y *= scale;
+  }
+  chart.y_label = "power (" + unit + ")";
+  Table peak({{"component", false}, {"power", true}, {"share of window", true}});
+  for (const auto& c : s.peak.top) peak.row({esc(c.name), esc(si(c.share * s.peak.total_w, "W")), pct(c.share)});
+  page.section("power", "Power over time",
+               fmt::format("<p>{} windows over {}; average {}. Lines show the total and the four kinds of block that "
+                           "spent the most.</p>\n{}<h3>Peak window: {} over [{}, {})</h3>\n{}",
+                           s.windows, esc(si(s.duration_ns * 1e-9, "s")), esc(si(s.average_w, "W")),
+                           svg_line_chart(chart), esc(si(s.peak.total_w, "W")), esc(si(s.peak.start_ns * 1e-9, "s")),
+                           esc(si(s.peak.end_ns * 1e-9, "s")), peak.done()));
+}
+
+void counts_section(Page& page, const json& r) {
+  Table table({{"count", false}, {"value", true}});
+  for (const auto& [name, v] : r.at("counts").items()) table.row({esc(name), json_scalar(v)});
+  page.section("counts", "Counts", table.done());
+}
+
+void check_section(Page& page, const json& r) {
+  const json& check = r.at("result_check");
+  Table table({{"field", false}, {"value", true}});
+  for (const auto& [name, v] : check.items()) table.row({esc(name), json_scalar(v)});
+  page.section("check", "Result check",
+               fmt::format("<p>Against the float reference: {}</p>\n{}", check_badge(check), table.done()));
+}
+
+void training_section(Page& page, const std::string& path) {
+  const NumericCsv csv = read_numeric_csv(path, true);
+  if (csv.rows.empty()) throw std::runtime_error(fmt::format("{}: no rows after the header", path));
+  const auto step_it = std::find(csv.columns.begin(), csv.columns.end(), "step");
+  const size_t xc = step_it == csv.columns.end() ? 0 : static_cast<size_t>(step_it - csv.columns.begin());
+  LineChart losses{csv.columns[xc], "loss", {}, false};
+  LineChart scores{csv.columns[xc], "value", {}, false};
+  for (size_t c = 0; c < csv.columns.size(); ++c) {
+    if (c == xc) continue;
+    Series s{csv.columns[c], {}, {}};
+    for (const auto& row : csv.rows) {
+      s.x.push_back(row[xc]);
+      s.y.push_back(row[c]);
+    }
+    (csv.columns[c].find("loss") != std::string::npos ? losses : scores).series.push_back(downsample(s, kMaxChartPoints));
+  }
+  std::string body = fmt::format("<p>{} rows; last {} {}.</p>\n", csv.rows.size(), esc(csv.columns[xc]),
+                                 fmt::format("{:g}", csv.rows.back()[xc]));
+  if (!losses.series.empty()) body += "<h3>Losses</h3>\n" + svg_line_chart(losses);
+  if (!scores.series.empty()) body += "<h3>Scores and other columns</h3>\n" + svg_line_chart(scores);
+  Table last({{"column", false}, {"last value", true}});
+  for (size_t c = 0; c < csv.columns.size(); ++c) {
+    const double v = csv.rows.back()[c];
+    last.row({esc(csv.columns[c]), std::isfinite(v) ? fmt::format("{:.6g}", v) : "&ndash;"});
+  }
+  page.section("training", "Training", body + last.done());
+}
+
+void samples_section(Page& page, const fs::path& dir) {
+  std::vector<std::string> names;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    if (entry.is_regular_file() && entry.path().extension() == ".png") names.push_back(entry.path().filename().string());
+  }
+  if (names.empty()) return;
+  std::sort(names.begin(), names.end(), natural_less);
+  const fs::path last = dir / names.back();
+  std::string body;
+  if (fs::file_size(last) > kMaxSampleBytes) {
+    body = fmt::format("<p>{} is {} bytes, too large to embed.</p>\n", esc(last.string()), fs::file_size(last));
+  } else {
+    const std::string bytes = read_file(last.string());
+    if (bytes.compare(0, 8, "\x89PNG\r\n\x1a\n") != 0) throw std::runtime_error(fmt::format("{}: not a PNG file", last.string()));
+    // Small grids are scaled up by a whole factor (crisp pixels) to about 384 px wide.
+    const auto be32 = [&](size_t at) {
+      return uint32_t(uint8_t(bytes[at])) << 24 | uint32_t(uint8_t(bytes[at + 1])) << 16 |
+             uint32_t(uint8_t(bytes[at + 2])) << 8 | uint32_t(uint8_t(bytes[at + 3]));
+    };
+    const uint32_t width = bytes.size() >= 24 ? be32(16) : 0, height = bytes.size() >= 24 ? be32(20) : 0;
+    const uint32_t scale = width > 0 ? std::clamp<uint32_t>(384 / width, 1, 8) : 1;
+    body = fmt::format("<p>{} ({} x {} px; the last of {} grids)</p>\n<img class=\"samples\" alt=\"{}\" width=\"{}\" "
+                       "height=\"{}\" src=\"data:image/png;base64,{}\">\n",
+                       esc(names.back()), width, height, names.size(), esc(names.back()), width * scale,
+                       height * scale, base64(bytes));
+  }
+  page.section("samples", "Samples", body);
+}
+
+void compare_section(Page& page, const json& c) {
+  const auto cost = [](const json& row, const char* key) {
+    return row.contains("cost") ? row["cost"].at(key).get<double>() : row.at(key).get<double>();
+  };
+  std::string body = fmt::format("<p>Network {} at batch {}: each dataflow against zero insertion.</p>\n",
+                                 esc(c.at("network").get<std::string>()), json_scalar(c.at("batch")));
+  std::vector<Bar> bars;
+  Table totals({{"dataflow", false}, {"phase", false}, {"time", true}, {"energy", true}, {"speedup", true},
+                {"energy saving", true}});
+  for (const auto& t : c.at("totals")) {
+    const std::string label = t.at("dataflow").get<std::string>() + " " + t.at("phase").get<std::string>();
+    const double e = cost(t, "energy_total_pJ");
+    bars.push_back({label, e, fmt::format("{}  {:.2f}x", joule(e), t.at("speedup_vs_zero_insertion").get<double>())});
+    totals.row({esc(t.at("dataflow").get<std::string>()), esc(t.at("phase").get<std::string>()),
+                esc(si(cost(t, "time_ns") * 1e-9, "s")), esc(joule(e)),
+                fmt::format("{:.2f}x", t.at("speedup_vs_zero_insertion").get<double>()),
+                pct(t.at("energy_saving_vs_zero_insertion").get<double>())});
+  }
+  body += "<h3>Energy per dataflow and phase</h3>\n" + svg_bar_chart(bars) + totals.done();
+  Table layers({{"layer", false}, {"type", false}, {"dataflow", false}, {"phase", false}, {"time", true},
+                {"energy", true}, {"speedup", true}, {"energy saving", true}});
+  for (const auto& l : c.at("layers")) {
+    layers.row({esc(l.at("model").get<std::string>() + "." + l.at("layer").get<std::string>()),
+                esc(l.at("type").get<std::string>()), esc(l.at("dataflow").get<std::string>()),
+                esc(l.at("phase").get<std::string>()), esc(si(cost(l, "time_ns") * 1e-9, "s")),
+                esc(joule(cost(l, "energy_total_pJ"))),
+                fmt::format("{:.2f}x", l.at("speedup_vs_zero_insertion").get<double>()),
+                pct(l.at("energy_saving_vs_zero_insertion").get<double>())});
+  }
+  body += fmt::format("<details><summary>Every layer ({} rows)</summary>\n{}</details>\n", c.at("layers").size(),
+                      layers.done());
+  page.section("compare", "Dataflow comparison", body);
+}
+
+// Runs one section; a missing key or a wrong type in its JSON becomes an error naming the file.
+template <typename F>
+void from_json_file(const fs::path& path, F&& section) {
+  try {
+    section();
+  } catch (const json::exception& e) {
+    throw std::runtime_error(fmt::format("{}: unexpected content: {}", path.string(), e.what()));
+  }
+}
+
+}  // namespace
+
+std::string render_html_report(const std::string& run_dir) {
+  const fs::path dir(run_dir);
+  if (!fs::is_directory(dir)) throw std::runtime_error(fmt::format("{}: not a folder", run_dir));
+  Page page;
+  std::string subtitle = esc(fs::absolute(dir).lexically_normal().string());
+
+  std::optional<PowerLog> power_log;
+  std::optional<PowerSummary> power;
+  if (fs::exists(dir / "power.csv")) {
+    power_log = read_power_csv((dir / "power.csv").string());
+    power = summarize_power(*power_log);
+  }
+  if (fs::exists(dir / "report.json")) {
+    const fs::path path = dir / "report.json";
+    const json r = read_json(path.string());
+    from_json_file(path, [&] {
+      subtitle = esc(r.value("config_file", "")) + " &middot; " + subtitle;
+      summary_section(page, r, power ? &*power : nullptr);
+      if (r.contains("config")) config_section(page, r);
+      energy_section(page, r);
+    });
+    if (power) power_section(page, *power_log, *power);
+    from_json_file(path, [&] {
+      if (r.contains("counts")) counts_section(page, r);
+      if (r.contains("result_check")) check_section(page, r);
+    });
+  } else if (power) {
+    power_section(page, *power_log, *power);
+  }
+  if (fs::exists(dir / "train.csv")) training_section(page, (dir / "train.csv").string());
+  if (fs::is_directory(dir / "samples")) samples_section(page, dir / "samples");
+  if (fs::exists(dir / "compare.json")) {
+    const fs::path path = dir / "compare.json";
+    const json c = read_json(path.string());
+    from_json_file(path, [&] { compare_section(page, c); });
+  }
+  if (page.empty()) {
+    throw std::runtime_error(
+        fmt::format("{}: nothing to report (no report.json, power.csv, train.csv, samples/*.png or compare.json)", run_dir));
+  }
+  return page.html("memgan report: " + dir.filename().string(), subtitle);
+}
+
+void write_html_report(const std::string& run_dir, const std::string& out_path) {
+  const std::string html = render_html_report(run_dir);
+  std::ofstream f(out_path, std::ios::binary);
+  f << html;
+  f.close();
+  if (!f) throw std::runtime_error(fmt::format("{}: cannot write", out_path));
+}
+
+}  // namespace memgan::report
