@@ -16,6 +16,8 @@ packages=(
   libbenchmark-dev          # bench/
   verilator                 # RTL co-simulation
   gtkwave                   # vcd2fst (trace validation) and the viewer
+  chromium                  # headless render test of report.html (tests/report)
+  xvfb                      # headless GTKWave load of the save files
 )
 
 missing=()
