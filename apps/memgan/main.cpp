@@ -17,6 +17,8 @@
 
 #include "config/loader.h"
 #include "network_commands.h"
+#include "report/html_report.h"
+#include "report/power_summary.h"
 #include "program_image.h"
 #include "run.h"
 #include "util/interrupt.h"
@@ -60,6 +62,12 @@ int memgan_main(int argc, char** argv) {
 
   auto* disasm = app.add_subcommand("disasm", "list the commands of a controller program image");
   disasm->add_option("image", image_path, "program image file")->required();
+
+  std::string run_dir;
+  auto* power = app.add_subcommand("power", "energy breakdown by component and the peak power window of a run");
+  power->add_option("run_dir", run_dir, "a run's output folder (with power.csv)")->required();
+  auto* report = app.add_subcommand("report", "(re)write report.html of a run or compare folder");
+  report->add_option("run_dir", run_dir, "the output folder")->required();
 
   std::string dataflow;
   auto* map = app.add_subcommand("map", "map CONFIG's network onto the arrays: table on stdout, mapping.json");
@@ -122,6 +130,25 @@ int memgan_main(int argc, char** argv) {
       const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
       std::cout << memgan::firmware::disassemble_image(bytes);
       return kOk;
+    }
+    if (*power) {
+      try {
+        return memgan::report::power_command(run_dir, std::cout);
+      } catch (const std::runtime_error& e) {
+        std::cerr << "error: " << e.what() << "\n";
+        return kBadInput;
+      }
+    }
+    if (*report) {
+      try {
+        const std::string html = (std::filesystem::path(run_dir) / "report.html").string();
+        memgan::report::write_html_report(run_dir, html);
+        std::cout << "report   " << html << "\n";
+        return kOk;
+      } catch (const std::runtime_error& e) {
+        std::cerr << "error: " << e.what() << "\n";
+        return kBadInput;
+      }
     }
     if (*map || *compare || *layer) {
       if (*layer && config_path.empty()) config_path = "configs/default.yaml";

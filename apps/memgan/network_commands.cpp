@@ -13,6 +13,7 @@
 #include "nn/linear.h"
 #include "nn/mvm_engine.h"
 #include "nn/npy.h"
+#include "report/html_report.h"
 #include "run.h"
 #include "scheduler/operation_scheduler.h"
 #include "soc.h"
@@ -207,7 +208,8 @@ int compare_command(const config::LoadedConfig& loaded, const std::vector<std::s
                               {"ops", s.ops_done()}});
   }
   write_file(dir / "compare.json", js.dump(2) + "\n");
-  fmt::print(out, "outputs  {}/ : compare.csv, compare.json, schedule.vcd\n", dir.string());
+  report::write_html_report(dir.string(), (dir / "report.html").string());
+  fmt::print(out, "outputs  {}/ : compare.csv, compare.json, schedule.vcd, report.html\n", dir.string());
   return 0;
 }
 
