@@ -148,6 +148,7 @@ nlohmann::json counts_json(Soc& soc, const Tile& tile) {
       {"cells_written", tc.cells_written},
       {"write_pulses", tc.write_pulses},
       {"output_saturations", tc.output_saturations},
+      {"rtl_mismatches", tc.rtl_mismatches},
   };
 }
 
@@ -225,6 +226,7 @@ int run_platform(const config::LoadedConfig& loaded, const RunOptions& options, 
   sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
   tlm::tlm_global_quantum::instance().set(sc_core::sc_time(cfg.simulation.quantum_ns, sc_core::SC_NS));
   Soc soc("soc", cfg, observer);
+  const auto rtl_traces = cfg.simulation.trace.enabled ? soc.trace_rtl(dir.string()) : std::vector<std::string>{};
   observer.begin_trace();
   const firmware::MvmJob job = load_job(loaded, soc);
 
@@ -247,8 +249,12 @@ int run_platform(const config::LoadedConfig& loaded, const RunOptions& options, 
   }
 
   // Outputs.
-  std::vector<std::string> files = {"config.yaml", "program.bin", "power.csv", "report.json"};
+  std::vector<std::string> files = {"config.yaml", "program.bin", "results.bin", "power.csv", "report.json"};
   write_text(dir / "program.bin", std::string(job.image.begin(), job.image.end()));
+  // The raw results as DRAM holds them (batch x cols, 4 bytes each), e.g. to compare runs.
+  const char* y = reinterpret_cast<const char*>(soc.dram().data() + job.y_addr);
+  write_text(dir / "results.bin", std::string(y, y + std::size_t(cfg.job.batch) * cfg.job.cols * 4));
+  files.insert(files.end(), rtl_traces.begin(), rtl_traces.end());
   observer.ledger().write_power_csv((dir / "power.csv").string(), end_ps);
   if (cfg.simulation.trace.enabled) {
     write_gtkw(observer, trace_file, dir / "memgan.gtkw");

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "memory_map.h"
+#include "rtl/shift_add_transactor.h"
 
 namespace memgan {
 
@@ -101,7 +102,14 @@ Soc::Soc(sc_core::sc_module_name name, const config::Config& c, RunObserver& obs
                   static_cast<uint32_t>(a.noise.buffer_samples)},
       noise_cells, xbar::NoiseSourceParams{a.noise.pairs, a.noise.calibrate},
       uint64_t(c.simulation.seed) * 0x2545F4914F6CDD1Dull + 0x4E015E, observer, e.leakage.noise_mw);
-  const TileParams tp = tile_params(c);
+  TileParams tp = tile_params(c);
+  if (a.rtl.shift_add == "rtl") {
+    tp.shift_add_engine = [this, clk](const char* block, int) {
+      auto t = std::make_unique<rtl::ShiftAddTransactor>(block, clk);
+      rtl_shift_add_.push_back(t.get());
+      return std::unique_ptr<ShiftAddEngine>(std::move(t));
+    };
+  }
   for (int i = 0; i < a.tiles; ++i) {
     tiles_.push_back(std::make_unique<Tile>(fmt::format("tile{}", i).c_str(), tp, observer,
                                             uint64_t(c.simulation.seed) * 1000003ull + uint64_t(i)));
@@ -128,6 +136,18 @@ Soc::Soc(sc_core::sc_module_name name, const config::Config& c, RunObserver& obs
     bus_->targets.bind(tiles_[i]->socket);
     bus_->map(fmt::format("tile{}", i), memory_map::tile_base(i), tile_map::kTileSpan, port++);
   }
+}
+
+std::vector<std::string> Soc::trace_rtl(const std::string& dir) {
+  std::vector<std::string> files;
+  for (auto* t : rtl_shift_add_) {
+    std::string scope = t->name();  // soc.tile0.shift_add0
+    for (char& ch : scope)
+      if (ch == '.') ch = '_';
+    files.push_back(rtl_shift_add_.size() == 1 ? "rtl.vcd" : "rtl_" + scope + ".vcd");
+    t->trace_to(dir + "/" + files.back());
+  }
+  return files;
 }
 
 }  // namespace memgan

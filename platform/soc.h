@@ -7,6 +7,7 @@
 #pragma once
 
 #include <memory>
+#include <string>
 #include <vector>
 
 #include <systemc>
@@ -21,6 +22,10 @@
 #include "tile/tile.h"
 
 namespace memgan {
+
+namespace rtl {
+class ShiftAddTransactor;
+}
 
 class Soc : public sc_core::sc_module {
  public:
@@ -38,6 +43,12 @@ class Soc : public sc_core::sc_module {
   static TileParams tile_params(const config::Config& cfg);
   static xbar::DeviceParams device_params(const config::Config& cfg);
 
+  // RTL co-simulation (arch.rtl.*, docs/rtl.md): the transactors of RTL blocks swapped in.
+  const std::vector<rtl::ShiftAddTransactor*>& rtl_shift_adds() const { return rtl_shift_add_; }
+  // Before sc_start: each RTL block writes its own VCD into `dir` (rtl.vcd for a single block,
+  // else rtl_<scope>.vcd); returns the file names.
+  std::vector<std::string> trace_rtl(const std::string& dir);
+
  private:
   std::unique_ptr<Interconnect> bus_;
   std::unique_ptr<Dram> dram_;
@@ -45,6 +56,7 @@ class Soc : public sc_core::sc_module {
   std::unique_ptr<NoiseBlock> noise_;
   std::vector<std::unique_ptr<Tile>> tiles_;
   std::unique_ptr<Controller> controller_;
+  std::vector<rtl::ShiftAddTransactor*> rtl_shift_add_;  // owned by their tiles
 };
 
 }  // namespace memgan

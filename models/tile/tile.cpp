@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "common/sc_time_ps.h"
+#include "crossbar/adc_codes.h"
 #include "tile/tile_map.h"
 
 namespace memgan {
@@ -40,6 +41,8 @@ Tile::Tile(sc_core::sc_module_name name, const TileParams& p, RunObserver& obser
     u.adc = std::make_unique<BlockProbe>(observer, base + ".adc", p.adc_leak_mw);
     u.shift_add = std::make_unique<BlockProbe>(observer, base + ".shift_add", p.shift_add_leak_mw);
     u.writes = std::make_unique<BlockProbe>(observer, base + ".writes", 0.0);
+    if (p.shift_add_engine && p.converters.quantize)
+      u.rtl_shift_add = p.shift_add_engine(fmt::format("shift_add{}", i).c_str(), i);
     arrays_.push_back(std::move(u));
   }
 
@@ -75,6 +78,43 @@ Tile::Tile(sc_core::sc_module_name name, const TileParams& p, RunObserver& obser
     if (!(v & kCtrlStart)) return {};
     return start_mvm();
   });
+}
+
+// RTL co-simulation: the array's ADC codes go through the RTL shift-and-add, whose sums replace
+// the C++ model's y_ (same float conversion and Offset correction as models/crossbar); y_ from
+// the C++ model is the reference every RTL output is checked against.
+void Tile::run_rtl_shift_add(ArrayUnit& unit, uint32_t n, uint32_t row0, uint32_t rows, uint32_t col0,
+                             uint32_t cols) {
+  const xbar::CrossbarArray& a = *unit.xbar;
+  const int nc = a.input_cycles(), ns = a.weight_slices();
+  codes_.resize(uint64_t(n) * nc * ns * cols);
+  acc_.resize(uint64_t(n) * cols);
+  xbar::mvm_codes(a, x_.data(), static_cast<int>(n), static_cast<int>(row0), static_cast<int>(rows),
+                  static_cast<int>(col0), static_cast<int>(cols), codes_.data());
+  unit.rtl_shift_add->accumulate(codes_.data(), static_cast<int>(n), nc, ns, static_cast<int>(cols),
+                                 params_.converters.dac_bits, params_.converters.cell_bits, acc_.data());
+  const double lsb = a.adc_lsb(static_cast<int>(rows));
+  const bool offset = params_.converters.encoding == xbar::WeightEncoding::Offset;
+  const double bias = std::ldexp(1.0, params_.converters.weight_bits - 1);
+  int64_t mismatches = 0;
+  for (uint64_t b = 0; b < n; ++b) {
+    double x_sum = 0;
+    if (offset)
+      for (uint64_t k = 0; k < rows; ++k) x_sum += x_[b * rows + k];
+    const double correction = offset ? bias * x_sum : 0.0;
+    for (uint64_t j = 0; j < cols; ++j) {
+      const uint64_t o = b * cols + j;
+      const auto y = static_cast<float>(acc_[o] * lsb - correction);
+      if (std::memcmp(&y, &y_[o], sizeof y) != 0) ++mismatches;
+      y_[o] = y;
+    }
+  }
+  if (mismatches > 0 && counters_.rtl_mismatches == 0)
+    SC_REPORT_WARNING("memgan/rtl", fmt::format("{}: {} RTL shift-and-add outputs differ from the C++ model's (first "
+                                                "START with a difference; see docs/rtl.md for when codes are exact)",
+                                                name(), mismatches)
+                                        .c_str());
+  counters_.rtl_mismatches += mismatches;
 }
 
 uint64_t Tile::cycles_ps(double cycles) const { return to_ps(params_.clock_period * cycles); }
@@ -235,6 +275,7 @@ std::string Tile::start_mvm() {
   xbar::MvmStats st;
   unit.xbar->mvm(x_.data(), static_cast<int>(n), static_cast<int>(row0), static_cast<int>(rows),
                  static_cast<int>(col0), static_cast<int>(cols), y_.data(), &st);
+  if (unit.rtl_shift_add) run_rtl_shift_add(unit, n, row0, rows, col0, cols);
   uint8_t* out = &output_buffer_[out_addr];
   if (params_.converters.quantize) {
     // The shift-and-add unit's register holds whole ADC counts; OUT_LSB gives their value.

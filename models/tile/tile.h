@@ -20,6 +20,7 @@
 #include "common/register_bank.h"
 #include "crossbar/crossbar_array.h"
 #include "observe/observer.h"
+#include "tile/shift_add_engine.h"
 
 namespace memgan {
 
@@ -41,11 +42,15 @@ struct TileParams {
   double in_read_pj_per_byte = 0, in_write_pj_per_byte = 0, out_read_pj_per_byte = 0, out_write_pj_per_byte = 0;
   // leakage, mW
   double in_leak_mw = 0, out_leak_mw = 0, dac_leak_mw = 0, array_leak_mw = 0, adc_leak_mw = 0, shift_add_leak_mw = 0;
+  // RTL co-simulation (docs/rtl.md): when set and quantizing, each array's shift-and-add runs in
+  // the engine this makes (the Verilated RTL behind its transactor) on the ADC codes.
+  ShiftAddFactory shift_add_engine;
 };
 
 struct TileCounters {
   int64_t vectors = 0, starts = 0, dac_conversions = 0, adc_conversions = 0, adc_saturations = 0, shift_add_ops = 0,
           array_reads = 0, cells_written = 0, write_pulses = 0, output_saturations = 0;
+  int64_t rtl_mismatches = 0;  // RTL shift-and-add outputs that differ from the C++ model's
 };
 
 class Tile : public sc_core::sc_module {
@@ -63,10 +68,12 @@ class Tile : public sc_core::sc_module {
   struct ArrayUnit {
     std::unique_ptr<xbar::CrossbarArray> xbar;
     std::unique_ptr<BlockProbe> array, dac, adc, shift_add, writes;
+    std::unique_ptr<ShiftAddEngine> rtl_shift_add;  // null: the C++ shift-and-add
   };
 
   void b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay);
   std::string start_mvm();
+  void run_rtl_shift_add(ArrayUnit& unit, uint32_t n, uint32_t row0, uint32_t rows, uint32_t col0, uint32_t cols);
   std::string buffer_access(tlm::tlm_generic_payload& tx, uint64_t offset, std::vector<uint8_t>& buffer,
                             BlockProbe& probe, double read_pj, double write_pj, sc_core::sc_time& delay);
   std::string weight_access(tlm::tlm_generic_payload& tx, uint64_t offset, sc_core::sc_time& delay);
@@ -83,6 +90,8 @@ class Tile : public sc_core::sc_module {
   uint64_t busy_until_ps_ = 0;
   uint32_t error_ = 0;
   std::vector<float> x_, y_;  // staging, reused across STARTs
+  std::vector<int16_t> codes_;  // RTL co-simulation staging
+  std::vector<int32_t> acc_;
 };
 
 }  // namespace memgan
