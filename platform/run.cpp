@@ -17,6 +17,8 @@
 #include "mvm_job.h"
 #include "soc.h"
 #include "tile/tile_map.h"
+#include "report/html_report.h"
+#include "timeline/timeline_writer.h"
 #include "trace/fst_writer.h"
 #include "trace/gtkw_writer.h"
 #include "trace/vcd_writer.h"
@@ -66,9 +68,23 @@ const char* outcome_name(Controller::Outcome o) {
 }
 
 std::unique_ptr<trace::TraceWriter> open_trace(const config::Config& cfg, const fs::path& path) {
-  if (!cfg.simulation.trace.enabled) return nullptr;
-  if (cfg.simulation.trace.format == "fst") return std::make_unique<trace::FstWriter>(path.string());
-  return std::make_unique<trace::VcdWriter>(path.string());
+  const auto& t = cfg.simulation.trace;
+  if (!t.enabled) return nullptr;
+  std::unique_ptr<trace::TraceWriter> w;
+  if (t.format == "fst") w = std::make_unique<trace::FstWriter>(path.string());
+  else w = std::make_unique<trace::VcdWriter>(path.string());
+  const auto ps = [](double ns) { return static_cast<uint64_t>(std::llround(ns * 1e3)); };
+  w->set_window(ps(t.start_ns), t.stop_ns ? ps(*t.stop_ns) : UINT64_MAX);
+  w->set_max_bytes(static_cast<uint64_t>(t.max_mb * 1e6));
+  return w;
+}
+
+trace::SignalFilter signal_filter(const config::LoadedConfig& loaded) {
+  try {
+    return trace::SignalFilter(loaded.config.simulation.trace.signals);
+  } catch (const std::invalid_argument& e) {
+    throw InputError(fmt::format("{}: simulation.trace.signals: {}", loaded.path, e.what()));
+  }
 }
 
 // Host side of the job: make it, and place it in DRAM through the backdoor, as a loader would.
@@ -220,7 +236,13 @@ int run_platform(const config::LoadedConfig& loaded, const RunOptions& options, 
   // Observer first: every model's probe declares its trace signals as it is built.
   const std::string trace_file = "trace." + cfg.simulation.trace.format;
   const auto window_ps = static_cast<uint64_t>(std::llround(cfg.simulation.power_window_ns * 1e3));
-  RunObserver observer(std::max<uint64_t>(1, window_ps), open_trace(cfg, dir / trace_file));
+  std::unique_ptr<timeline::TimelineWriter> timeline;
+  if (cfg.simulation.timeline.enabled) {
+    timeline = std::make_unique<timeline::TimelineWriter>((dir / "timeline.json").string(),
+                                                          static_cast<uint64_t>(cfg.simulation.timeline.max_events));
+  }
+  RunObserver observer(std::max<uint64_t>(1, window_ps), open_trace(cfg, dir / trace_file), signal_filter(loaded),
+                       std::move(timeline));
 
   // sc_stop() is how the controller ends a run, not news for the user.
   sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
@@ -249,7 +271,9 @@ int run_platform(const config::LoadedConfig& loaded, const RunOptions& options, 
   }
 
   // Outputs.
-  std::vector<std::string> files = {"config.yaml", "program.bin", "results.bin", "power.csv", "report.json"};
+  std::vector<std::string> files = {"config.yaml", "program.bin", "results.bin", "power.csv", "report.json",
+                                    "report.html"};
+  if (cfg.simulation.timeline.enabled) files.push_back("timeline.json");
   write_text(dir / "program.bin", std::string(job.image.begin(), job.image.end()));
   // The raw results as DRAM holds them (batch x cols, 4 bytes each), e.g. to compare runs.
   const char* y = reinterpret_cast<const char*>(soc.dram().data() + job.y_addr);
@@ -282,8 +306,17 @@ int run_platform(const config::LoadedConfig& loaded, const RunOptions& options, 
                    {"program_bytes", job.image.size()}};
   report["result_check"] = check_json(check, completed);
   report["outputs"] = files;
-  if (cfg.simulation.trace.enabled) report["trace_late_changes"] = observer.vcd()->late_changes();
+  if (cfg.simulation.trace.enabled) {
+    report["trace"] = {{"late_changes", observer.vcd()->late_changes()}, {"bytes", observer.vcd()->bytes_written()}};
+    if (observer.vcd()->stopped_at_ps() != UINT64_MAX) {
+      report["trace"]["stopped_at_ns"] = double(observer.vcd()->stopped_at_ps()) / 1e3;
+    }
+  }
+  if (auto* tl = observer.timeline()) {
+    report["timeline"] = {{"events", tl->events()}, {"dropped", tl->dropped()}, {"truncated", tl->truncated()}};
+  }
   write_text(dir / "report.json", report.dump(2) + "\n");
+  report::write_html_report(dir.string(), (dir / "report.html").string());
 
   const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   print_summary(out, loaded, options.version, report, wall_s, dir);

@@ -161,6 +161,15 @@ struct LatencyConfig {
 struct TraceConfig {
   bool enabled = true;
   std::string format = "vcd";
+  std::string signals = "*";              // glob patterns, '!' excludes (core/trace/trace_filter.h)
+  double start_ns = 0;
+  std::optional<double> stop_ns;          // nullopt: to the end
+  double max_mb = 200;
+};
+
+struct TimelineConfig {
+  bool enabled = true;
+  int64_t max_events = 1000000;
 };
 
 struct SimulationConfig {
@@ -168,6 +177,7 @@ struct SimulationConfig {
   double quantum_ns = 1000.0;
   double power_window_ns = 1000.0;
   TraceConfig trace;
+  TimelineConfig timeline;
 };
 
 struct JobConfig {

@@ -336,7 +336,8 @@ nlohmann::json to_json(const Config& cfg_in) {
       case FieldKind::Real: leaf = *static_cast<double*>(f.target); break;
       case FieldKind::Bool: leaf = *static_cast<bool*>(f.target); break;
       case FieldKind::Choice:
-      case FieldKind::Path: leaf = *static_cast<std::string*>(f.target); break;
+      case FieldKind::Path:
+      case FieldKind::Text: leaf = *static_cast<std::string*>(f.target); break;
       case FieldKind::AutoReal: {
         const auto& v = *static_cast<std::optional<double>*>(f.target);
         if (v) leaf = *v;

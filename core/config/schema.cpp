@@ -57,6 +57,9 @@ struct Builder {
   void boolean(std::string path, bool& v, std::string doc) {
     fields.push_back({std::move(path), FieldKind::Bool, &v, 0, 1, {}, std::move(doc)});
   }
+  void text(std::string path, std::string& v, std::string doc) {
+    fields.push_back({std::move(path), FieldKind::Text, &v, 0, 0, {}, std::move(doc)});
+  }
   void file_path(std::string path, std::string& v, std::string doc) {
     fields.push_back({std::move(path), FieldKind::Path, &v, 0, 0, {}, std::move(doc)});
   }
@@ -80,6 +83,8 @@ std::string Field::allowed() const {
       return "true or false";
     case FieldKind::Path:
       return "a file path, relative to the config file's folder ('' = not set)";
+    case FieldKind::Text:
+      return "text";
     case FieldKind::Choice: {
       std::string s = "one of: ";
       for (size_t i = 0; i < choices.size(); ++i) s += (i ? ", " : "") + choices[i];
@@ -100,9 +105,10 @@ std::string Field::value_text() const {
     }
     case FieldKind::Bool: return *static_cast<bool*>(target) ? "true" : "false";
     case FieldKind::Choice: return *static_cast<std::string*>(target);
-    case FieldKind::Path: {
+    case FieldKind::Path:
+    case FieldKind::Text: {
       const auto& p = *static_cast<std::string*>(target);
-      return p.empty() ? "''" : p;
+      return p.empty() ? "''" : "'" + p + "'";
     }
   }
   return {};
@@ -142,6 +148,7 @@ void Field::assign(const std::string& s) const {
       else fail(fmt::format("'{}' is not a boolean", s));
       return;
     case FieldKind::Path:  // empty = not set
+    case FieldKind::Text:
       *static_cast<std::string*>(target) = s;
       return;
     case FieldKind::Choice:
@@ -275,6 +282,14 @@ std::vector<Field> schema(Config& c) {
   b.real("simulation.power_window_ns", s.power_window_ns, 1e-3, 1e12, "power log window, ns");
   b.boolean("simulation.trace.enabled", s.trace.enabled, "write the waveform trace");
   b.choice("simulation.trace.format", s.trace.format, {"vcd", "fst"}, "waveform format (fst: compressed, GTKWave's own)");
+  b.text("simulation.trace.signals", s.trace.signals,
+         "signals to trace: glob patterns on hierarchical names, '!' excludes, last match wins");
+  b.real("simulation.trace.start_ns", s.trace.start_ns, 0, 1e15, "trace window start, ns of simulated time");
+  b.auto_real("simulation.trace.stop_ns", s.trace.stop_ns, 0, 1e15, "trace window end, ns; auto = the end of the run");
+  b.real("simulation.trace.max_mb", s.trace.max_mb, 0.001, 1e6, "stop writing the trace past this size, MB");
+  b.boolean("simulation.timeline.enabled", s.timeline.enabled, "write timeline.json (Chrome trace events / Perfetto)");
+  b.integer64("simulation.timeline.max_events", s.timeline.max_events, 1, 1e9,
+              "events kept in timeline.json; later ones are counted and dropped");
 
   auto& j = c.job;
   b.choice("job.kind", j.kind, {"mvm"}, "workload: program a weight matrix, stream a batch of vectors through it");

@@ -8,7 +8,7 @@
 
 namespace memgan::config {
 
-enum class FieldKind { Int, Int64, Real, Bool, Choice, AutoReal, Path };
+enum class FieldKind { Int, Int64, Real, Bool, Choice, AutoReal, Path, Text };
 
 struct Field {
   std::string path;                  // "arch.array.rows"

@@ -8,8 +8,9 @@ namespace {
 constexpr double kPowerUnitMw = 1e-6;  // trace power resolution: 1 nW, shown in mW
 }
 
-RunObserver::RunObserver(uint64_t power_window_ps, std::unique_ptr<trace::TraceWriter> vcd)
-    : ledger_(power_window_ps), vcd_(std::move(vcd)) {}
+RunObserver::RunObserver(uint64_t power_window_ps, std::unique_ptr<trace::TraceWriter> vcd,
+                         trace::SignalFilter signals, std::unique_ptr<timeline::TimelineWriter> timeline)
+    : ledger_(power_window_ps), vcd_(std::move(vcd)), signals_(std::move(signals)), timeline_(std::move(timeline)) {}
 
 void RunObserver::begin_trace() {
   if (vcd_) vcd_->begin();
@@ -20,7 +21,9 @@ void RunObserver::advance(uint64_t t_ps) {
 }
 
 void RunObserver::finish() {
-  if (vcd_ && !finished_) vcd_->close();
+  if (finished_) return;
+  if (vcd_) vcd_->close();
+  if (timeline_) timeline_->close();
   finished_ = true;
 }
 
@@ -35,22 +38,35 @@ BlockProbe::BlockProbe(RunObserver& observer, const std::string& name, double le
   observer.register_probe(name);
   auto* vcd = observer.vcd();
   if (vcd && traced) {
-    busy_ = vcd->add_int(name + ".busy", 1);
-    ops_signal_ = vcd->add_int(name + ".ops", 64);
-    power_ = vcd->add_real(name + ".power_mw", kPowerUnitMw);
-    traced_ = true;
+    const auto& sel = observer.signals();
+    if (sel.selected(name + ".busy")) busy_ = vcd->add_int(name + ".busy", 1);
+    if (sel.selected(name + ".ops")) ops_signal_ = vcd->add_int(name + ".ops", 64);
+    if (sel.selected(name + ".power_mw")) power_ = vcd->add_real(name + ".power_mw", kPowerUnitMw);
+    traced_ = busy_ != kNoSignal || ops_signal_ != kNoSignal || power_ != kNoSignal;
+  }
+  if (auto* tl = observer.timeline(); tl && traced) {
+    // One track per block, grouped by the first level under the SoC (tile0, bus, dram, ...).
+    const auto dot = short_name.find('.');
+    track_ = tl->track(short_name.substr(0, dot), dot == std::string::npos ? short_name : short_name.substr(dot + 1));
+    on_timeline_ = true;
   }
 }
 
 void BlockProbe::activity(uint64_t t0_ps, uint64_t t1_ps, double energy_pj, int64_t ops) {
   observer_.ledger().record(component_, t0_ps, t1_ps, energy_pj);
   ops_ += ops;
+  if (on_timeline_ && t1_ps > t0_ps) {
+    observer_.timeline()->complete(track_, name_.substr(name_.rfind('.') + 1), t0_ps, t1_ps,
+                                   {{"ops", ops}, {"energy_pJ", energy_pj}});
+  }
   if (!traced_) return;
   auto* vcd = observer_.vcd();
-  vcd->add(ops_signal_, t1_ps, ops);
-  if (t1_ps > t0_ps) {
+  if (ops_signal_ != kNoSignal) vcd->add(ops_signal_, t1_ps, ops);
+  if (t1_ps > t0_ps && busy_ != kNoSignal) {
     vcd->add(busy_, t0_ps, 1);
     vcd->add(busy_, t1_ps, -1);
+  }
+  if (t1_ps > t0_ps && power_ != kNoSignal) {
     // pJ / ps = W; in trace units of 1 nW. The same integer goes up and down, so the
     // trace returns to exactly 0 when the block idles.
     const double mw = energy_pj / double(t1_ps - t0_ps) * 1e3;

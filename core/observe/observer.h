@@ -10,19 +10,24 @@
 #include <vector>
 
 #include "power/energy_ledger.h"
+#include "timeline/timeline_writer.h"
+#include "trace/trace_filter.h"
 #include "trace/trace_writer.h"
 
 namespace memgan {
 
 class RunObserver {
  public:
-  // `vcd` may be null (tracing off).
-  RunObserver(uint64_t power_window_ps, std::unique_ptr<trace::TraceWriter> vcd);
+  // `vcd` and `timeline` may be null (off); `signals` selects the traced signals.
+  RunObserver(uint64_t power_window_ps, std::unique_ptr<trace::TraceWriter> vcd,
+              trace::SignalFilter signals = {}, std::unique_ptr<timeline::TimelineWriter> timeline = nullptr);
 
   power::EnergyLedger& ledger() { return ledger_; }
   const power::EnergyLedger& ledger() const { return ledger_; }
   trace::TraceWriter* vcd() { return vcd_.get(); }
   const trace::TraceWriter* vcd() const { return vcd_.get(); }
+  timeline::TimelineWriter* timeline() { return timeline_.get(); }
+  const trace::SignalFilter& signals() const { return signals_; }
 
   // Call once every probe exists (end of elaboration).
   void begin_trace();
@@ -41,6 +46,8 @@ class RunObserver {
  private:
   power::EnergyLedger ledger_;
   std::unique_ptr<trace::TraceWriter> vcd_;
+  trace::SignalFilter signals_;
+  std::unique_ptr<timeline::TimelineWriter> timeline_;
   std::string last_fault_;
   std::vector<std::string> probe_names_;
   bool finished_ = false;
@@ -64,8 +71,10 @@ class BlockProbe {
   RunObserver& observer_;
   std::string name_;
   power::ComponentId component_;
-  trace::SignalId busy_ = 0, ops_signal_ = 0, power_ = 0;
-  bool traced_ = false;
+  static constexpr trace::SignalId kNoSignal = ~trace::SignalId{0};
+  trace::SignalId busy_ = kNoSignal, ops_signal_ = kNoSignal, power_ = kNoSignal;
+  timeline::TrackId track_ = 0;
+  bool traced_ = false, on_timeline_ = false;
   int64_t ops_ = 0;
 };
 
