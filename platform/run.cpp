@@ -21,6 +21,7 @@
 #include "timeline/timeline_writer.h"
 #include "trace/fst_writer.h"
 #include "trace/gtkw_writer.h"
+#include "util/progress.h"
 #include "trace/vcd_writer.h"
 
 namespace memgan {
@@ -252,7 +253,10 @@ int run_platform(const config::LoadedConfig& loaded, const RunOptions& options, 
   observer.begin_trace();
   const firmware::MvmJob job = load_job(loaded, soc);
 
+  Progress progress("memgan run", options.quiet);
+  soc.controller().on_progress([&progress](int64_t done, int64_t total) { progress.update(done, total); });
   sc_core::sc_start();
+  progress.finish();
 
   const Controller& ctl = soc.controller();
   const uint64_t end_ps = to_ps(ctl.end_time());

@@ -20,6 +20,7 @@ class InputError : public std::runtime_error {
 struct RunOptions {
   std::string out_dir;      // created if missing
   std::string version;      // recorded in the report
+  bool quiet = false;       // no progress on stderr
 };
 
 // Exit codes: 0 ok, 1 internal error (result outside its bound), 2 bad input or firmware

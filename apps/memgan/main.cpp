@@ -51,6 +51,8 @@ int memgan_main(int argc, char** argv) {
   auto* run = app.add_subcommand("run", "simulate the SoC on a config and write traces, power log and report");
   run->add_option("config", config_path, "YAML config (e.g. configs/default.yaml)")->required();
   run->add_option("--out,-o", out_dir, "output folder (default: traces/<config name>)");
+  bool quiet = false;
+  run->add_flag("--quiet,-q", quiet, "no progress bar or progress lines");
   run->add_option("--preset,-p", presets, "apply a preset file after CONFIG, e.g. configs/devices/ideal.yaml (repeatable)");
   run->add_option("--set,-s", overrides, "override a key, e.g. --set arch.adc.bits=6 (repeatable, applied last)");
 
@@ -168,6 +170,7 @@ int memgan_main(int argc, char** argv) {
       memgan::RunOptions options;
       options.out_dir = out_dir.empty() ? default_out_dir(config_path) : out_dir;
       options.version = MEMGAN_VERSION;
+      options.quiet = quiet;
       return memgan::run_platform(loaded, options, std::cout, std::cerr);
     }
   } catch (const memgan::config::ConfigError& e) {

@@ -150,6 +150,7 @@ void Controller::run() {
     for (size_t i = 0; i < program.size(); ++i) {
       if (interrupt_requested()) throw Interrupted{};
       execute(program[i], i);
+      if (progress_) progress_(int64_t(i) + 1, int64_t(program.size()));
       if (program[i].op == firmware::Opcode::End) break;
     }
     outcome_ = Outcome::Completed;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,8 @@ class Controller : public sc_core::sc_module {
   sc_core::sc_time end_time() const { return end_time_; }
   int64_t commands_executed() const { return commands_executed_; }
   int64_t polls() const { return polls_; }
+  // Called after every command with (commands done, commands in the program).
+  void on_progress(std::function<void(int64_t, int64_t)> callback) { progress_ = std::move(callback); }
 
  private:
   void run();
@@ -65,6 +68,7 @@ class Controller : public sc_core::sc_module {
   sc_core::sc_time end_time_;
   int64_t commands_executed_ = 0;
   int64_t polls_ = 0;
+  std::function<void(int64_t, int64_t)> progress_;
 };
 
 }  // namespace memgan
