@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 
 #include <fmt/format.h>
 #include <fmt/ostream.h>
@@ -132,12 +133,22 @@ void write_gtkw(const RunObserver& observer, const std::string& trace_file, cons
   for (size_t i = 0; i < writer->signal_count(); ++i) {
     by_name[writer->signal(static_cast<trace::SignalId>(i)).name] = static_cast<trace::SignalId>(i);
   }
+  std::set<trace::SignalId> added;
   for (const auto& name : observer.probe_names()) {
     const std::string group = name.substr(name.find('.') + 1);
     for (const char* sig : {".busy", ".ops", ".power_mw"}) {
       const auto it = by_name.find(name + sig);
-      if (it != by_name.end()) gtkw.add(group, writer->signal(it->second));
+      if (it == by_name.end()) continue;
+      gtkw.add(group, writer->signal(it->second));
+      added.insert(it->second);
     }
+  }
+  // Block-level signals that are not a probe's (an array's op and utilization): grouped by
+  // their scope.
+  for (const auto& [name, id] : by_name) {
+    if (added.count(id)) continue;
+    const std::string scope = name.substr(0, name.rfind('.'));
+    gtkw.add(scope.substr(scope.find('.') + 1), writer->signal(id));
   }
   gtkw.write(path.string());
 }

@@ -41,6 +41,12 @@ Tile::Tile(sc_core::sc_module_name name, const TileParams& p, RunObserver& obser
     u.adc = std::make_unique<BlockProbe>(observer, base + ".adc", p.adc_leak_mw);
     u.shift_add = std::make_unique<BlockProbe>(observer, base + ".shift_add", p.shift_add_leak_mw);
     u.writes = std::make_unique<BlockProbe>(observer, base + ".writes", 0.0);
+    if (auto* vcd = observer.vcd()) {
+      if (observer.signals().selected(base + ".op")) u.op_signal = static_cast<int>(vcd->add_int(base + ".op", 2));
+      if (observer.signals().selected(base + ".utilization")) {
+        u.utilization_signal = static_cast<int>(vcd->add_real(base + ".utilization", 1e-6));
+      }
+    }
     if (p.shift_add_engine && p.converters.quantize)
       u.rtl_shift_add = p.shift_add_engine(fmt::format("shift_add{}", i).c_str(), i);
     arrays_.push_back(std::move(u));
@@ -115,6 +121,21 @@ void Tile::run_rtl_shift_add(ArrayUnit& unit, uint32_t n, uint32_t row0, uint32_
                                                 name(), mismatches)
                                         .c_str());
   counters_.rtl_mismatches += mismatches;
+}
+
+void Tile::trace_array_state(int index, uint64_t t0_ps, uint64_t t1_ps, ArrayOp op, double utilization) {
+  auto* vcd = observer_.vcd();
+  const ArrayUnit& u = arrays_[index];
+  if (!vcd || t1_ps <= t0_ps) return;
+  if (u.op_signal >= 0) {
+    vcd->set(static_cast<trace::SignalId>(u.op_signal), t0_ps, static_cast<int64_t>(op));
+    vcd->set(static_cast<trace::SignalId>(u.op_signal), t1_ps, static_cast<int64_t>(ArrayOp::Idle));
+  }
+  if (u.utilization_signal >= 0) {
+    const auto id = static_cast<trace::SignalId>(u.utilization_signal);
+    vcd->set(id, t0_ps, static_cast<int64_t>(std::llround(std::min(1.0, utilization) * 1e6)));
+    vcd->set(id, t1_ps, 0);
+  }
 }
 
 uint64_t Tile::cycles_ps(double cycles) const { return to_ps(params_.clock_period * cycles); }
@@ -221,6 +242,7 @@ std::string Tile::weight_access(tlm::tlm_generic_payload& tx, uint64_t offset, s
   delay += ps(start - t) + params_.clock_period * double(ceil_div(len, params_.buffer_bytes_per_cycle));
   // Pulse energy is V^2 G t of each programmed cell (models/crossbar).
   unit.writes->activity(start, busy_until_ps_, total.write_energy_pj, total.cells_written);
+  trace_array_state(index, start, busy_until_ps_, ArrayOp::Program, 0.0);
   counters_.cells_written += total.cells_written;
   counters_.write_pulses += total.pulses;
   tx.set_response_status(tlm::TLM_OK_RESPONSE);
@@ -308,6 +330,10 @@ std::string Tile::start_mvm() {
   busy_until_ps_ = end;
 
   in_probe_.activity(start, end, double(in_bytes) * params_.in_read_pj_per_byte, n);
+  // Share of the array's cells the batch drives: active rows x the columns of the active outputs.
+  const double used_cols = double(cols) * (unit.xbar->geometry().cols / double(std::max(1, unit.xbar->logical_cols())));
+  trace_array_state(static_cast<int>(index), start, end, ArrayOp::Mvm,
+                    double(rows) * used_cols / (double(unit.xbar->geometry().rows) * unit.xbar->geometry().cols));
   unit.dac->activity(start, end, double(st.dac_conversions) * params_.dac_pj, st.dac_conversions);
   unit.array->activity(start, end, st.array_energy_pj, st.array_reads);
   unit.adc->activity(start, end, double(st.adc_conversions) * params_.adc_pj, st.adc_conversions);

@@ -65,9 +65,15 @@ class Tile : public sc_core::sc_module {
   uint32_t weight_pitch() const { return static_cast<uint32_t>(arrays_[0].xbar->logical_cols()); }
 
  private:
+  // What an array is doing, as the trace's `op` signal shows it.
+  enum class ArrayOp : int64_t { Idle = 0, Mvm = 1, Program = 2 };
+  // Traces `op` and `utilization` (cells of the array driven by the current MVM) over [t0, t1).
+  void trace_array_state(int index, uint64_t t0_ps, uint64_t t1_ps, ArrayOp op, double utilization);
+
   struct ArrayUnit {
     std::unique_ptr<xbar::CrossbarArray> xbar;
     std::unique_ptr<BlockProbe> array, dac, adc, shift_add, writes;
+    int op_signal = -1, utilization_signal = -1;  // trace ids, -1 when not traced
     std::unique_ptr<ShiftAddEngine> rtl_shift_add;  // null: the C++ shift-and-add
   };
 

@@ -172,6 +172,17 @@ TEST_F(Cli, DefaultRunMeetsItsBoundAndWritesEveryOutput) {
   const std::string vcd = slurp(out / "trace.vcd");
   EXPECT_NE(vcd.find("$scope module tile0 $end"), std::string::npos);
   EXPECT_NE(vcd.find("$scope module xbar0 $end"), std::string::npos);
+  // Per array: what it does (0 idle, 1 MVM, 2 programming) and the share of cells driven.
+  EXPECT_NE(vcd.find("$var real 64 ") , std::string::npos);
+  EXPECT_NE(vcd.find(" utilization $end"), std::string::npos);
+  EXPECT_NE(vcd.find(" op [1:0] $end"), std::string::npos);
+  EXPECT_NE(gtkw.find("soc.tile0.xbar0.utilization"), std::string::npos);
+  // The default run also writes the timeline and the HTML report.
+  const json timeline = json::parse(slurp(out / "timeline.json"));
+  EXPECT_GT(timeline["traceEvents"].size(), 100u);
+  const std::string html = slurp(out / "report.html");
+  EXPECT_NE(html.find("<svg"), std::string::npos);
+  EXPECT_EQ(html.find("http://"), std::string::npos);
 
   // The program it ran disassembles.
   const auto d = run({"disasm", (out / "program.bin").string()}, "disasm");
