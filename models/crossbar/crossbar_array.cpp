@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <numeric>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -18,7 +19,7 @@ namespace memgan::xbar {
 namespace {
 
 // Independent random streams of one array (fault map, write-and-verify, pulses, reads).
-enum Stream : uint64_t { kFaultStream = 1, kProgramStream, kUpdateStream, kReadStream };
+enum Stream : uint64_t { kFaultStream = 1, kProgramStream, kUpdateStream, kReadStream, kReferenceStream };
 
 enum Fault : uint8_t { kHealthy = 0, kStuckOn, kStuckOff, kWorn };
 
@@ -86,28 +87,88 @@ void validate_device(const DeviceParams& d) {
 // V [V], G [uS], t [ns]: V^2 G t is in 1e-15 J.
 constexpr double kFemtoToPico = 1e-3;
 
-// ADC plus shift-and-add for one row of n outputs of one (input cycle, slice) read:
-// code = clamp(round_half_even((a - shift) / lsb), lo, hi), acc += code * weight, where a is
-// the mean plus, with var, sqrt(var) * z. Rounding adds and subtracts 1.5 * 2^23, exact
-// round-half-even for |v| < 2^22 (v is clamped to [lo - 1, hi + 1] first). Returns saturations.
+// Quantized reads process GEMM rows in blocks of about kBlockFloats products (1 MiB, cache
+// resident for the ADC pass) but at least kMinBlockRows rows (so weights are not re-streamed
+// for tiny GEMMs).
+constexpr int kBlockFloats = 1 << 18, kMinBlockRows = 256;
+constexpr int kMaxSlices = 8;  // ceil(weight_bits / cell_bits) with weight_bits <= 8
+
+// ADC plus shift-and-add for one GEMM row (one input cycle of one vector): for each slice s
+// and output j, code = clamp(round_half_even((a - shift[s]) / lsb), lo, hi) and
+// acc[j] += code * weight[s]. a is the mean, plus with read noise sqrt(var_sign var t) (cos|sin),
+// drawn inside the pass from one word per pair of outputs (j and j + ceil(n/2), see box_muller),
+// which takes one square root per output. nearbyint rounds half to even (default rounding
+// mode). The int32 accumulator is exact: |sum code * weight| < 2^15 * 2^8 * 2^8
+// (weight = 2^(c Bd + s Bc)). Returns the number of saturated conversions.
 MEMGAN_XBAR_SIMD_CLONES
-int adc_accumulate(const float* mean, const float* var, const float* z, float shift, float inv_lsb, float lo,
-                   float hi, double weight, double* acc, int n) {
-  constexpr float kRound = 12582912.0f;
+int adc_row(const float* mean, const float* var, float var_sign, const uint64_t* words, const float* shift,
+            float inv_lsb, float lo, float hi, const int32_t* weight, int32_t* acc, int n, int ns) {
   int saturations = 0;
-  for (int j = 0; j < n; ++j) {
-    const float a = (var ? mean[j] + std::sqrt(var[j]) * z[j] : mean[j]) - shift;
-    const float v = std::min(std::max(a * inv_lsb, lo - 1.0f), hi + 1.0f);
-    const float r = (v + kRound) - kRound;
+  auto convert = [&](float a) {
+    const float r = std::nearbyint(a * inv_lsb);
     saturations += (r < lo) | (r > hi);
-    acc[j] += static_cast<double>(std::min(std::max(r, lo), hi)) * weight;
+    return static_cast<int32_t>(std::min(std::max(r, lo), hi));
+  };
+  const int half = (n + 1) / 2;
+  for (int s = 0; s < ns; ++s) {
+    const float* m = mean + std::size_t(s) * n;
+    const float sh = shift[s];
+    const int32_t w = weight[s];
+    if (!var) {
+      for (int j = 0; j < n; ++j) acc[j] += convert(m[j] - sh) * w;
+      continue;
+    }
+    const float* v = var + std::size_t(s) * n;
+    const uint64_t* ws = words + std::size_t(s) * half;
+    for (int k = 0; k < n / 2; ++k) {
+      float t, c, sn;
+      detail::box_muller(ws[k], t, c, sn);
+      acc[k] += convert(m[k] + std::sqrt(var_sign * v[k] * t) * c - sh) * w;
+      acc[k + half] += convert(m[k + half] + std::sqrt(var_sign * v[k + half] * t) * sn - sh) * w;
+    }
+    if (n % 2) {
+      float t, c, sn;
+      detail::box_muller(ws[half - 1], t, c, sn);
+      acc[half - 1] += convert(m[half - 1] + std::sqrt(var_sign * v[half - 1] * t) * c - sh) * w;
+    }
   }
   return saturations;
 }
 
+// y[j] += sqrt(var[j] t) (cos|sin) - shift, the pairing of adc_row.
 MEMGAN_XBAR_SIMD_CLONES
-void add_noise(const float* var, const float* z, float shift, float* y, int n) {
-  for (int j = 0; j < n; ++j) y[j] += std::sqrt(var[j]) * z[j] - shift;
+void add_noise(const float* var, const uint64_t* words, float shift, float* y, int n) {
+  const int half = (n + 1) / 2;
+  for (int k = 0; k < n / 2; ++k) {
+    float t, c, sn;
+    detail::box_muller(words[k], t, c, sn);
+    y[k] += std::sqrt(var[k] * t) * c - shift;
+    y[k + half] += std::sqrt(var[k + half] * t) * sn - shift;
+  }
+  if (n % 2) {
+    float t, c, sn;
+    detail::box_muller(words[half - 1], t, c, sn);
+    y[half - 1] += std::sqrt(var[half - 1] * t) * c - shift;
+  }
+}
+
+// Integers of one input vector; false if any value is not an integer in [lo, hi].
+MEMGAN_XBAR_SIMD_CLONES
+bool to_integers(const float* x, int n, float lo, float hi, int32_t* xi) {
+  int bad = 0;
+  for (int k = 0; k < n; ++k) {
+    const float v = x[k];
+    const auto i = static_cast<int32_t>(v >= lo && v <= hi ? v : 0.0f);
+    xi[k] = i;
+    bad |= static_cast<float>(i) != v;
+  }
+  return !bad;
+}
+
+// DAC chunk (xi >> shift) & mask: an unsigned digit, or with mask -1 the signed top chunk.
+MEMGAN_XBAR_SIMD_CLONES
+void chunk_of(const int32_t* xi, int n, int shift, int32_t mask, float* out) {
+  for (int k = 0; k < n; ++k) out[k] = static_cast<float>((xi[k] >> shift) & mask);
 }
 
 MEMGAN_XBAR_SIMD_CLONES
@@ -202,20 +263,26 @@ struct CrossbarArray::Impl {
   std::vector<int64_t> writes;
   std::vector<uint8_t> fault;
   detail::Xoshiro256ss program_rng, update_rng;
-  detail::NormalFiller read_rng;
+  detail::LaneBits read_bits;           // cell read noise, one word per two outputs
+  detail::NormalFiller reference_rng;  // reference-line read noise (Offset)
 
-  // Cached per-slice effective matrices, slice-major, each lrows x lcols (ld = lcols).
-  std::vector<float> w_fwd;  // Differential (G+ - G-) / unit; Offset (G - G_ref_col) / unit
-  std::vector<float> w_tr;   // Offset only: (G - G_ref_row) / unit for transposed reads
-  std::vector<float> q;      // read-noise variance per unit input^2: sigma^2 (G+^2 + G-^2) / unit^2
+  // Cached effective matrices, lrows x ld_cat, column blocks of lcols: block s < ns holds slice
+  // s's mean weights, Differential (G+ - G-) / unit or Offset (G - G_ref_col) / unit; with read
+  // noise, block ns + s holds its variance per unit input^2, sigma^2 (G+^2 + G-^2) / unit^2.
+  // Side by side, so a full-width forward read is one GEMM for every slice and both moments.
+  std::vector<float> wq;
+  int ld_cat;
+  std::vector<float> w_tr;       // Offset only: (G - G_ref_row) / unit for transposed reads, ld ns * lcols
   std::vector<float> q_ref_col;  // Offset: sigma^2 G_ref_col(i)^2 / unit^2, per logical row
   std::vector<float> q_ref_row;  // Offset: sigma^2 G_ref_row(j, s)^2 / unit^2, ns x lcols
   std::vector<double> row_g_us, col_g_us;  // sum of G over each physical row / column (read energy)
   int dirty_r0, dirty_r1, dirty_c0, dirty_c1;  // logical block to rebuild; empty when r0 >= r1
 
   // Workspace.
-  std::vector<float> a, a2, mean, var, z, z_ref, ref_noise, e_in, per_vector;
-  std::vector<double> acc, x_sum;
+  std::vector<float> a, a2, prod, z_ref, ref_noise, e_in, per_vector;
+  std::vector<uint64_t> words;
+  std::vector<int32_t> acc, xi;
+  std::vector<double> x_sum;
 
   Impl(const ArrayGeometry& geometry, const ConverterParams& c, const DeviceParams& d, uint64_t seed)
       : geo(geometry),
@@ -229,7 +296,8 @@ struct CrossbarArray::Impl {
         lcols(offset ? (geometry.cols - 1) / ns : geometry.cols / (2 * ns)),
         program_rng(detail::stream_seed(seed, kProgramStream)),
         update_rng(detail::stream_seed(seed, kUpdateStream)),
-        read_rng(detail::stream_seed(seed, kReadStream)) {
+        read_bits(detail::stream_seed(seed, kReadStream)),
+        reference_rng(detail::stream_seed(seed, kReferenceStream)) {
     const double range_us = d.g_max_us - d.g_min_us;
     unit_us = c.quantize ? range_us / (std::ldexp(1.0, c.cell_bits) - 1.0) : (offset ? range_us / 2 : range_us);
     weight_bias = c.quantize ? std::ldexp(1.0, c.weight_bits - 1) : 1.0;
@@ -252,10 +320,9 @@ struct CrossbarArray::Impl {
     if (d.program_sigma > 0)  // the array starts reset to g_min, with the same write variation
       for (std::size_t k = 0; k < cells; ++k)
         if (fault[k] == kHealthy) g_us[k] = d.g_min_us * std::exp(d.program_sigma * program_rng.normal());
-    const std::size_t slice_cells = std::size_t(lrows) * std::size_t(lcols);
-    w_fwd.assign(ns * slice_cells, 0.0f);
-    if (offset) w_tr.assign(ns * slice_cells, 0.0f);
-    if (noisy()) q.assign(ns * slice_cells, 0.0f);
+    ld_cat = (noisy() ? 2 : 1) * ns * lcols;
+    wq.assign(std::size_t(lrows) * ld_cat, 0.0f);
+    if (offset) w_tr.assign(std::size_t(lrows) * ns * lcols, 0.0f);
     row_g_us.assign(geometry.rows, 0.0);
     col_g_us.assign(geometry.cols, 0.0);
     if (offset && noisy()) {
@@ -321,23 +388,24 @@ struct CrossbarArray::Impl {
   void refresh_cache() {
     if (dirty_r0 >= dirty_r1) return;
     const double k_noise = dp.read_noise_sigma * dp.read_noise_sigma / (unit_us * unit_us);
-    const std::size_t slice_cells = std::size_t(lrows) * std::size_t(lcols);
-    for (int s = 0; s < ns; ++s) {
-      for (int i = dirty_r0; i < dirty_r1; ++i) {
-        const std::size_t base = s * slice_cells + std::size_t(i) * lcols;
+    for (int i = dirty_r0; i < dirty_r1; ++i) {
+      float* mean_row = wq.data() + std::size_t(i) * ld_cat;
+      float* var_row = mean_row + std::size_t(ns) * lcols;
+      for (int s = 0; s < ns; ++s)
         for (int j = dirty_c0; j < dirty_c1; ++j) {
+          const std::size_t k = std::size_t(s) * lcols + j;
           if (offset) {
             const double gc = g(i, phys(j, s, 0));
-            w_fwd[base + j] = static_cast<float>((gc - g(i, reference_col())) / unit_us);
-            w_tr[base + j] = static_cast<float>((gc - g(reference_row(), phys(j, s, 0))) / unit_us);
-            if (noisy()) q[base + j] = static_cast<float>(k_noise * sq(gc));
+            mean_row[k] = static_cast<float>((gc - g(i, reference_col())) / unit_us);
+            const double g_ref_row = g(reference_row(), phys(j, s, 0));
+            w_tr[std::size_t(i) * ns * lcols + k] = static_cast<float>((gc - g_ref_row) / unit_us);
+            if (noisy()) var_row[k] = static_cast<float>(k_noise * sq(gc));
           } else {
             const double gp = g(i, phys(j, s, 0)), gm = g(i, phys(j, s, 1));
-            w_fwd[base + j] = static_cast<float>((gp - gm) / unit_us);
-            if (noisy()) q[base + j] = static_cast<float>(k_noise * (sq(gp) + sq(gm)));
+            mean_row[k] = static_cast<float>((gp - gm) / unit_us);
+            if (noisy()) var_row[k] = static_cast<float>(k_noise * (sq(gp) + sq(gm)));
           }
         }
-      }
     }
     for (int r = dirty_r0; r < dirty_r1; ++r) row_g_us[r] = sum_row(r);
     for (int j = dirty_c0; j < dirty_c1; ++j)
@@ -491,39 +559,75 @@ struct CrossbarArray::Impl {
     }
   }
 
-  // out (m x n_out) = in (m x n_in) * op(slice block): NoTrans forward, Trans for transposed reads.
-  void gemm(const float* in, int m, const float* slice, int row0, int n_rows, int col0, int n_cols, float* out,
-            bool transposed) const {
-    const float* block = slice + std::size_t(row0) * lcols + col0;
+  // Forward: out (m x n_cols, ldc) = in (m x n_rows) * B[row0 .., col .. col + n_cols) (ld ldb).
+  // Transposed: out (m x n_rows, ldc) = in (m x n_cols) * B[row0 .., col .. col + n_cols)^T.
+  void gemm(const float* in, int m, const float* b, int ldb, int col, int row0, int n_rows, int n_cols, float* out,
+            int ldc, bool transposed) const {
+    const float* block = b + std::size_t(row0) * ldb + col;
     if (!transposed)
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n_cols, n_rows, 1.0f, in, n_rows, block, lcols, 0.0f,
-                  out, n_cols);
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n_cols, n_rows, 1.0f, in, n_rows, block, ldb, 0.0f,
+                  out, ldc);
     else
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n_rows, n_cols, 1.0f, in, n_cols, block, lcols, 0.0f,
-                  out, n_rows);
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n_rows, n_cols, 1.0f, in, n_cols, block, ldb, 0.0f, out,
+                  ldc);
   }
 
-  // Per-vector reference-line noise (Offset): sqrt(sum_k in^2 q_ref) * z, one per read.
-  void reference_noise(const float* in2, int m, int n_in, const float* q_ref) {
-    ref_noise.resize(m);
+  // Forward products of `in` with `count` consecutive column blocks of wq starting at `first`,
+  // into the same blocks of prod (ld n_blocks * n_cols): one GEMM when the read spans every column.
+  void forward_blocks(const float* in, int m, int first, int count, int row0, int n_rows, int col0, int n_cols,
+                      int n_blocks) {
+    const int ldo = n_blocks * n_cols;
+    if (n_cols == lcols) {
+      gemm(in, m, wq.data(), ld_cat, first * lcols, row0, n_rows, count * lcols, prod.data() + first * n_cols, ldo,
+           false);
+      return;
+    }
+    for (int k = first; k < first + count; ++k)
+      gemm(in, m, wq.data(), ld_cat, k * lcols + col0, row0, n_rows, n_cols, prod.data() + k * n_cols, ldo, false);
+  }
+
+  // Means (blocks 0..ns-1) and, with read noise, variances (blocks ns..2ns-1) of every read into
+  // prod, m x (n_blocks * n_out). var_in is the squared input, or null when in^2 = |in| = +-in
+  // (1-bit DAC): the variance blocks then come from the same GEMM with the sign of the chunk.
+  void moments(const float* in, const float* var_in, int m, int row0, int n_rows, int col0, int n_cols,
+               bool transposed) {
+    const int n_out = transposed ? n_rows : n_cols, n_blocks = noisy() ? 2 * ns : ns, ldo = n_blocks * n_out;
+    prod.resize(std::size_t(m) * ldo);
+    if (!transposed) {
+      if (!noisy() || !var_in) {
+        forward_blocks(in, m, 0, n_blocks, row0, n_rows, col0, n_cols, n_blocks);
+      } else {
+        forward_blocks(in, m, 0, ns, row0, n_rows, col0, n_cols, n_blocks);
+        forward_blocks(var_in, m, ns, ns, row0, n_rows, col0, n_cols, n_blocks);
+      }
+      return;
+    }
+    for (int s = 0; s < ns; ++s) {
+      if (offset)
+        gemm(in, m, w_tr.data(), ns * lcols, s * lcols + col0, row0, n_rows, n_cols, prod.data() + s * n_out, ldo,
+             true);
+      else
+        gemm(in, m, wq.data(), ld_cat, s * lcols + col0, row0, n_rows, n_cols, prod.data() + s * n_out, ldo, true);
+      if (noisy())
+        gemm(var_in ? var_in : in, m, wq.data(), ld_cat, (ns + s) * lcols + col0, row0, n_rows, n_cols,
+             prod.data() + (ns + s) * n_out, ldo, true);
+    }
+  }
+
+  // Per-read reference-line noise (Offset): sqrt(sign(r) sum_k in2[r][k] q_ref[k]) * z, one value
+  // per read r (in2 holds the squared inputs, or +-them; see quantized_read).
+  template <class Sign>
+  void reference_noise(const float* in2, int m, int n_in, const float* q_ref, float* noise, Sign sign) {
     z_ref.resize(m);
-    cblas_sgemv(CblasRowMajor, CblasNoTrans, m, n_in, 1.0f, in2, n_in, q_ref, 1, 0.0f, ref_noise.data(), 1);
-    read_rng.fill(z_ref.data(), std::size_t(m));
-    for (int k = 0; k < m; ++k) ref_noise[k] = std::sqrt(ref_noise[k]) * z_ref[k];
-  }
-
-  const float* slice_matrix(int s, bool transposed) const {
-    const std::size_t off = std::size_t(s) * lrows * lcols;
-    return (offset && transposed ? w_tr.data() : w_fwd.data()) + off;
-  }
-  const float* reference_q(bool transposed, int row0, int col0, int s) const {
-    return transposed ? q_ref_row.data() + std::size_t(s) * lcols + col0 : q_ref_col.data() + row0;
+    cblas_sgemv(CblasRowMajor, CblasNoTrans, m, n_in, 1.0f, in2, n_in, q_ref, 1, 0.0f, noise, 1);
+    reference_rng.fill(z_ref.data(), std::size_t(m));
+    for (int k = 0; k < m; ++k) noise[k] = std::sqrt(sign(k) * noise[k]) * z_ref[k];
   }
 
   void analog_read(const float* x, int batch, int row0, int n_rows, int col0, int n_cols, float* y, MvmStats& st,
                    bool transposed) {
     const int n_in = transposed ? n_cols : n_rows, n_out = transposed ? n_rows : n_cols;
-    const std::size_t n_x = std::size_t(batch) * n_in, n_y = std::size_t(batch) * n_out;
+    const std::size_t n_x = std::size_t(batch) * n_in;
     a2.resize(n_x);
     square(x, a2.data(), n_x);
     // Read energy with each vector scaled to the DAC's full range: V_i = V_read x_i / max|x|.
@@ -540,16 +644,21 @@ struct CrossbarArray::Impl {
     }
     st.array_energy_pj = energy * dp.read_voltage_v * dp.read_voltage_v * dp.read_time_ns * kFemtoToPico;
 
-    gemm(x, batch, slice_matrix(0, transposed), row0, n_rows, col0, n_cols, y, transposed);
+    const float* w_mean = offset && transposed ? w_tr.data() : wq.data();
+    gemm(x, batch, w_mean, offset && transposed ? lcols : ld_cat, col0, row0, n_rows, n_cols, y, n_out, transposed);
     if (noisy()) {
-      var.resize(n_y);
-      z.resize(n_y);
-      gemm(a2.data(), batch, q.data(), row0, n_rows, col0, n_cols, var.data(), transposed);
-      read_rng.fill(z.data(), n_y);
-      if (offset) reference_noise(a2.data(), batch, n_in, reference_q(transposed, row0, col0, 0));
+      const int half = (n_out + 1) / 2;
+      prod.resize(std::size_t(batch) * n_out);
+      words.resize(std::size_t(batch) * half);
+      gemm(a2.data(), batch, wq.data(), ld_cat, lcols + col0, row0, n_rows, n_cols, prod.data(), n_out, transposed);
+      read_bits.fill(words.data(), words.size());
+      ref_noise.assign(batch, 0.0f);
+      if (offset)
+        reference_noise(a2.data(), batch, n_in, transposed ? q_ref_row.data() + col0 : q_ref_col.data() + row0,
+                        ref_noise.data(), [](int) { return 1.0f; });
       for (int b = 0; b < batch; ++b) {
         const std::size_t o = std::size_t(b) * n_out;
-        add_noise(var.data() + o, z.data() + o, offset ? ref_noise[b] : 0.0f, y + o, n_out);
+        add_noise(prod.data() + o, words.data() + std::size_t(b) * half, ref_noise[b], y + o, n_out);
       }
     }
     if (offset) {  // stored (w + 1) / 2: subtract sum(x) digitally
@@ -569,67 +678,79 @@ struct CrossbarArray::Impl {
                       MvmStats& st, bool transposed) {
     const int n_in = transposed ? n_cols : n_rows, n_out = transposed ? n_rows : n_cols;
     const int m = nc * batch;  // one GEMM row per (input cycle, vector): row c * batch + b
-    const std::size_t n_a = std::size_t(m) * n_in, n_o = std::size_t(m) * n_out;
+    const std::size_t n_a = std::size_t(m) * n_in;
     const int bd = cp.dac_bits, mask = (1 << bd) - 1;
     const float x_lo = -std::ldexp(1.0f, cp.input_bits - 1), x_hi = std::ldexp(1.0f, cp.input_bits - 1) - 1;
 
     // DAC: two's complement chunks, the top one signed.
     a.resize(n_a);
-    a2.resize(n_a);
+    xi.resize(n_in);
     x_sum.assign(batch, 0.0);
     for (int b = 0; b < batch; ++b) {
-      for (int k = 0; k < n_in; ++k) {
-        const float v = x[std::size_t(b) * n_in + k];
-        const int xi = v >= x_lo && v <= x_hi ? static_cast<int>(v) : 0;
-        if (static_cast<float>(xi) != v) {
-          std::ostringstream os;
-          os << (transposed ? "mvm_transposed" : "mvm") << ": input (" << b << ", " << k << ") = " << v
-             << " is not an integer in [" << x_lo << ", " << x_hi << "] (input_bits = " << cp.input_bits << ")";
-          throw std::invalid_argument(os.str());
-        }
-        x_sum[b] += xi;
-        for (int c = 0; c < nc; ++c) {
-          const int chunk = c + 1 < nc ? (xi >> (c * bd)) & mask : xi >> (c * bd);
-          a[(std::size_t(c) * batch + b) * n_in + k] = static_cast<float>(chunk);
-        }
+      const float* xb = x + std::size_t(b) * n_in;
+      if (!to_integers(xb, n_in, x_lo, x_hi, xi.data())) {
+        const auto bad = [&](float v) { return !(v >= x_lo && v <= x_hi) || v != std::nearbyint(v); };
+        const auto k = std::find_if(xb, xb + n_in, bad) - xb;
+        std::ostringstream os;
+        os << (transposed ? "mvm_transposed" : "mvm") << ": input (" << b << ", " << k << ") = " << xb[k]
+           << " is not an integer in [" << x_lo << ", " << x_hi << "] (input_bits = " << cp.input_bits << ")";
+        throw std::invalid_argument(os.str());
       }
+      if (offset) x_sum[b] = std::accumulate(xi.begin(), xi.end(), 0.0);
+      for (int c = 0; c < nc; ++c)
+        chunk_of(xi.data(), n_in, c * bd, c + 1 < nc ? mask : -1, a.data() + (std::size_t(c) * batch + b) * n_in);
     }
-    square(a.data(), a2.data(), n_a);
+    // chunk^2 for the variances and read energy; a 1-bit DAC's chunks are in {0, 1} (top
+    // {-1, 0}), so there chunk^2 = |chunk| = sign * chunk and `a` itself serves, with a sign.
+    const bool one_bit = bd == 1;
+    if (!one_bit) {
+      a2.resize(n_a);
+      square(a.data(), a2.data(), n_a);
+    }
+    const float* sq_in = one_bit ? a.data() : a2.data();
+    auto sq_sign = [&](int r) { return one_bit && r / batch == nc - 1 ? -1.0f : 1.0f; };
 
+    // Offset: reference-line noise per read, subtracted from every column it serves (forward:
+    // one reference column read per cycle for all slices; transposed: one per cycle and slice).
+    ref_noise.assign(std::size_t(m) * ns, 0.0f);
+    if (offset && noisy()) {
+      for (int s = 0; s < (transposed ? ns : 1); ++s)
+        reference_noise(sq_in, m, n_in, transposed ? q_ref_row.data() + std::size_t(s) * lcols + col0
+                                                   : q_ref_col.data() + row0,
+                        ref_noise.data() + std::size_t(s) * m, sq_sign);
+      if (!transposed)
+        for (int s = 1; s < ns; ++s) std::copy_n(ref_noise.data(), m, ref_noise.data() + std::size_t(s) * m);
+    }
+
+    // Array reads then ADC and shift-and-add, in blocks of GEMM rows whose products stay in cache.
+    const int n_blocks = noisy() ? 2 * ns : ns, ldo = n_blocks * n_out;
+    const int block_rows = std::max(kMinBlockRows, kBlockFloats / ldo);
     const double lsb = xbar::adc_lsb(cp, n_in);
     const auto inv_lsb = static_cast<float>(1.0 / lsb);
     const float code_lo = -std::ldexp(1.0f, cp.adc_bits - 1), code_hi = std::ldexp(1.0f, cp.adc_bits - 1) - 1;
-    acc.assign(std::size_t(batch) * n_out, 0.0);
-    mean.resize(n_o);
-    if (noisy()) {
-      var.resize(n_o);
-      z.resize(n_o);
-      if (offset && !transposed) reference_noise(a2.data(), m, n_in, reference_q(false, row0, col0, 0));
-    }
+    acc.assign(std::size_t(batch) * n_out, 0);
+    const std::size_t row_words = std::size_t(ns) * ((n_out + 1) / 2);
+    int32_t weight[kMaxSlices];
+    float shift[kMaxSlices];
     int64_t saturations = 0;
-    double energy = 0;  // sum over reads of sum_k u_k^2 G_line(k), in DAC LSB^2 uS
-    per_vector.resize(m);
-    for (int s = 0; s < ns; ++s) {
-      if (s == 0 || transposed) {  // forward: one read per cycle serves all slices
-        cblas_sgemv(CblasRowMajor, CblasNoTrans, m, n_in, 1.0f, a2.data(), n_in, e_in.data() + std::size_t(s) * n_in,
-                    1, 0.0f, per_vector.data(), 1);
-        for (int r = 0; r < m; ++r) energy += per_vector[r];
-      }
-      gemm(a.data(), m, slice_matrix(s, transposed), row0, n_rows, col0, n_cols, mean.data(), transposed);
+    for (int r0 = 0; r0 < m; r0 += block_rows) {
+      const int rb = std::min(block_rows, m - r0);
+      moments(a.data() + std::size_t(r0) * n_in, one_bit ? nullptr : a2.data() + std::size_t(r0) * n_in, rb, row0,
+              n_rows, col0, n_cols, transposed);
       if (noisy()) {
-        gemm(a2.data(), m, q.data() + std::size_t(s) * lrows * lcols, row0, n_rows, col0, n_cols, var.data(),
-             transposed);
-        read_rng.fill(z.data(), n_o);
-        if (offset && transposed) reference_noise(a2.data(), m, n_in, reference_q(true, row0, col0, s));
+        words.resize(rb * row_words);
+        read_bits.fill(words.data(), words.size());
       }
-      for (int c = 0; c < nc; ++c) {
-        const double weight = std::ldexp(1.0, c * bd + s * cp.cell_bits);
-        for (int b = 0; b < batch; ++b) {
-          const std::size_t r = std::size_t(c) * batch + b, o = r * n_out;
-          saturations += adc_accumulate(mean.data() + o, noisy() ? var.data() + o : nullptr,
-                                        noisy() ? z.data() + o : nullptr, offset && noisy() ? ref_noise[r] : 0.0f,
-                                        inv_lsb, code_lo, code_hi, weight, acc.data() + std::size_t(b) * n_out, n_out);
+      for (int r = r0; r < r0 + rb; ++r) {
+        const int c = r / batch, b = r % batch;
+        for (int s = 0; s < ns; ++s) {
+          weight[s] = int32_t(1) << (c * bd + s * cp.cell_bits);
+          shift[s] = ref_noise[std::size_t(s) * m + r];
         }
+        const float* row = prod.data() + std::size_t(r - r0) * ldo;
+        saturations += adc_row(row, noisy() ? row + std::size_t(ns) * n_out : nullptr, sq_sign(r),
+                               noisy() ? words.data() + std::size_t(r - r0) * row_words : nullptr, shift, inv_lsb,
+                               code_lo, code_hi, weight, acc.data() + std::size_t(b) * n_out, n_out, ns);
       }
     }
     for (int b = 0; b < batch; ++b) {
@@ -638,6 +759,15 @@ struct CrossbarArray::Impl {
         const std::size_t o = std::size_t(b) * n_out + j;
         y[o] = static_cast<float>(acc[o] * lsb - correction);
       }
+    }
+
+    // Read energy: sum over reads of t V_lsb^2 sum_k u_k^2 G_line(k).
+    double energy = 0;
+    per_vector.resize(m);
+    for (int s = 0; s < (transposed ? ns : 1); ++s) {  // forward: one read per cycle serves all slices
+      cblas_sgemv(CblasRowMajor, CblasNoTrans, m, n_in, 1.0f, sq_in, n_in, e_in.data() + std::size_t(s) * n_in, 1,
+                  0.0f, per_vector.data(), 1);
+      for (int r = 0; r < m; ++r) energy += sq_sign(r) * per_vector[r];
     }
     const double v_lsb = dp.read_voltage_v / (std::ldexp(1.0, bd) - 1.0);
     const int reads_per_cycle = transposed ? ns : 1;

@@ -27,7 +27,6 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
-#include <vector>
 
 namespace memgan::xbar {
 
@@ -76,7 +75,8 @@ struct DeviceParams {
   double read_voltage_v = 0.2;              // voltage of a full-scale DAC code
   double read_time_ns = 10.0;               // integration time of one array read (array energy)
   double program_sigma = 0.0;     // lognormal sigma of a programmed conductance (fixed until rewritten)
-  double read_noise_sigma = 0.0;  // relative gaussian sigma of each cell on each read
+  double read_noise_sigma = 0.0;  // relative gaussian sigma of each cell on each read (sampled
+                                  // exactly as its column-current equivalent)
   double stuck_on_rate = 0.0, stuck_off_rate = 0.0;  // fraction of cells stuck at g_max / g_min, per seed
   PulseModel pulse;
   int64_t endurance_writes = 0;  // 0 = unlimited; a cell past this many pulses sticks where it is

@@ -1,8 +1,6 @@
 #include "crossbar/random.h"
 
 #include <algorithm>
-#include <cmath>
-#include <cstring>
 
 #include "crossbar/simd.h"
 
@@ -38,13 +36,21 @@ double Xoshiro256ss::normal() {
 
 namespace {
 
-constexpr int kLanes = NormalFiller::kLanes;
+constexpr int kLanes = LaneBits::kLanes;
 
+// xoshiro256+ in each lane (its top 53 bits are full quality). The state lives in locals for the
+// whole call, so it stays in registers (no aliasing with out).
 MEMGAN_XBAR_SIMD_CLONES
-void step_lanes(uint64_t* s0, uint64_t* s1, uint64_t* s2, uint64_t* s3, uint64_t* out, std::size_t steps) {
+void step_lanes(uint64_t* s0_io, uint64_t* s1_io, uint64_t* s2_io, uint64_t* s3_io, uint64_t* out,
+                std::size_t steps) {
+  uint64_t s0[kLanes], s1[kLanes], s2[kLanes], s3[kLanes];
+  std::copy_n(s0_io, kLanes, s0);
+  std::copy_n(s1_io, kLanes, s1);
+  std::copy_n(s2_io, kLanes, s2);
+  std::copy_n(s3_io, kLanes, s3);
   for (std::size_t k = 0; k < steps; ++k) {
-    uint64_t* o = out + k * kLanes;
-    for (int l = 0; l < kLanes; ++l) {  // xoshiro256+ in each lane; its top 53 bits are full quality
+    uint64_t o[kLanes];
+    for (int l = 0; l < kLanes; ++l) {
       o[l] = s0[l] + s3[l];
       const uint64_t t = s1[l] << 17;
       s2[l] ^= s0[l];
@@ -54,84 +60,60 @@ void step_lanes(uint64_t* s0, uint64_t* s1, uint64_t* s2, uint64_t* s3, uint64_t
       s2[l] ^= t;
       s3[l] = (s3[l] << 45) | (s3[l] >> 19);
     }
+    std::copy_n(o, kLanes, out + k * kLanes);
   }
+  std::copy_n(s0, kLanes, s0_io);
+  std::copy_n(s1, kLanes, s1_io);
+  std::copy_n(s2, kLanes, s2_io);
+  std::copy_n(s3, kLanes, s3_io);
 }
 
-inline float bits_to_float(uint32_t b) {
-  float f;
-  std::memcpy(&f, &b, 4);
-  return f;
-}
-inline uint32_t float_to_bits(float f) {
-  uint32_t b;
-  std::memcpy(&b, &f, 4);
-  return b;
-}
-
-// Box-Muller on m 64-bit words: the top 32 bits give u1 in (0, 1), bits 8..31 the angle.
-// ln is exponent * ln2 + atanh series on a mantissa in [sqrt(1/2), sqrt(2)) (|rel err| < 1e-7);
-// sin/cos are Taylor polynomials on [0, pi/2) (|err| < 1e-9) rotated into the quadrant.
 MEMGAN_XBAR_SIMD_CLONES
-void box_muller(const uint64_t* bits, std::size_t m, float* cos_out, float* sin_out) {
+void normals_from(const uint64_t* words, std::size_t m, float* cos_out, float* sin_out) {
   for (std::size_t k = 0; k < m; ++k) {
-    const uint64_t b = bits[k];
-    const auto hi = static_cast<uint32_t>(b >> 32);
-    const auto lo = static_cast<uint32_t>(b);
-    const float u1 = static_cast<float>(static_cast<int32_t>(hi >> 8)) * 0x1.0p-24f +
-                     (static_cast<float>(static_cast<int32_t>(hi & 0xFFu)) + 0.5f) * 0x1.0p-32f;
-    const uint32_t ub = float_to_bits(u1);
-    int e = static_cast<int32_t>(ub >> 23) - 127;
-    float mant = bits_to_float((ub & 0x007FFFFFu) | 0x3F800000u);
-    const bool big = mant > 1.41421356f;
-    mant = big ? mant * 0.5f : mant;
-    e = big ? e + 1 : e;
-    const float s = (mant - 1.0f) / (mant + 1.0f);
-    const float s2 = s * s;
-    const float ln_m = 2.0f * s * (1.0f + s2 * (1.0f / 3 + s2 * (1.0f / 5 + s2 * (1.0f / 7 + s2 * (1.0f / 9)))));
-    const float ln_u = static_cast<float>(e) * 0.693147181f + ln_m;
-    const float r = std::sqrt(-2.0f * ln_u);
-
-    const uint32_t quadrant = lo >> 30;
-    const float x = static_cast<float>(static_cast<int32_t>((lo >> 6) & 0x00FFFFFFu)) * (0x1.0p-24f * 1.57079633f);
-    const float x2 = x * x;
-    const float sn =
-        x * (1.0f + x2 * (-1.0f / 6 + x2 * (1.0f / 120 + x2 * (-1.0f / 5040 + x2 * (1.0f / 362880 +
-                                                                              x2 * (-1.0f / 39916800 +
-                                                                                    x2 * (1.0f / 6227020800.0f)))))));
-    const float cs =
-        1.0f + x2 * (-0.5f + x2 * (1.0f / 24 + x2 * (-1.0f / 720 + x2 * (1.0f / 40320 +
-                                                                    x2 * (-1.0f / 3628800 +
-                                                                          x2 * (1.0f / 479001600.0f -
-                                                                                x2 * (1.0f / 87178291200.0f)))))));
-    // Rotate (cos x, sin x) by quadrant * 90 degrees.
-    const float c_q = quadrant == 0 ? cs : quadrant == 1 ? -sn : quadrant == 2 ? -cs : sn;
-    const float s_q = quadrant == 0 ? sn : quadrant == 1 ? cs : quadrant == 2 ? -sn : -cs;
-    cos_out[k] = r * c_q;
-    sin_out[k] = r * s_q;
+    float t, c, s;
+    box_muller(words[k], t, c, s);
+    const float r = std::sqrt(t);
+    cos_out[k] = r * c;
+    sin_out[k] = r * s;
   }
 }
 
 }  // namespace
 
-NormalFiller::NormalFiller(uint64_t seed) {
+LaneBits::LaneBits(uint64_t seed) {
   for (int l = 0; l < kLanes; ++l) {
     s0_[l] = splitmix64(seed);
     s1_[l] = splitmix64(seed);
     s2_[l] = splitmix64(seed);
     s3_[l] = splitmix64(seed);
   }
-  bits_.resize(kBlockPairs);
-  block_.resize(2 * kBlockPairs);
+}
+
+void LaneBits::fill(uint64_t* out, std::size_t n) {
+  const std::size_t take = std::min<std::size_t>(n, kLanes - spare_used_);
+  std::copy_n(spare_ + spare_used_, take, out);
+  spare_used_ += static_cast<int>(take);
+  const std::size_t steps = (n - take) / kLanes;
+  step_lanes(s0_, s1_, s2_, s3_, out + take, steps);
+  const std::size_t done = take + steps * kLanes;
+  if (done < n) {
+    step_lanes(s0_, s1_, s2_, s3_, spare_, 1);
+    spare_used_ = static_cast<int>(n - done);
+    std::copy_n(spare_, spare_used_, out + done);
+  }
+}
+
+NormalFiller::NormalFiller(uint64_t seed) : bits_(seed), words_(kBlockPairs), block_(2 * kBlockPairs) {
   used_ = block_.size();
 }
 
 void NormalFiller::next_block(float* out) {
-  step_lanes(s0_, s1_, s2_, s3_, bits_.data(), kBlockPairs / kLanes);
-  box_muller(bits_.data(), kBlockPairs, out, out + kBlockPairs);
+  bits_.fill(words_.data(), kBlockPairs);
+  normals_from(words_.data(), kBlockPairs, out, out + kBlockPairs);
 }
 
 void NormalFiller::fill(float* out, std::size_t n) {
-  static_assert(kBlockPairs % kLanes == 0, "blocks hold whole lane steps");
   const std::size_t block = block_.size();
   std::size_t take = std::min(n, block - used_);  // leftovers of the last block first
   std::copy(block_.begin() + std::ptrdiff_t(used_), block_.begin() + std::ptrdiff_t(used_ + take), out);
