@@ -267,66 +267,48 @@ float CrossbarEngine::prepare_inputs(const float* x, std::size_t count) {
 }
 
 void CrossbarEngine::mvm(int key, const float* x, int batch, float* y, MvmCounts* counts) {
-  check_batch("CrossbarEngine::mvm", batch);
-  Matrix& m = get(key);
-  const int k = m.info.rows, n = m.info.cols;
-  if (batch == 0) return;
-  const float x_scale = prepare_inputs(x, std::size_t(batch) * k);
-  xbar::MvmStats st;
-  int64_t partial_adds = 0;
-  for (int rt = 0; rt < m.info.row_tiles; ++rt) {
-    const int r0 = rt * shape_.rows, rows = std::min(shape_.rows, k - r0);
-    tile_in_.resize(std::size_t(batch) * rows);
-    gather_columns(xq_.data(), batch, k, r0, rows, tile_in_.data());
-    for (int ct = 0; ct < m.info.col_tiles; ++ct) {
-      const int c0 = ct * shape_.cols, cols = std::min(shape_.cols, n - c0);
-      tile_out_.resize(std::size_t(batch) * cols);
-      m.arrays[std::size_t(rt) * m.info.col_tiles + ct].mvm(tile_in_.data(), batch, 0, rows, 0, cols,
-                                                              tile_out_.data(), &st);
-      scatter_columns(tile_out_.data(), batch, n, c0, cols, rt > 0, y);
-      if (rt > 0) partial_adds += int64_t(batch) * cols;
-    }
-  }
-  const float out_scale = x_scale * m.scale;
-  for (std::size_t i = 0; i < std::size_t(batch) * n; ++i) y[i] *= out_scale;
-  if (counts) {
-    counts->logical_mvms += batch;
-    counts->inputs_applied += int64_t(batch) * k;
-    counts->inputs_nonzero += count_nonzero(x, std::size_t(batch) * k);
-    counts->outputs += int64_t(batch) * n;
-    counts->partial_sum_adds += partial_adds;
-    add_stats(st, *counts);
-  }
+  tiled_product(key, x, batch, y, counts, false);
 }
 
 void CrossbarEngine::mvm_transposed(int key, const float* dy, int batch, float* dx, MvmCounts* counts) {
-  check_batch("CrossbarEngine::mvm_transposed", batch);
+  tiled_product(key, dy, batch, dx, counts, true);
+}
+
+void CrossbarEngine::tiled_product(int key, const float* in, int batch, float* out, MvmCounts* counts,
+                                   bool transposed) {
+  check_batch(transposed ? "CrossbarEngine::mvm_transposed" : "CrossbarEngine::mvm", batch);
   Matrix& m = get(key);
-  const int k = m.info.rows, n = m.info.cols;
   if (batch == 0) return;
-  const float x_scale = prepare_inputs(dy, std::size_t(batch) * n);
+  // Forward: k inputs on the rows, n outputs on the columns; transposed: the reverse.
+  const int in_len = transposed ? m.info.cols : m.info.rows, out_len = transposed ? m.info.rows : m.info.cols;
+  const int in_tiles = transposed ? m.info.col_tiles : m.info.row_tiles;
+  const int out_tiles = transposed ? m.info.row_tiles : m.info.col_tiles;
+  const int in_step = transposed ? shape_.cols : shape_.rows, out_step = transposed ? shape_.rows : shape_.cols;
+  const float x_scale = prepare_inputs(in, std::size_t(batch) * in_len);
   xbar::MvmStats st;
   int64_t partial_adds = 0;
-  for (int ct = 0; ct < m.info.col_tiles; ++ct) {
-    const int c0 = ct * shape_.cols, cols = std::min(shape_.cols, n - c0);
-    tile_in_.resize(std::size_t(batch) * cols);
-    gather_columns(xq_.data(), batch, n, c0, cols, tile_in_.data());
-    for (int rt = 0; rt < m.info.row_tiles; ++rt) {
-      const int r0 = rt * shape_.rows, rows = std::min(shape_.rows, k - r0);
-      tile_out_.resize(std::size_t(batch) * rows);
-      m.arrays[std::size_t(rt) * m.info.col_tiles + ct].mvm_transposed(tile_in_.data(), batch, 0, rows, 0, cols,
-                                                                        tile_out_.data(), &st);
-      scatter_columns(tile_out_.data(), batch, k, r0, rows, ct > 0, dx);
-      if (ct > 0) partial_adds += int64_t(batch) * rows;
+  for (int it = 0; it < in_tiles; ++it) {
+    const int i0 = it * in_step, in_n = std::min(in_step, in_len - i0);
+    tile_in_.resize(std::size_t(batch) * in_n);
+    gather_columns(xq_.data(), batch, in_len, i0, in_n, tile_in_.data());
+    for (int ot = 0; ot < out_tiles; ++ot) {
+      const int o0 = ot * out_step, out_n = std::min(out_step, out_len - o0);
+      tile_out_.resize(std::size_t(batch) * out_n);
+      const int rt = transposed ? ot : it, ct = transposed ? it : ot;
+      xbar::CrossbarArray& array = m.arrays[std::size_t(rt) * m.info.col_tiles + ct];
+      if (transposed) array.mvm_transposed(tile_in_.data(), batch, 0, out_n, 0, in_n, tile_out_.data(), &st);
+      else array.mvm(tile_in_.data(), batch, 0, in_n, 0, out_n, tile_out_.data(), &st);
+      scatter_columns(tile_out_.data(), batch, out_len, o0, out_n, it > 0, out);
+      if (it > 0) partial_adds += int64_t(batch) * out_n;
     }
   }
   const float out_scale = x_scale * m.scale;
-  for (std::size_t i = 0; i < std::size_t(batch) * k; ++i) dx[i] *= out_scale;
+  for (std::size_t i = 0; i < std::size_t(batch) * out_len; ++i) out[i] *= out_scale;
   if (counts) {
     counts->logical_mvms += batch;
-    counts->inputs_applied += int64_t(batch) * n;
-    counts->inputs_nonzero += count_nonzero(dy, std::size_t(batch) * n);
-    counts->outputs += int64_t(batch) * k;
+    counts->inputs_applied += int64_t(batch) * in_len;
+    counts->inputs_nonzero += count_nonzero(in, std::size_t(batch) * in_len);
+    counts->outputs += int64_t(batch) * out_len;
     counts->partial_sum_adds += partial_adds;
     add_stats(st, *counts);
   }

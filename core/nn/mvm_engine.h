@@ -136,6 +136,9 @@ class CrossbarEngine final : public MvmEngine {
   Matrix& get(int key);
   // Input scale of one call; writes the array-domain inputs to xq_.
   float prepare_inputs(const float* x, std::size_t count);
+  // mvm and mvm_transposed: inputs are applied tile by tile along the input dimension (rows
+  // forward, columns transposed) and the partial results of those tiles summed digitally.
+  void tiled_product(int key, const float* in, int batch, float* out, MvmCounts* counts, bool transposed);
 
   xbar::ArrayGeometry geometry_;
   xbar::ConverterParams converters_;
