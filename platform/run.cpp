@@ -245,6 +245,11 @@ int run_platform(const config::LoadedConfig& loaded, const RunOptions& options, 
   write_text(dir / "config.yaml", "# memgan " + options.version + ": resolved configuration of this run\n" +
                                       config::dump_yaml(cfg, true));
 
+  if (cfg.arch.rtl.shift_add == "rtl" && !Soc::rtl_available()) {
+    throw InputError(fmt::format("{}: arch.rtl.shift_add is rtl, but this memgan was built without the RTL blocks "
+                                 "(configure with -DMEMGAN_WITH_RTL=ON)",
+                                 loaded.path));
+  }
   // Observer first: every model's probe declares its trace signals as it is built.
   const std::string trace_file = "trace." + cfg.simulation.trace.format;
   const auto window_ps = static_cast<uint64_t>(std::llround(cfg.simulation.power_window_ns * 1e3));

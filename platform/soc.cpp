@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 
 #include "memory_map.h"
+#ifdef MEMGAN_WITH_RTL
 #include "rtl/shift_add_transactor.h"
+#endif
 
 namespace memgan {
 
@@ -103,6 +105,7 @@ Soc::Soc(sc_core::sc_module_name name, const config::Config& c, RunObserver& obs
       noise_cells, xbar::NoiseSourceParams{a.noise.pairs, a.noise.calibrate},
       uint64_t(c.simulation.seed) * 0x2545F4914F6CDD1Dull + 0x4E015E, observer, e.leakage.noise_mw);
   TileParams tp = tile_params(c);
+#ifdef MEMGAN_WITH_RTL
   if (a.rtl.shift_add == "rtl") {
     tp.shift_add_engine = [this, clk](const char* block, int) {
       auto t = std::make_unique<rtl::ShiftAddTransactor>(block, clk);
@@ -110,6 +113,7 @@ Soc::Soc(sc_core::sc_module_name name, const config::Config& c, RunObserver& obs
       return std::unique_ptr<ShiftAddEngine>(std::move(t));
     };
   }
+#endif
   for (int i = 0; i < a.tiles; ++i) {
     tiles_.push_back(std::make_unique<Tile>(fmt::format("tile{}", i).c_str(), tp, observer,
                                             uint64_t(c.simulation.seed) * 1000003ull + uint64_t(i)));
@@ -138,8 +142,17 @@ Soc::Soc(sc_core::sc_module_name name, const config::Config& c, RunObserver& obs
   }
 }
 
+bool Soc::rtl_available() {
+#ifdef MEMGAN_WITH_RTL
+  return true;
+#else
+  return false;
+#endif
+}
+
 std::vector<std::string> Soc::trace_rtl(const std::string& dir) {
   std::vector<std::string> files;
+#ifdef MEMGAN_WITH_RTL
   for (auto* t : rtl_shift_add_) {
     std::string scope = t->name();  // soc.tile0.shift_add0
     for (char& ch : scope)
@@ -147,6 +160,9 @@ std::vector<std::string> Soc::trace_rtl(const std::string& dir) {
     files.push_back(rtl_shift_add_.size() == 1 ? "rtl.vcd" : "rtl_" + scope + ".vcd");
     t->trace_to(dir + "/" + files.back());
   }
+#else
+  (void)dir;
+#endif
   return files;
 }
 

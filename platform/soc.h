@@ -48,6 +48,8 @@ class Soc : public sc_core::sc_module {
   // Before sc_start: each RTL block writes its own VCD into `dir` (rtl.vcd for a single block,
   // else rtl_<scope>.vcd); returns the file names.
   std::vector<std::string> trace_rtl(const std::string& dir);
+  // Whether this build has the Verilated blocks (CMake option MEMGAN_WITH_RTL).
+  static bool rtl_available();
 
  private:
   std::unique_ptr<Interconnect> bus_;

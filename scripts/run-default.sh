@@ -3,6 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
-cmake --preset release
-cmake --build --preset release -j"$(nproc)" --target memgan
-./build/release/memgan run configs/default.yaml "$@"
+# A lean build: the simulator only (the test command builds everything, RTL included).
+cmake --preset run
+cmake --build --preset run -j"$(nproc)"
+./build/run/memgan run configs/default.yaml "$@"
