@@ -19,6 +19,8 @@ find_package(CLI11 REQUIRED)             # CLI11::CLI11
 find_package(nlohmann_json REQUIRED)     # nlohmann_json::nlohmann_json
 find_package(fmt REQUIRED)               # fmt::fmt
 find_package(ZLIB REQUIRED)
+find_package(PNG REQUIRED)               # PNG::PNG (libpng 1.6): sample grids as PNG files
+find_package(Eigen3 3.3 REQUIRED NO_MODULE)  # Eigen3::Eigen (header only): Frechet distance
 if(MEMGAN_BUILD_TESTS)
   find_package(GTest REQUIRED)           # GTest::gtest, GTest::gtest_main
 endif()

@@ -12,6 +12,9 @@ packages=(
   nlohmann-json3-dev        # report.json, power summaries
   libopenblas-dev           # fast sgemm for the crossbar numerics (not the reference BLAS)
   zlib1g-dev                # program-image checksums, gzip data sets
+  libpng-dev                # PNG grids of generated samples
+  libeigen3-dev             # eigendecompositions of the Frechet distance
+  dataset-fashion-mnist     # Fashion-MNIST (IDX, gzip) for GAN training
   libgtest-dev libgmock-dev # tests
   libbenchmark-dev          # bench/
   verilator                 # RTL co-simulation
