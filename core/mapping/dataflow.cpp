@@ -1,6 +1,9 @@
 #include "mapping/dataflow.h"
 
+#include <istream>
+#include <ostream>
 #include <stdexcept>
+#include <string>
 #include <utility>
 
 #include "mapping/phase_geometry.h"
@@ -291,23 +294,104 @@ struct ConvLayer::Impl {
 
   void add_arrays(int key, nn::MvmCounts& c) const { c.arrays_used += eng.matrix(key).arrays(); }
 
-  void set_weights(const nn::Tensor& weight, const nn::Tensor& b, nn::MvmCounts& c) {
-    if (weight.shape != shape.weight_shape())
-      throw std::invalid_argument("ConvLayer: weight must be " + nn::shape_string(shape.weight_shape()) + ", got " +
-                                  nn::shape_string(weight.shape));
-    if (b.size() != 0 && b.shape != std::vector<int>{shape.out_channels})
-      throw std::invalid_argument("ConvLayer: bias must be " + nn::shape_string({shape.out_channels}) + ", got " +
-                                  nn::shape_string(b.shape));
-    const float* wt = weight.ptr();
+  void check_weight_shape(const nn::Tensor& t, const char* what) const {
+    if (t.shape != shape.weight_shape())
+      throw std::invalid_argument(std::string("ConvLayer: ") + what + " must be " +
+                                  nn::shape_string(shape.weight_shape()) + ", got " + nn::shape_string(t.shape));
+  }
+
+  // Every resident matrix as f(key, matrix, rows, cols), built from a tensor in Wt layout. The
+  // matrix_* rearrangements are linear, so weights, deltas and gradients map alike. The order
+  // (zi, g, px, phases) fixes the order arrays are created in.
+  template <class F>
+  void for_each_resident(const float* wt, F&& f) const {
     const int taps = r.k * r.k;
-    if (zi_key >= 0) eng.load(zi_key, matrix_zi(r, wt).data(), taps * r.ca, r.cb, &c);
-    if (g_key >= 0) eng.load(g_key, matrix_g(r, wt).data(), taps * r.cb, r.ca, &c);
-    if (px_key >= 0) eng.load(px_key, matrix_px(r, wt).data(), r.ca, taps * r.cb, &c);
+    if (zi_key >= 0) f(zi_key, matrix_zi(r, wt), taps * r.ca, r.cb);
+    if (g_key >= 0) f(g_key, matrix_g(r, wt), taps * r.cb, r.ca);
+    if (px_key >= 0) f(px_key, matrix_px(r, wt), r.ca, taps * r.cb);
     for (std::size_t i = 0; i < ph.size(); ++i)
       if (!phase_keys.empty() && phase_keys[i] >= 0)
-        eng.load(phase_keys[i], matrix_phase(r, ph[i], wt).data(), ph[i].taps() * r.ca, r.cb, &c);
+        f(phase_keys[i], matrix_phase(r, ph[i], wt), ph[i].taps() * r.ca, r.cb);
+  }
+
+  // The matrix holding every weight exactly once, read back by weights().
+  int readback_key() const { return g_key >= 0 ? g_key : px_key; }
+
+  void set_weights(const nn::Tensor& weight, const nn::Tensor& b, nn::MvmCounts& c, float weight_range) {
+    check_weight_shape(weight, "weight");
+    check_bias(b, "bias");
+    for_each_resident(weight.ptr(), [&](int key, const std::vector<float>& m, int rows, int cols) {
+      eng.load(key, m.data(), rows, cols, &c, weight_range);
+    });
     bias = b.data;
     loaded = true;
+  }
+
+  void check_bias(const nn::Tensor& b, const char* what) const {
+    if (b.size() != 0 && b.shape != std::vector<int>{shape.out_channels})
+      throw std::invalid_argument(std::string("ConvLayer: ") + what + " must be " +
+                                  nn::shape_string({shape.out_channels}) + ", got " + nn::shape_string(b.shape));
+  }
+
+  void require_loaded(const char* what) const {
+    if (!loaded) throw std::logic_error(std::string("ConvLayer: ") + what + " before set_weights");
+  }
+
+  void apply_update(const nn::Tensor& delta, const nn::Tensor& bias_delta, nn::MvmCounts& c) {
+    require_loaded("apply_update");
+    check_weight_shape(delta, "weight_delta");
+    check_bias(bias_delta, "bias_delta");
+    if (bias_delta.size() != 0 && bias.empty())
+      throw std::invalid_argument("ConvLayer: bias_delta must be empty, the layer has no bias");
+    for_each_resident(delta.ptr(), [&](int key, const std::vector<float>& m, int, int) {
+      eng.apply_update(key, m.data(), &c);
+    });
+    if (bias_delta.size() != 0) {
+      for (int ch = 0; ch < shape.out_channels; ++ch) bias[ch] += bias_delta.data[ch];
+      c.bias_adds += shape.out_channels;
+    }
+  }
+
+  void apply_manhattan(const nn::Tensor& grad, float threshold, float digital_step, nn::MvmCounts& c) {
+    require_loaded("apply_manhattan");
+    check_weight_shape(grad, "weight_grad");
+    for_each_resident(grad.ptr(), [&](int key, const std::vector<float>& m, int, int) {
+      eng.apply_manhattan(key, m.data(), threshold, digital_step, &c);
+    });
+  }
+
+  // Inverse of matrix_g or matrix_px.
+  nn::Tensor weights() const {
+    require_loaded("weights");
+    const int key = readback_key();
+    const nn::MatrixInfo info = eng.matrix(key);
+    std::vector<float> m(std::size_t(info.rows) * info.cols);
+    eng.read_weights(key, m.data());
+    nn::Tensor w(shape.weight_shape());
+    float* wt = w.ptr();
+    const std::size_t px_cols = std::size_t(r.k) * r.k * r.cb;
+    for (int c = 0; c < r.ca; ++c)
+      for (int d = 0; d < r.cb; ++d)
+        for (int ky = 0; ky < r.k; ++ky)
+          for (int kx = 0; kx < r.k; ++kx)
+            wt[((std::size_t(c) * r.cb + d) * r.k + ky) * r.k + kx] =
+                key == g_key ? m[((std::size_t(ky) * r.k + kx) * r.cb + d) * r.ca + c]
+                             : m[c * px_cols + (std::size_t(ky) * r.k + kx) * r.cb + d];
+    return w;
+  }
+
+  // Every key the layer holds, in a fixed order (checkpoints compare them).
+  std::vector<int> all_keys() const {
+    std::vector<int> k{zi_key, g_key, px_key};
+    k.insert(k.end(), phase_keys.begin(), phase_keys.end());
+    k.insert(k.end(), scratch_keys.begin(), scratch_keys.end());
+    return k;
+  }
+
+  // Shape fields that fix the keys and weights (not batch).
+  std::vector<int> geometry() const {
+    return {int(shape.kind), shape.in_channels, shape.out_channels, shape.in_h, shape.in_w, shape.kernel,
+            shape.stride, shape.padding, shape.output_padding, int(df)};
   }
 
   // B (n x cb x hb x wb) from A.
@@ -474,10 +558,74 @@ ConvLayer& ConvLayer::operator=(ConvLayer&&) noexcept = default;
 const ConvShape& ConvLayer::shape() const { return impl_->shape; }
 Dataflow ConvLayer::dataflow() const { return impl_->df; }
 
-void ConvLayer::set_weights(const nn::Tensor& weight, const nn::Tensor& bias, nn::MvmCounts* counts) {
+void ConvLayer::set_weights(const nn::Tensor& weight, const nn::Tensor& bias, nn::MvmCounts* counts,
+                            float weight_range) {
   nn::MvmCounts c;
-  impl_->set_weights(weight, bias, c);
+  impl_->set_weights(weight, bias, c, weight_range);
   if (counts) *counts += c;
+}
+
+void ConvLayer::apply_update(const nn::Tensor& weight_delta, const nn::Tensor& bias_delta, nn::MvmCounts* counts) {
+  nn::MvmCounts c;
+  impl_->apply_update(weight_delta, bias_delta, c);
+  if (counts) *counts += c;
+}
+
+void ConvLayer::apply_manhattan(const nn::Tensor& weight_grad, float threshold, float digital_step,
+                                nn::MvmCounts* counts) {
+  nn::MvmCounts c;
+  impl_->apply_manhattan(weight_grad, threshold, digital_step, c);
+  if (counts) *counts += c;
+}
+
+nn::Tensor ConvLayer::weights() const { return impl_->weights(); }
+
+nn::Tensor ConvLayer::bias() const {
+  const Impl& m = *impl_;
+  return m.bias.empty() ? nn::Tensor() : nn::Tensor({m.shape.out_channels}, m.bias);
+}
+
+double ConvLayer::weight_step() const {
+  impl_->require_loaded("weight_step");
+  return impl_->eng.weight_step(impl_->readback_key());
+}
+
+namespace {
+constexpr const char* kConvTag = "memgan.mapping.ConvLayer";
+constexpr uint32_t kConvVersion = 1;
+}  // namespace
+
+void ConvLayer::save_state(std::ostream& os) const {
+  namespace sio = xbar::state_io;
+  const Impl& m = *impl_;
+  sio::write_tag(os, kConvTag, kConvVersion);
+  sio::write_vector(os, m.geometry());
+  sio::write_vector(os, m.all_keys());
+  sio::write<uint8_t>(os, m.loaded);
+  sio::write_vector(os, m.bias);
+}
+
+void ConvLayer::load_state(std::istream& is) {
+  namespace sio = xbar::state_io;
+  static constexpr const char* what = "ConvLayer::load_state";
+  Impl& m = *impl_;
+  sio::read_tag(is, kConvTag, kConvVersion, what);
+  std::vector<int> geometry, keys;
+  sio::read_vector(is, geometry, what, m.geometry().size());
+  if (geometry != m.geometry())
+    throw std::runtime_error(std::string(what) + ": the state is of a layer with another shape or dataflow");
+  sio::read_vector(is, keys, what, m.all_keys().size());
+  if (keys != m.all_keys())
+    throw std::runtime_error(std::string(what) +
+                             ": the state was saved from a layer on other engine keys: construct the layers in the "
+                             "same order");
+  const bool loaded = sio::read<uint8_t>(is, what) != 0;
+  std::vector<float> bias;
+  sio::read_vector(is, bias, what);
+  if (!bias.empty() && bias.size() != std::size_t(m.shape.out_channels))
+    throw std::runtime_error(std::string(what) + ": corrupt bias");
+  m.loaded = loaded;
+  m.bias = std::move(bias);
 }
 
 nn::Tensor ConvLayer::forward(const nn::Tensor& x, nn::MvmCounts* counts) {

@@ -37,8 +37,15 @@
 //     zero_free:      per phase B_r (N*count_y*count_x x Cb), Kr_y*Kr_x*Ca phase columns of A
 //     pixel_wise:     A (N*h*w x Ca) programmed, K*K*Cb stride-S tap columns of B
 // Biases are added digitally (forward) and their gradients summed digitally.
+//
+// Training in place: apply_update / apply_manhattan rearrange a weight-layout tensor into every
+// resident matrix with the same functions as set_weights (they are linear) and update each on
+// the engine. On a FloatGemmEngine all copies of a weight stay equal; on a CrossbarEngine each
+// copy is its own cells, so stochastic rounding, c2c and nonlinearity make them drift apart
+// (zero_insertion: M_zi and M_g; zero_free: the phases and M_g), as on the hardware.
 #pragma once
 
+#include <iosfwd>
 #include <memory>
 #include <string>
 #include <vector>
@@ -91,12 +98,35 @@ class ConvLayer {
   Dataflow dataflow() const;
   // weight in PyTorch layout (shape().weight_shape()); bias {Cout} or empty (no bias). Programs
   // every resident matrix of the dataflow; `counts` gets arrays_used and weights_programmed.
-  void set_weights(const nn::Tensor& weight, const nn::Tensor& bias, nn::MvmCounts* counts = nullptr);
+  // weight_range > 0 gives every resident matrix that range (MvmEngine::load), so all share one
+  // scale and one weight_step; without it a zero_free phase matrix is scaled by the largest of
+  // its own taps and takes smaller pulses than M_g.
+  void set_weights(const nn::Tensor& weight, const nn::Tensor& bias, nn::MvmCounts* counts = nullptr,
+                   float weight_range = 0);
   nn::Tensor forward(const nn::Tensor& x, nn::MvmCounts* counts = nullptr);         // input_shape -> output_shape
   nn::Tensor backward_data(const nn::Tensor& dy, nn::MvmCounts* counts = nullptr);  // output_shape -> input_shape
   // Gradients of weight and bias (bias empty when the layer has none) from the forward input x
   // and the output gradient dy. Scratch loads count into `counts`.
   nn::WeightGrad backward_weight(const nn::Tensor& x, const nn::Tensor& dy, nn::MvmCounts* counts = nullptr);
+
+  // weight += weight_delta (weight layout) in every resident matrix (MvmEngine::apply_update),
+  // bias += bias_delta digitally ({Cout}, or empty to leave it; empty without a bias). Throws
+  // std::logic_error before set_weights.
+  void apply_update(const nn::Tensor& weight_delta, const nn::Tensor& bias_delta, nn::MvmCounts* counts = nullptr);
+  // Manhattan rule in every resident matrix (MvmEngine::apply_manhattan); the bias is the caller's.
+  void apply_manhattan(const nn::Tensor& weight_grad, float threshold, float digital_step,
+                       nn::MvmCounts* counts = nullptr);
+  // Weights (weight layout) read back from the first resident matrix that holds each weight once
+  // (M_g, or M_px for a pixel_wise ConvTranspose2d).
+  nn::Tensor weights() const;
+  nn::Tensor bias() const;     // {Cout}, or empty without a bias
+  double weight_step() const;  // MvmEngine::weight_step of that matrix
+
+  // The layer's digital state (keys, loaded flag, bias); the engine checkpoints the matrices.
+  // load_state needs a layer of the same shape (any batch) and dataflow on the same keys (layers
+  // constructed in the same order) and throws std::runtime_error otherwise.
+  void save_state(std::ostream& os) const;
+  void load_state(std::istream& is);
 
  private:
   struct Impl;

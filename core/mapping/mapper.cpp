@@ -112,6 +112,9 @@ nlohmann::json to_json(const nn::MvmCounts& c) {
           {"digital_adds", c.digital_adds()},
           {"arrays_used", c.arrays_used},
           {"weights_programmed", c.weights_programmed},
+          {"cells_written", c.cells_written},
+          {"write_pulses", c.write_pulses},
+          {"write_energy_pj", c.write_energy_pj},
           {"array_energy_pj", c.array_energy_pj},
           {"fed_zero_fraction", c.fed_zero_fraction()},
           {"mean_mvm_length", c.mean_mvm_length()}};

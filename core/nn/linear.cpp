@@ -1,5 +1,7 @@
 #include "nn/linear.h"
 
+#include <istream>
+#include <ostream>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -35,18 +37,102 @@ int Linear::samples(const Tensor& t, int per_sample, const char* what) const {
   return t.shape[0];
 }
 
-void Linear::set_weights(const Tensor& weight, const Tensor& bias, MvmCounts* counts) {
+void Linear::set_weights(const Tensor& weight, const Tensor& bias, MvmCounts* counts, float weight_range) {
   if (weight.shape != std::vector<int>{out_, in_})
     throw std::invalid_argument("Linear: weight must be " + shape_string({out_, in_}) + ", got " +
                                 shape_string(weight.shape));
   if (bias.size() != 0 && bias.shape != std::vector<int>{out_})
     throw std::invalid_argument("Linear: bias must be " + shape_string({out_}) + ", got " + shape_string(bias.shape));
+  engine_.load(key_, transposed(weight).data(), in_, out_, counts, weight_range);
+  bias_ = bias.data;
+  loaded_ = true;
+}
+
+std::vector<float> Linear::transposed(const Tensor& weight) const {
   std::vector<float> wt(std::size_t(in_) * out_);
   for (int o = 0; o < out_; ++o)
     for (int i = 0; i < in_; ++i) wt[std::size_t(i) * out_ + o] = weight.at(o, i);
-  engine_.load(key_, wt.data(), in_, out_, counts);
-  bias_ = bias.data;
-  loaded_ = true;
+  return wt;
+}
+
+void Linear::check_trained(const Tensor& weight, const char* what) const {
+  if (!loaded_) throw std::logic_error(std::string("Linear: ") + what + " before set_weights");
+  if (weight.shape != std::vector<int>{out_, in_})
+    throw std::invalid_argument(std::string("Linear: ") + what + " tensor must be " + shape_string({out_, in_}) +
+                                ", got " + shape_string(weight.shape));
+}
+
+void Linear::apply_update(const Tensor& weight_delta, const Tensor& bias_delta, MvmCounts* counts) {
+  check_trained(weight_delta, "apply_update");
+  if (bias_delta.size() != 0 && (bias_.empty() || bias_delta.shape != std::vector<int>{out_}))
+    throw std::invalid_argument("Linear: bias_delta must be " +
+                                (bias_.empty() ? std::string("empty (no bias)") : shape_string({out_})) + ", got " +
+                                shape_string(bias_delta.shape));
+  MvmCounts c;
+  engine_.apply_update(key_, transposed(weight_delta).data(), &c);
+  if (bias_delta.size() != 0) {
+    for (int o = 0; o < out_; ++o) bias_[o] += bias_delta.data[o];
+    c.bias_adds += out_;
+  }
+  if (counts) *counts += c;
+}
+
+void Linear::apply_manhattan(const Tensor& weight_grad, float threshold, float digital_step, MvmCounts* counts) {
+  check_trained(weight_grad, "apply_manhattan");
+  engine_.apply_manhattan(key_, transposed(weight_grad).data(), threshold, digital_step, counts);
+}
+
+Tensor Linear::weights() const {
+  if (!loaded_) throw std::logic_error("Linear: weights before set_weights");
+  std::vector<float> wt(std::size_t(in_) * out_);
+  engine_.read_weights(key_, wt.data());
+  Tensor w({out_, in_});
+  for (int o = 0; o < out_; ++o)
+    for (int i = 0; i < in_; ++i) w.at(o, i) = wt[std::size_t(i) * out_ + o];
+  return w;
+}
+
+Tensor Linear::bias() const { return bias_.empty() ? Tensor() : Tensor({out_}, bias_); }
+
+double Linear::weight_step() const {
+  if (!loaded_) throw std::logic_error("Linear: weight_step before set_weights");
+  return engine_.weight_step(key_);
+}
+
+namespace {
+constexpr const char* kLinearTag = "memgan.nn.Linear";
+constexpr uint32_t kLinearVersion = 1;
+}  // namespace
+
+void Linear::save_state(std::ostream& os) const {
+  namespace sio = xbar::state_io;
+  sio::write_tag(os, kLinearTag, kLinearVersion);
+  for (const int v : {in_, out_, key_, scratch_key_}) sio::write<int32_t>(os, v);
+  sio::write<uint8_t>(os, loaded_);
+  sio::write_vector(os, bias_);
+}
+
+void Linear::load_state(std::istream& is) {
+  namespace sio = xbar::state_io;
+  static constexpr const char* what = "Linear::load_state";
+  sio::read_tag(is, kLinearTag, kLinearVersion, what);
+  int saved[4];
+  for (int& v : saved) v = sio::read<int32_t>(is, what);
+  if (saved[0] != in_ || saved[1] != out_)
+    throw std::runtime_error(std::string(what) + ": the state is of a " + std::to_string(saved[0]) + " -> " +
+                             std::to_string(saved[1]) + " layer, this one is " + std::to_string(in_) + " -> " +
+                             std::to_string(out_));
+  if (saved[2] != key_ || saved[3] != scratch_key_)
+    throw std::runtime_error(std::string(what) + ": the state was saved from a layer on engine keys (" +
+                             std::to_string(saved[2]) + ", " + std::to_string(saved[3]) + "), this one holds (" +
+                             std::to_string(key_) + ", " + std::to_string(scratch_key_) +
+                             "): construct the layers in the same order");
+  const bool loaded = sio::read<uint8_t>(is, what) != 0;
+  std::vector<float> bias;
+  sio::read_vector(is, bias, what);
+  if (!bias.empty() && bias.size() != std::size_t(out_)) throw std::runtime_error(std::string(what) + ": corrupt bias");
+  loaded_ = loaded;
+  bias_ = std::move(bias);
 }
 
 Tensor Linear::forward(const Tensor& x, MvmCounts* counts) {

@@ -4,8 +4,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <istream>
+#include <ostream>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace memgan::nn {
 namespace {
@@ -43,6 +46,39 @@ void scatter_columns(const float* src, int batch, int ld, int c0, int cols, bool
   }
 }
 
+void check_weight_range(const char* what, float weight_range) {
+  if (!(std::isfinite(weight_range) && weight_range >= 0))
+    throw std::invalid_argument(std::string(what) + ": weight_range must be finite and >= 0 (0 = max |W|), got " +
+                                std::to_string(weight_range));
+}
+
+void check_finite(const char* what, const float* v, std::size_t count, const char* name) {
+  for (std::size_t i = 0; i < count; ++i)
+    if (!std::isfinite(v[i])) throw std::invalid_argument(std::string(what) + ": non-finite " + name);
+}
+
+void check_threshold(const char* what, float threshold) {
+  if (!(std::isfinite(threshold) && threshold >= 0))
+    throw std::invalid_argument(std::string(what) + ": threshold must be finite and >= 0");
+}
+
+namespace sio = xbar::state_io;
+
+void write_info(std::ostream& os, const MatrixInfo& m) {
+  for (const int v : {m.rows, m.cols, m.row_tiles, m.col_tiles}) sio::write<int32_t>(os, v);
+}
+
+// Reads a MatrixInfo and checks it is the tiling `shape` gives its size.
+MatrixInfo read_info(std::istream& is, const ArrayShape& shape, const char* what) {
+  MatrixInfo m;
+  for (int* v : {&m.rows, &m.cols, &m.row_tiles, &m.col_tiles}) *v = sio::read<int32_t>(is, what);
+  if (m.rows < 1 || m.cols < 1) throw std::runtime_error(std::string(what) + ": corrupt matrix size");
+  const MatrixInfo want = tile_matrix(shape, m.rows, m.cols);
+  if (m.row_tiles != want.row_tiles || m.col_tiles != want.col_tiles)
+    throw std::runtime_error(std::string(what) + ": the state was tiled for another array shape");
+  return m;
+}
+
 void add_stats(const xbar::MvmStats& st, MvmCounts& c) {
   c.array_reads += st.array_reads;
   c.dac_conversions += st.dac_conversions;
@@ -66,6 +102,9 @@ MvmCounts& MvmCounts::operator+=(const MvmCounts& o) {
   array_energy_pj += o.array_energy_pj;
   arrays_used += o.arrays_used;
   weights_programmed += o.weights_programmed;
+  cells_written += o.cells_written;
+  write_pulses += o.write_pulses;
+  write_energy_pj += o.write_energy_pj;
   outputs_discarded += o.outputs_discarded;
   overlap_adds += o.overlap_adds;
   bias_adds += o.bias_adds;
@@ -127,8 +166,13 @@ const FloatGemmEngine::Matrix& FloatGemmEngine::get(int key) const {
   return it->second;
 }
 
-void FloatGemmEngine::load(int key, const float* w, int k, int n, MvmCounts* counts) {
+FloatGemmEngine::Matrix& FloatGemmEngine::get(int key) {
+  return const_cast<Matrix&>(static_cast<const FloatGemmEngine&>(*this).get(key));
+}
+
+void FloatGemmEngine::load(int key, const float* w, int k, int n, MvmCounts* counts, float weight_range) {
   check_sizes("FloatGemmEngine::load", k, n);
+  check_weight_range("FloatGemmEngine::load", weight_range);  // otherwise unused: weights stay exact
   const std::size_t size = std::size_t(k) * n;
   for (std::size_t i = 0; i < size; ++i)
     if (!std::isfinite(w[i])) throw std::invalid_argument("FloatGemmEngine::load: non-finite weight");
@@ -171,6 +215,83 @@ void FloatGemmEngine::mvm_transposed(int key, const float* dy, int batch, float*
   }
 }
 
+double FloatGemmEngine::weight_step(int key) const {
+  get(key);
+  return 0.0;
+}
+
+void FloatGemmEngine::apply_update(int key, const float* delta, MvmCounts* counts) {
+  Matrix& m = get(key);
+  check_finite("FloatGemmEngine::apply_update", delta, m.w.size(), "delta");
+  for (std::size_t i = 0; i < m.w.size(); ++i) m.w[i] += delta[i];
+  if (counts) counts->arrays_used += m.info.arrays();
+}
+
+void FloatGemmEngine::apply_manhattan(int key, const float* grad, float threshold, float digital_step,
+                                      MvmCounts* counts) {
+  static constexpr const char* what = "FloatGemmEngine::apply_manhattan";
+  Matrix& m = get(key);
+  check_threshold(what, threshold);
+  if (!(std::isfinite(digital_step) && digital_step >= 0))
+    throw std::invalid_argument(std::string(what) + ": digital_step must be finite and >= 0");
+  check_finite(what, grad, m.w.size(), "gradient");
+  for (std::size_t i = 0; i < m.w.size(); ++i)
+    if (std::fabs(grad[i]) > threshold) m.w[i] += grad[i] > 0 ? -digital_step : digital_step;
+  if (counts) counts->arrays_used += m.info.arrays();
+}
+
+void FloatGemmEngine::read_weights(int key, float* w) const {
+  const Matrix& m = get(key);
+  std::copy(m.w.begin(), m.w.end(), w);
+}
+
+namespace {
+constexpr const char* kFloatTag = "memgan.nn.FloatGemmEngine";
+constexpr const char* kCrossbarTag = "memgan.nn.CrossbarEngine";
+constexpr uint32_t kEngineVersion = 1;
+
+void write_shape(std::ostream& os, const ArrayShape& s) {
+  for (const int v : {s.rows, s.cols, s.slices, s.cycles}) sio::write<int32_t>(os, v);
+}
+
+bool same_shape(const ArrayShape& a, const ArrayShape& b) {
+  return a.rows == b.rows && a.cols == b.cols && a.slices == b.slices && a.cycles == b.cycles;
+}
+}  // namespace
+
+void FloatGemmEngine::save_state(std::ostream& os) const {
+  sio::write_tag(os, kFloatTag, kEngineVersion);
+  write_shape(os, shape_);
+  sio::write<int32_t>(os, next_key_value());
+  sio::write<uint64_t>(os, matrices_.size());
+  for (const auto& [key, m] : matrices_) {
+    sio::write<int32_t>(os, key);
+    write_info(os, m.info);
+    sio::write_vector(os, m.w);
+  }
+}
+
+void FloatGemmEngine::load_state(std::istream& is) {
+  static constexpr const char* what = "FloatGemmEngine::load_state";
+  sio::read_tag(is, kFloatTag, kEngineVersion, what);
+  ArrayShape saved;
+  for (int* v : {&saved.rows, &saved.cols, &saved.slices, &saved.cycles}) *v = sio::read<int32_t>(is, what);
+  if (!same_shape(saved, shape_))
+    throw std::runtime_error(std::string(what) + ": the state was saved from an engine with another counting shape");
+  const auto next_key = sio::read<int32_t>(is, what);
+  const auto count = sio::read<uint64_t>(is, what);
+  std::map<int, Matrix> matrices;
+  for (uint64_t i = 0; i < count; ++i) {
+    const auto key = sio::read<int32_t>(is, what);
+    Matrix m;
+    m.info = read_info(is, shape_, what);
+    sio::read_vector(is, m.w, what, uint64_t(m.info.rows) * uint64_t(m.info.cols));
+    matrices[key] = std::move(m);
+  }
+  matrices_ = std::move(matrices);
+  restore_next_key(next_key);
+}
+
 // --- CrossbarEngine --------------------------------------------------------------------------
 
 CrossbarEngine::CrossbarEngine(xbar::ArrayGeometry geometry, xbar::ConverterParams converters,
@@ -179,16 +300,33 @@ CrossbarEngine::CrossbarEngine(xbar::ArrayGeometry geometry, xbar::ConverterPara
   // One probe array validates the parameters and gives the logical capacity.
   const xbar::CrossbarArray probe(geometry_, converters_, device_, seed_);
   shape_ = {probe.logical_rows(), probe.logical_cols(), probe.weight_slices(), probe.input_cycles()};
+  array_weight_per_pulse_ = probe.weight_per_pulse();
   if (shape_.rows < 1 || shape_.cols < 1)
     throw std::invalid_argument("CrossbarEngine: the array geometry leaves no logical rows or columns");
 }
 
 CrossbarEngine::~CrossbarEngine() = default;
 
-CrossbarEngine::Matrix& CrossbarEngine::get(int key) {
+const CrossbarEngine::Matrix& CrossbarEngine::get(int key) const {
   const auto it = matrices_.find(key);
   if (it == matrices_.end()) throw std::out_of_range("MvmEngine: no matrix loaded under key " + std::to_string(key));
   return it->second;
+}
+
+CrossbarEngine::Matrix& CrossbarEngine::get(int key) {
+  return const_cast<Matrix&>(static_cast<const CrossbarEngine&>(*this).get(key));
+}
+
+void CrossbarEngine::add_writes(const xbar::ProgramStats& st, MvmCounts* counts) {
+  program_.cells_written += st.cells_written;
+  program_.pulses += st.pulses;
+  program_.rows_written += st.rows_written;
+  program_.write_energy_pj += st.write_energy_pj;
+  if (counts) {
+    counts->cells_written += st.cells_written;
+    counts->write_pulses += st.pulses;
+    counts->write_energy_pj += st.write_energy_pj;
+  }
 }
 
 MatrixInfo CrossbarEngine::matrix(int key) const {
@@ -205,8 +343,9 @@ int64_t CrossbarEngine::arrays_allocated() const {
 
 void CrossbarEngine::release(int key) { matrices_.erase(key); }
 
-void CrossbarEngine::load(int key, const float* w, int k, int n, MvmCounts* counts) {
+void CrossbarEngine::load(int key, const float* w, int k, int n, MvmCounts* counts, float weight_range) {
   check_sizes("CrossbarEngine::load", k, n);
+  check_weight_range("CrossbarEngine::load", weight_range);
   const std::size_t size = std::size_t(k) * n;
   float w_max = 0;
   for (std::size_t i = 0; i < size; ++i) {
@@ -225,7 +364,8 @@ void CrossbarEngine::load(int key, const float* w, int k, int n, MvmCounts* coun
 
   // Array domain: integers in [-q, q] (quantized) or fractions in [-1, 1] (analog).
   const float q = converters_.quantize ? std::ldexp(1.0f, converters_.weight_bits - 1) - 1.0f : 1.0f;
-  m.scale = w_max > 0 ? w_max / q : 1.0f;
+  // A fixed range leaves the in-situ updates headroom; max |W| uses the whole range now.
+  m.scale = weight_range > 0 ? weight_range / q : w_max > 0 ? w_max / q : 1.0f;
   block_.resize(size);
   for (std::size_t i = 0; i < size; ++i) {
     const float v = w[i] / m.scale;
@@ -235,12 +375,9 @@ void CrossbarEngine::load(int key, const float* w, int k, int n, MvmCounts* coun
     const int r0 = rt * shape_.rows, rows = std::min(shape_.rows, k - r0);
     for (int ct = 0; ct < info.col_tiles; ++ct) {
       const int c0 = ct * shape_.cols, cols = std::min(shape_.cols, n - c0);
-      const xbar::ProgramStats st = m.arrays[std::size_t(rt) * info.col_tiles + ct].program_weights(
-          0, 0, rows, cols, block_.data() + std::size_t(r0) * n + c0, n);
-      program_.cells_written += st.cells_written;
-      program_.pulses += st.pulses;
-      program_.rows_written += st.rows_written;
-      program_.write_energy_pj += st.write_energy_pj;
+      add_writes(m.arrays[std::size_t(rt) * info.col_tiles + ct].program_weights(
+                     0, 0, rows, cols, block_.data() + std::size_t(r0) * n + c0, n),
+                 counts);
     }
   }
   if (counts) {
@@ -312,6 +449,136 @@ void CrossbarEngine::tiled_product(int key, const float* in, int batch, float* o
     counts->partial_sum_adds += partial_adds;
     add_stats(st, *counts);
   }
+}
+
+// --- CrossbarEngine: in-situ training ------------------------------------------------------
+
+void CrossbarEngine::require_updatable(const char* what) const {
+  if (shape_.slices == 1) return;
+  throw std::logic_error(
+      std::string(what) + ": in-situ updates need one cell (pair) per weight, but this engine bit-slices every weight "
+      "over ns = " + std::to_string(shape_.slices) + " slices (weight_bits = " +
+      std::to_string(converters_.weight_bits) + ", cell_bits = " + std::to_string(converters_.cell_bits) +
+      "), and a carry across slices has no pulse equivalent. Use quantize = false, or weight_bits - 1 <= cell_bits "
+      "(Differential) / weight_bits <= cell_bits (Offset); or reprogram with load()");
+}
+
+double CrossbarEngine::weight_step(int key) const { return double(get(key).scale) * array_weight_per_pulse_; }
+
+void CrossbarEngine::apply_update(int key, const float* delta, MvmCounts* counts) {
+  static constexpr const char* what = "CrossbarEngine::apply_update";
+  Matrix& m = get(key);
+  require_updatable(what);
+  const int k = m.info.rows, n = m.info.cols;
+  const std::size_t size = std::size_t(k) * n;
+  check_finite(what, delta, size, "delta");
+  block_.resize(size);  // array units, as program_weights takes them
+  for (std::size_t i = 0; i < size; ++i) block_[i] = delta[i] / m.scale;
+  for (int rt = 0; rt < m.info.row_tiles; ++rt) {
+    const int r0 = rt * shape_.rows, rows = std::min(shape_.rows, k - r0);
+    for (int ct = 0; ct < m.info.col_tiles; ++ct) {
+      const int c0 = ct * shape_.cols, cols = std::min(shape_.cols, n - c0);
+      add_writes(m.arrays[std::size_t(rt) * m.info.col_tiles + ct].update_pulses(
+                     0, 0, rows, cols, block_.data() + std::size_t(r0) * n + c0, n),
+                 counts);
+    }
+  }
+  if (counts) counts->arrays_used += m.info.arrays();
+}
+
+void CrossbarEngine::apply_manhattan(int key, const float* grad, float threshold, float /*digital_step*/,
+                                     MvmCounts* counts) {
+  static constexpr const char* what = "CrossbarEngine::apply_manhattan";
+  Matrix& m = get(key);
+  require_updatable(what);
+  check_threshold(what, threshold);
+  const int k = m.info.rows, n = m.info.cols;
+  check_finite(what, grad, std::size_t(k) * n, "gradient");
+  for (int rt = 0; rt < m.info.row_tiles; ++rt) {
+    const int r0 = rt * shape_.rows, rows = std::min(shape_.rows, k - r0);
+    for (int ct = 0; ct < m.info.col_tiles; ++ct) {
+      const int c0 = ct * shape_.cols, cols = std::min(shape_.cols, n - c0);
+      add_writes(m.arrays[std::size_t(rt) * m.info.col_tiles + ct].update_manhattan(
+                     0, 0, rows, cols, grad + std::size_t(r0) * n + c0, n, threshold),
+                 counts);
+    }
+  }
+  if (counts) counts->arrays_used += m.info.arrays();
+}
+
+void CrossbarEngine::read_weights(int key, float* w) const {
+  const Matrix& m = get(key);
+  const int k = m.info.rows, n = m.info.cols;
+  for (int rt = 0; rt < m.info.row_tiles; ++rt) {
+    const int r0 = rt * shape_.rows, rows = std::min(shape_.rows, k - r0);
+    for (int ct = 0; ct < m.info.col_tiles; ++ct) {
+      const int c0 = ct * shape_.cols, cols = std::min(shape_.cols, n - c0);
+      const xbar::CrossbarArray& array = m.arrays[std::size_t(rt) * m.info.col_tiles + ct];
+      for (int i = 0; i < rows; ++i)
+        for (int j = 0; j < cols; ++j) w[std::size_t(r0 + i) * n + c0 + j] = m.scale * array.weight(i, j);
+    }
+  }
+}
+
+// --- CrossbarEngine: checkpoints ---------------------------------------------------------------
+
+void CrossbarEngine::save_state(std::ostream& os) const {
+  sio::write_tag(os, kCrossbarTag, kEngineVersion);
+  sio::write_string(os, sio::parameter_bytes(geometry_, converters_, device_));
+  sio::write(os, seed_);
+  sio::write(os, arrays_created_);
+  sio::write<int32_t>(os, next_key_value());
+  sio::write(os, program_.cells_written);
+  sio::write(os, program_.pulses);
+  sio::write(os, program_.rows_written);
+  sio::write(os, program_.write_energy_pj);
+  sio::write<uint64_t>(os, matrices_.size());
+  for (const auto& [key, m] : matrices_) {
+    sio::write<int32_t>(os, key);
+    write_info(os, m.info);
+    sio::write(os, m.scale);
+    sio::write<uint64_t>(os, m.arrays.size());
+    for (const xbar::CrossbarArray& a : m.arrays) a.save_state(os);
+  }
+}
+
+void CrossbarEngine::load_state(std::istream& is) {
+  static constexpr const char* what = "CrossbarEngine::load_state";
+  sio::read_tag(is, kCrossbarTag, kEngineVersion, what);
+  if (sio::read_string(is, what, 4096) != sio::parameter_bytes(geometry_, converters_, device_))
+    throw std::runtime_error(std::string(what) +
+                             ": the state was saved from an engine with other array geometry, converter or device "
+                             "parameters");
+  const auto seed = sio::read<uint64_t>(is, what);
+  const auto arrays_created = sio::read<uint64_t>(is, what);
+  const auto next_key = sio::read<int32_t>(is, what);
+  xbar::ProgramStats program;
+  program.cells_written = sio::read<int64_t>(is, what);
+  program.pulses = sio::read<int64_t>(is, what);
+  program.rows_written = sio::read<int64_t>(is, what);
+  program.write_energy_pj = sio::read<double>(is, what);
+  const auto count = sio::read<uint64_t>(is, what);
+  std::map<int, Matrix> matrices;
+  for (uint64_t i = 0; i < count; ++i) {
+    const auto key = sio::read<int32_t>(is, what);
+    Matrix m;
+    m.info = read_info(is, shape_, what);
+    m.scale = sio::read<float>(is, what);
+    if (sio::read<uint64_t>(is, what) != uint64_t(m.info.arrays()))
+      throw std::runtime_error(std::string(what) + ": corrupt array count");
+    m.arrays.reserve(std::size_t(m.info.arrays()));
+    for (int64_t a = 0; a < m.info.arrays(); ++a) {
+      // Any seed: load_state replaces every random stream.
+      m.arrays.emplace_back(geometry_, converters_, device_, 0);
+      m.arrays.back().load_state(is);
+    }
+    matrices[key] = std::move(m);
+  }
+  matrices_ = std::move(matrices);
+  seed_ = seed;
+  arrays_created_ = arrays_created;
+  program_ = program;
+  restore_next_key(next_key);
 }
 
 }  // namespace memgan::nn

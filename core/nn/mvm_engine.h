@@ -14,9 +14,16 @@
 //                    integers with one scale per matrix, outputs dequantized. Not quantized:
 //                    W / max|W| is programmed (the array's analog range is [-1, 1]) and the
 //                    float inputs pass straight through.
+//
+// Training in place (docs/numerics.md, "Engines: in-situ training and checkpoints"): a matrix
+// loaded with weight_range > 0 maps [-weight_range, weight_range] onto the array's whole range,
+// leaving headroom for apply_update / apply_manhattan, which change the resident weights
+// (CrossbarEngine: programming pulses on the cells) without reprogramming. read_weights gives
+// the weights the matrix now holds; save_state / load_state checkpoint the whole engine.
 #pragma once
 
 #include <cstdint>
+#include <iosfwd>
 #include <map>
 #include <vector>
 
@@ -46,8 +53,13 @@ struct MvmCounts {
   int64_t partial_sum_adds = 0;  // digital adds merging tile partial results
   double array_energy_pj = 0;    // read energy reported by the arrays (float engine: 0)
   // Loads counted into this object.
-  int64_t arrays_used = 0;         // arrays holding the matrices this work reads (or loads)
-  int64_t weights_programmed = 0;  // logical weights written
+  int64_t arrays_used = 0;         // arrays holding the matrices this work reads (or loads, or updates)
+  int64_t weights_programmed = 0;  // logical weights written by loads
+  // Cell writes of loads and in-situ updates, as the arrays report them (CrossbarEngine only;
+  // the float engine writes nothing physical and leaves them 0).
+  int64_t cells_written = 0;  // cells receiving at least one pulse (per call)
+  int64_t write_pulses = 0;   // programming pulses applied
+  double write_energy_pj = 0;
   // Layer level.
   int64_t outputs_discarded = 0;  // outputs computed then thrown away (inserted-zero positions, crop)
   int64_t overlap_adds = 0;       // digital adds accumulating MVM outputs into a layer result
@@ -77,15 +89,51 @@ class MvmEngine {
   virtual ~MvmEngine();
   virtual ArrayShape array_shape() const = 0;
   // Maps W (k x n) under `key`, replacing any matrix there; adds the arrays and weights written
-  // to `counts` (may be null). Throws std::invalid_argument for bad sizes or non-finite weights.
-  virtual void load(int key, const float* w, int k, int n, MvmCounts* counts) = 0;
+  // to `counts` (may be null). Throws std::invalid_argument for bad sizes, non-finite weights or
+  // a negative / non-finite weight_range. weight_range > 0: the matrix's range is
+  // [-weight_range, weight_range] instead of max|W| (CrossbarEngine: scale = weight_range / q,
+  // values beyond clipped; FloatGemmEngine: ignored, weights kept exactly). The default
+  // argument is repeated, equal, in both engines.
+  virtual void load(int key, const float* w, int k, int n, MvmCounts* counts, float weight_range = 0) = 0;
   virtual void release(int key) = 0;
   // y[batch x n] = x[batch x k] W. Throws std::out_of_range for an unknown key.
   virtual void mvm(int key, const float* x, int batch, float* y, MvmCounts* counts) = 0;
   // dx[batch x k] = dy[batch x n] W^T, on the same arrays.
   virtual void mvm_transposed(int key, const float* dy, int batch, float* dx, MvmCounts* counts) = 0;
   virtual MatrixInfo matrix(int key) const = 0;
+
+  // --- in-situ training (every call throws std::out_of_range for an unknown key) --------------
+  // Nominal weight change of one programming pulse, weight units (0: continuous, float engine).
+  virtual double weight_step(int key) const = 0;
+  // W += delta (k x n, weight units). Float: exact float adds. Crossbar: per weight
+  // delta / weight_step pulses, stochastically rounded, through the device's pulse model
+  // (nonlinearity, c2c, endurance, saturation at the range). Throws std::invalid_argument for a
+  // non-finite delta (before changing anything), std::logic_error when the weights are
+  // bit-sliced (ns > 1) and cannot take pulses.
+  virtual void apply_update(int key, const float* delta, MvmCounts* counts) = 0;
+  // Manhattan rule: where |grad| > threshold, one step against sign(grad). Crossbar: one pulse
+  // (digital_step unused); float: W -= digital_step * sign(grad).
+  virtual void apply_manhattan(int key, const float* grad, float threshold, float digital_step,
+                               MvmCounts* counts) = 0;
+  // The effective weights the matrix holds (k x n, weight units; crossbar: from the
+  // conductances, without read noise).
+  virtual void read_weights(int key, float* w) const = 0;
+
+  // --- checkpoints -----------------------------------------------------------------------------
+  // Every matrix with its key, tiling, scale and arrays (with all their state), the counters and
+  // the next free key. An engine built with the same constructor arguments that loads the state
+  // continues bit-identically; its own matrices are replaced. The next key becomes the larger of
+  // the saved and the current one, so keys handed out before the load stay unique. Throws
+  // std::runtime_error for another engine's state, other parameters or a truncated stream,
+  // leaving the engine unchanged.
+  virtual void save_state(std::ostream& os) const = 0;
+  virtual void load_state(std::istream& is) = 0;
+
   int new_key() { return next_key_++; }  // a key no caller of this engine holds
+
+ protected:
+  int next_key_value() const { return next_key_; }
+  void restore_next_key(int saved) { next_key_ = next_key_ > saved ? next_key_ : saved; }
 
  private:
   int next_key_ = 0;
@@ -95,11 +143,17 @@ class FloatGemmEngine final : public MvmEngine {
  public:
   explicit FloatGemmEngine(ArrayShape counting_shape = {});
   ArrayShape array_shape() const override { return shape_; }
-  void load(int key, const float* w, int k, int n, MvmCounts* counts) override;
+  void load(int key, const float* w, int k, int n, MvmCounts* counts, float weight_range = 0) override;
   void release(int key) override;
   void mvm(int key, const float* x, int batch, float* y, MvmCounts* counts) override;
   void mvm_transposed(int key, const float* dy, int batch, float* dx, MvmCounts* counts) override;
   MatrixInfo matrix(int key) const override;
+  double weight_step(int key) const override;
+  void apply_update(int key, const float* delta, MvmCounts* counts) override;
+  void apply_manhattan(int key, const float* grad, float threshold, float digital_step, MvmCounts* counts) override;
+  void read_weights(int key, float* w) const override;
+  void save_state(std::ostream& os) const override;
+  void load_state(std::istream& is) override;
 
  private:
   struct Matrix {
@@ -107,6 +161,7 @@ class FloatGemmEngine final : public MvmEngine {
     std::vector<float> w;
   };
   const Matrix& get(int key) const;
+  Matrix& get(int key);
   ArrayShape shape_;
   std::map<int, Matrix> matrices_;
 };
@@ -119,13 +174,24 @@ class CrossbarEngine final : public MvmEngine {
   ~CrossbarEngine() override;
   ArrayShape array_shape() const override { return shape_; }
   // Re-uses the key's arrays when k and n are unchanged (program_weights rewrites them).
-  void load(int key, const float* w, int k, int n, MvmCounts* counts) override;
+  void load(int key, const float* w, int k, int n, MvmCounts* counts, float weight_range = 0) override;
   void release(int key) override;
   void mvm(int key, const float* x, int batch, float* y, MvmCounts* counts) override;
   void mvm_transposed(int key, const float* dy, int batch, float* dx, MvmCounts* counts) override;
   MatrixInfo matrix(int key) const override;
+  // scale * CrossbarArray::weight_per_pulse().
+  double weight_step(int key) const override;
+  // Per tile CrossbarArray::update_pulses on delta / scale (at most pulses_full_range pulses
+  // per weight and call).
+  void apply_update(int key, const float* delta, MvmCounts* counts) override;
+  // Per tile CrossbarArray::update_manhattan; digital_step is unused.
+  void apply_manhattan(int key, const float* grad, float threshold, float digital_step, MvmCounts* counts) override;
+  void read_weights(int key, float* w) const override;
+  void save_state(std::ostream& os) const override;
+  void load_state(std::istream& is) override;
   int64_t arrays_allocated() const;  // arrays currently held by all keys
-  const xbar::ProgramStats& program_stats() const { return program_; }  // all loads so far
+  // All writes so far: loads (program_weights) and in-situ updates (pulses).
+  const xbar::ProgramStats& program_stats() const { return program_; }
 
  private:
   struct Matrix {
@@ -134,6 +200,11 @@ class CrossbarEngine final : public MvmEngine {
     std::vector<xbar::CrossbarArray> arrays;  // row tile major: arrays[rt * col_tiles + ct]
   };
   Matrix& get(int key);
+  const Matrix& get(int key) const;
+  // Throws std::logic_error unless every weight is one cell (pair) and can take pulses.
+  void require_updatable(const char* what) const;
+  // Adds one array call's ProgramStats to program_ and `counts`.
+  void add_writes(const xbar::ProgramStats& st, MvmCounts* counts);
   // Input scale of one call; writes the array-domain inputs to xq_.
   float prepare_inputs(const float* x, std::size_t count);
   // mvm and mvm_transposed: inputs are applied tile by tile along the input dimension (rows
@@ -146,6 +217,7 @@ class CrossbarEngine final : public MvmEngine {
   uint64_t seed_;
   uint64_t arrays_created_ = 0;
   ArrayShape shape_;
+  double array_weight_per_pulse_ = 0;  // the same for every array (parameters only)
   std::map<int, Matrix> matrices_;
   xbar::ProgramStats program_;
   std::vector<float> xq_, tile_in_, tile_out_, block_;

@@ -23,10 +23,15 @@
 // Thread safety: an array is not safe to use from several threads at once; use one per thread.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <iosfwd>
 #include <memory>
 #include <optional>
+#include <string>
+#include <type_traits>
+#include <vector>
 
 namespace memgan::xbar {
 
@@ -162,6 +167,15 @@ class CrossbarArray {
   int reference_col() const;  // Offset only: -1 for Differential
   int reference_row() const;
 
+  // Checkpoint of everything that changes after construction: conductances, write counts,
+  // fault (stuck / worn) flags and the state of every random stream. An array built with the
+  // same geometry and parameters (any seed) that loads it continues bit-identically. Binary,
+  // native byte order, versioned. load_state throws std::runtime_error for another object's
+  // state, other geometry or parameters, or a truncated stream, and then leaves the array as
+  // it was.
+  void save_state(std::ostream& os) const;
+  void load_state(std::istream& is);
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
@@ -190,9 +204,72 @@ class DeviceNoiseSource {
   int64_t samples() const;
   double read_energy_pj() const;  // two cell reads per sample at read_voltage_v for read_time_ns
 
+  // As CrossbarArray: pair conductances (seed-dependent), position and random stream; the
+  // restoring source needs the same DeviceParams and NoiseSourceParams, any seed.
+  void save_state(std::ostream& os) const;
+  void load_state(std::istream& is);
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// Binary checkpoint streams, shared by the save_state / load_state of the arrays, engines and
+// layers: raw native-order values, vectors as a uint64 count then the elements, objects
+// introduced by a tag string and a version. Readers throw std::runtime_error naming `what` on a
+// short stream or a mismatch; writers throw std::runtime_error when the stream fails.
+namespace state_io {
+
+void write_bytes(std::ostream& os, const void* data, std::size_t size);
+void read_bytes(std::istream& is, void* data, std::size_t size, const char* what);
+
+template <class T>
+void write(std::ostream& os, const T& v) {
+  static_assert(std::is_trivially_copyable_v<T>);
+  write_bytes(os, &v, sizeof v);
+}
+template <class T>
+T read(std::istream& is, const char* what) {
+  static_assert(std::is_trivially_copyable_v<T>);
+  T v;
+  read_bytes(is, &v, sizeof v, what);
+  return v;
+}
+
+inline constexpr uint64_t kAnySize = ~uint64_t(0);
+[[noreturn]] void size_mismatch(const char* what, uint64_t got, uint64_t want);
+
+template <class T>
+void write_vector(std::ostream& os, const std::vector<T>& v) {
+  static_assert(std::is_trivially_copyable_v<T>);
+  write<uint64_t>(os, v.size());
+  if (!v.empty()) write_bytes(os, v.data(), v.size() * sizeof(T));
+}
+// Reads a vector written by write_vector; its size must be `expected` unless kAnySize. Grows in
+// chunks, so a corrupt count fails on the short stream instead of allocating it up front.
+template <class T>
+void read_vector(std::istream& is, std::vector<T>& v, const char* what, uint64_t expected = kAnySize) {
+  static_assert(std::is_trivially_copyable_v<T>);
+  const auto n = read<uint64_t>(is, what);
+  if (expected != kAnySize && n != expected) size_mismatch(what, n, expected);
+  constexpr uint64_t kChunk = (uint64_t(1) << 20) / sizeof(T) + 1;
+  v.clear();
+  for (uint64_t done = 0; done < n;) {
+    const uint64_t step = std::min(kChunk, n - done);
+    v.resize(std::size_t(done + step));
+    read_bytes(is, v.data() + done, std::size_t(step) * sizeof(T), what);
+    done += step;
+  }
+}
+
+void write_string(std::ostream& os, const std::string& s);
+std::string read_string(std::istream& is, const char* what, std::size_t max_size);
+void write_tag(std::ostream& os, const char* tag, uint32_t version);
+// Throws unless the stream holds `tag` at exactly `version`.
+void read_tag(std::istream& is, const char* tag, uint32_t version, const char* what);
+// Every field of the parameters as bytes: equal strings mean like-built objects.
+std::string parameter_bytes(const ArrayGeometry&, const ConverterParams&, const DeviceParams&);
+
+}  // namespace state_io
 
 }  // namespace memgan::xbar

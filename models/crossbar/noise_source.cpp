@@ -1,6 +1,9 @@
 #include <algorithm>
 #include <cmath>
+#include <istream>
+#include <ostream>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "crossbar/crossbar_array.h"
@@ -87,6 +90,54 @@ double DeviceNoiseSource::read_energy_pj() const {
   const Impl& m = *impl_;
   return static_cast<double>(m.samples) * m.dp.read_voltage_v * m.dp.read_voltage_v * m.pair_g_us *
          m.dp.read_time_ns * kFemtoToPico;
+}
+
+namespace {
+constexpr const char* kNoiseTag = "memgan.xbar.DeviceNoiseSource";
+constexpr uint32_t kNoiseVersion = 1;
+
+std::string noise_parameter_bytes(const DeviceParams& d, const NoiseSourceParams& n) {
+  return state_io::parameter_bytes(ArrayGeometry{n.pairs, int(n.calibrate)}, ConverterParams{}, d);
+}
+}  // namespace
+
+void DeviceNoiseSource::save_state(std::ostream& os) const {
+  const Impl& m = *impl_;
+  state_io::write_tag(os, kNoiseTag, kNoiseVersion);
+  state_io::write_string(os, noise_parameter_bytes(m.dp, m.np));
+  state_io::write_vector(os, m.coef_a);
+  state_io::write_vector(os, m.coef_b);
+  state_io::write_vector(os, m.offset);
+  state_io::write(os, m.pair_g_us);
+  m.rng.save(os);
+  state_io::write<uint64_t>(os, m.next_pair);
+  state_io::write(os, m.samples);
+}
+
+void DeviceNoiseSource::load_state(std::istream& is) {
+  static constexpr const char* what = "DeviceNoiseSource::load_state";
+  Impl& m = *impl_;
+  state_io::read_tag(is, kNoiseTag, kNoiseVersion, what);
+  if (state_io::read_string(is, what, 4096) != noise_parameter_bytes(m.dp, m.np))
+    throw std::runtime_error(std::string(what) + ": the state was saved from a source with other parameters");
+  const auto pairs = uint64_t(m.np.pairs);
+  std::vector<double> coef_a, coef_b, offset;
+  state_io::read_vector(is, coef_a, what, pairs);
+  state_io::read_vector(is, coef_b, what, pairs);
+  state_io::read_vector(is, offset, what, pairs);
+  const auto pair_g_us = state_io::read<double>(is, what);
+  detail::NormalFiller rng = m.rng;
+  rng.load(is, what);
+  const auto next_pair = state_io::read<uint64_t>(is, what);
+  const auto samples = state_io::read<int64_t>(is, what);
+  if (next_pair >= pairs) throw std::runtime_error(std::string(what) + ": corrupt pair index");
+  m.coef_a = std::move(coef_a);
+  m.coef_b = std::move(coef_b);
+  m.offset = std::move(offset);
+  m.pair_g_us = pair_g_us;
+  m.rng = std::move(rng);
+  m.next_pair = std::size_t(next_pair);
+  m.samples = samples;
 }
 
 }  // namespace memgan::xbar

@@ -1,7 +1,10 @@
 #include "crossbar/random.h"
 
 #include <algorithm>
+#include <stdexcept>
+#include <string>
 
+#include "crossbar/crossbar_array.h"
 #include "crossbar/simd.h"
 
 namespace memgan::xbar::detail {
@@ -32,6 +35,18 @@ double Xoshiro256ss::normal() {
   spare_ = v * f;
   have_spare_ = true;
   return u * f;
+}
+
+void Xoshiro256ss::save(std::ostream& os) const {
+  for (const uint64_t w : s_) state_io::write(os, w);
+  state_io::write<uint8_t>(os, have_spare_);
+  state_io::write(os, spare_);
+}
+
+void Xoshiro256ss::load(std::istream& is, const char* what) {
+  for (auto& w : s_) w = state_io::read<uint64_t>(is, what);
+  have_spare_ = state_io::read<uint8_t>(is, what) != 0;
+  spare_ = state_io::read<double>(is, what);
 }
 
 namespace {
@@ -90,6 +105,18 @@ LaneBits::LaneBits(uint64_t seed) {
   }
 }
 
+void LaneBits::save(std::ostream& os) const {
+  for (const uint64_t* s : {s0_, s1_, s2_, s3_, spare_}) state_io::write_bytes(os, s, sizeof(uint64_t) * kLanes);
+  state_io::write<int32_t>(os, spare_used_);
+}
+
+void LaneBits::load(std::istream& is, const char* what) {
+  for (uint64_t* s : {s0_, s1_, s2_, s3_, spare_}) state_io::read_bytes(is, s, sizeof(uint64_t) * kLanes, what);
+  const auto used = state_io::read<int32_t>(is, what);
+  if (used < 0 || used > kLanes) throw std::runtime_error(std::string(what) + ": corrupt random stream state");
+  spare_used_ = used;
+}
+
 void LaneBits::fill(uint64_t* out, std::size_t n) {
   const std::size_t take = std::min<std::size_t>(n, kLanes - spare_used_);
   std::copy_n(spare_ + spare_used_, take, out);
@@ -106,6 +133,20 @@ void LaneBits::fill(uint64_t* out, std::size_t n) {
 
 NormalFiller::NormalFiller(uint64_t seed) : bits_(seed), words_(kBlockPairs), block_(2 * kBlockPairs) {
   used_ = block_.size();
+}
+
+void NormalFiller::save(std::ostream& os) const {
+  bits_.save(os);
+  state_io::write<uint64_t>(os, used_);
+  state_io::write_bytes(os, block_.data() + used_, (block_.size() - used_) * sizeof(float));
+}
+
+void NormalFiller::load(std::istream& is, const char* what) {
+  bits_.load(is, what);
+  const auto used = state_io::read<uint64_t>(is, what);
+  if (used > block_.size()) throw std::runtime_error(std::string(what) + ": corrupt random stream state");
+  used_ = std::size_t(used);
+  state_io::read_bytes(is, block_.data() + used_, (block_.size() - used_) * sizeof(float), what);
 }
 
 void NormalFiller::next_block(float* out) {

@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <iosfwd>
 #include <vector>
 
 namespace memgan::xbar::detail {
@@ -43,6 +44,9 @@ class Xoshiro256ss {
   }
   double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }  // [0, 1)
   double normal();                                                           // N(0, 1), double precision
+  // Checkpoint of the whole stream position (state words and the spare normal).
+  void save(std::ostream& os) const;
+  void load(std::istream& is, const char* what);
 
  private:
   static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
@@ -56,10 +60,12 @@ class LaneBits {
   static constexpr int kLanes = 16;
   explicit LaneBits(uint64_t seed);
   void fill(uint64_t* out, std::size_t n);  // the next n words of the stream
+  void save(std::ostream& os) const;         // lane states and the words not handed out yet
+  void load(std::istream& is, const char* what);
 
  private:
   alignas(64) uint64_t s0_[kLanes], s1_[kLanes], s2_[kLanes], s3_[kLanes];
-  uint64_t spare_[kLanes];  // words of the last lane step not handed out yet
+  uint64_t spare_[kLanes] = {};  // words of the last lane step not handed out yet (zeroed: states compare equal)
   int spare_used_ = kLanes;
 };
 
@@ -113,6 +119,8 @@ class NormalFiller {
  public:
   explicit NormalFiller(uint64_t seed);
   void fill(float* out, std::size_t n);  // the next n samples of the stream
+  void save(std::ostream& os) const;     // lane states and the unused rest of the current block
+  void load(std::istream& is, const char* what);
 
  private:
   static constexpr std::size_t kBlockPairs = 1024;  // normals per block = 2 * kBlockPairs

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cmath>
 #include <random>
+#include <sstream>
+#include <stdexcept>
 #include <string>
 
 #include "mapping/dataflow.h"
@@ -188,6 +190,194 @@ TEST(ConvLayer, RejectsWrongShapesAndUseBeforeWeights) {
   std::vector<ConvLayer> layers;
   layers.push_back(std::move(layer));
   EXPECT_EQ(layers[0].forward(Tensor(s.input_shape())).shape, s.output_shape());
+}
+
+// ---- in-situ training: every resident matrix takes the update --------------------------------
+
+Tensor plus(const Tensor& a, const Tensor& b) {
+  Tensor c = a;
+  for (std::size_t i = 0; i < c.data.size(); ++i) c.data[i] += b.data[i];
+  return c;
+}
+
+// W - step * sign(g) where |g| > threshold.
+Tensor manhattan(const Tensor& w, const Tensor& g, float threshold, float step) {
+  Tensor out = w;
+  for (std::size_t i = 0; i < out.data.size(); ++i)
+    if (std::fabs(g.data[i]) > threshold) out.data[i] += g.data[i] > 0 ? -step : step;
+  return out;
+}
+
+// sign * U(0.25, 1): no update below crosses a differential pair's sign.
+Tensor away_from_zero(const std::vector<int>& shape, std::mt19937& rng) {
+  Tensor t(shape);
+  std::uniform_real_distribution<float> mag(0.25f, 1.0f);
+  std::bernoulli_distribution negative(0.5);
+  for (auto& v : t.data) v = negative(rng) ? -mag(rng) : mag(rng);
+  return t;
+}
+
+class DataflowTraining : public ::testing::TestWithParam<Case> {};
+
+// Float engine: an updated layer is bit-identical to a fresh one programmed with W + dW, in
+// every pass (so every resident matrix got the same update), and weights() reads W + dW.
+TEST_P(DataflowTraining, FloatUpdateEqualsFreshWeights) {
+  const ConvShape& s = GetParam().shape;
+  const Data d = make_data(s, 9);
+  std::mt19937 rng(10);
+  const Tensor dw = ref::random_tensor(s.weight_shape(), rng, 0.05f), db = ref::random_tensor({s.out_channels}, rng);
+  const Tensor g = ref::random_tensor(s.weight_shape(), rng);
+  const Tensor w2 = plus(d.w, dw), b2 = plus(d.b, db), w3 = manhattan(w2, g, 0.5f, 0.01f);
+  for (const Dataflow df : kAllDataflows) {
+    const std::string what = dataflow_name(df);
+    nn::FloatGemmEngine e;
+    ConvLayer layer(e, s, df), fresh(e, s, df);
+    layer.set_weights(d.w, d.b, nullptr, 2.0f);
+    nn::MvmCounts c;
+    layer.apply_update(dw, db, &c);
+    EXPECT_EQ(c.bias_adds, s.out_channels) << what;
+    fresh.set_weights(w2, b2);
+    EXPECT_EQ(layer.weights().shape, s.weight_shape()) << what;
+    EXPECT_EQ(layer.weights().data, w2.data) << what;
+    EXPECT_EQ(layer.bias().data, b2.data) << what;
+    EXPECT_EQ(layer.forward(d.x).data, fresh.forward(d.x).data) << what;
+    EXPECT_EQ(layer.backward_data(d.dy).data, fresh.backward_data(d.dy).data) << what;
+    EXPECT_EQ(layer.weight_step(), 0.0) << what;
+
+    layer.apply_manhattan(g, 0.5f, 0.01f);
+    fresh.set_weights(w3, b2);
+    EXPECT_EQ(layer.weights().data, w3.data) << what;
+    EXPECT_EQ(layer.forward(d.x).data, fresh.forward(d.x).data) << what;
+    EXPECT_EQ(layer.backward_data(d.dy).data, fresh.backward_data(d.dy).data) << what;
+  }
+}
+
+// Ideal crossbar (analog, linear pulses, no noise): whole-step updates and Manhattan steps land
+// in every resident matrix, matching a layer freshly programmed with the moved weights.
+TEST_P(DataflowTraining, IdealCrossbarUpdateEqualsFreshWeights) {
+  const ConvShape& s = GetParam().shape;
+  const Data d = make_data(s, 11);
+  std::mt19937 rng(12);
+  const Tensor w = away_from_zero(s.weight_shape(), rng), g = ref::random_tensor(s.weight_shape(), rng);
+  constexpr float kRange = 2.0f;
+  constexpr double kStep = kRange / 64.0;  // range / q * (R / P) / R
+  Tensor dw(s.weight_shape());
+  std::uniform_int_distribution<int> pulses(-3, 3);
+  for (auto& v : dw.data) v = float(pulses(rng) * kStep);
+  const Tensor w2 = plus(w, dw), w3 = manhattan(w2, g, 0.5f, float(kStep));
+  for (const Dataflow df : kAllDataflows) {
+    const std::string what = dataflow_name(df);
+    nn::CrossbarEngine e({8, 10}, analog(), {}, 3), fresh_engine({8, 10}, analog(), {}, 4);
+    ConvLayer layer(e, s, df), fresh(fresh_engine, s, df);
+    layer.set_weights(w, d.b, nullptr, kRange);
+    EXPECT_DOUBLE_EQ(layer.weight_step(), kStep) << what;
+    nn::MvmCounts c;
+    layer.apply_update(dw, Tensor(), &c);
+    EXPECT_GT(c.write_pulses, 0) << what;
+    fresh.set_weights(w2, d.b, nullptr, kRange);
+    EXPECT_LE(ref::rel_max_error(layer.weights(), w2), 1e-5) << what;
+    EXPECT_LE(ref::rel_max_error(layer.forward(d.x), fresh.forward(d.x)), 1e-5) << what;
+    EXPECT_LE(ref::rel_max_error(layer.backward_data(d.dy), fresh.backward_data(d.dy)), 1e-5) << what;
+
+    layer.apply_manhattan(g, 0.5f, 0.0f);
+    fresh.set_weights(w3, d.b, nullptr, kRange);
+    EXPECT_LE(ref::rel_max_error(layer.weights(), w3), 1e-5) << what;
+    EXPECT_LE(ref::rel_max_error(layer.forward(d.x), fresh.forward(d.x)), 1e-5) << what;
+    EXPECT_LE(ref::rel_max_error(layer.backward_data(d.dy), fresh.backward_data(d.dy)), 1e-5) << what;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Shapes, DataflowTraining, ::testing::ValuesIn(kCases), shape_name);
+
+TEST(ConvLayerTraining, BitSlicedWeightsRefuseUpdates) {
+  const ConvShape s = convt(1, 2, 3, 3, 3, 4, 2, 1, 0);
+  nn::CrossbarEngine e({32, 64}, xbar::ConverterParams{}, {}, 1);  // ns = 4
+  ConvLayer layer(e, s, Dataflow::ZeroInsertion);
+  std::mt19937 rng(1);
+  layer.set_weights(ref::random_tensor(s.weight_shape(), rng), Tensor());
+  const Tensor before = layer.weights();
+  try {
+    layer.apply_update(ref::random_tensor(s.weight_shape(), rng, 0.01f), Tensor());
+    ADD_FAILURE() << "no exception";
+  } catch (const std::logic_error& err) {
+    EXPECT_NE(std::string(err.what()).find("bit-slices"), std::string::npos) << err.what();
+  }
+  EXPECT_EQ(layer.weights().data, before.data);
+}
+
+TEST(ConvLayerTraining, RejectsBadUse) {
+  nn::FloatGemmEngine e;
+  const ConvShape s = conv(1, 2, 3, 6, 6, 4, 2, 1);
+  ConvLayer layer(e, s, Dataflow::PixelWise);
+  EXPECT_THROW(layer.apply_update(Tensor(s.weight_shape()), Tensor()), std::logic_error);
+  EXPECT_THROW(layer.apply_manhattan(Tensor(s.weight_shape()), 0.0f, 0.1f), std::logic_error);
+  EXPECT_THROW(layer.weights(), std::logic_error);
+  EXPECT_THROW(layer.weight_step(), std::logic_error);
+  layer.set_weights(Tensor(s.weight_shape(), 0.5f), Tensor());
+  EXPECT_THROW(layer.apply_update(Tensor({2, 3, 4, 4}), Tensor()), std::invalid_argument);
+  EXPECT_THROW(layer.apply_update(Tensor(s.weight_shape()), Tensor({3})), std::invalid_argument);  // no bias
+  layer.set_weights(Tensor(s.weight_shape(), 0.5f), Tensor({3}));
+  EXPECT_THROW(layer.apply_update(Tensor(s.weight_shape()), Tensor({2})), std::invalid_argument);
+  EXPECT_EQ(layer.bias().shape, std::vector<int>{3});
+}
+
+// Engine and layer checkpoints: a rebuilt engine and layer that load them continue exactly.
+TEST(ConvLayerTraining, CheckpointContinuesBitIdentically) {
+  const ConvShape s = convt(2, 2, 3, 3, 3, 4, 2, 1, 0);
+  xbar::DeviceParams noisy;
+  noisy.read_noise_sigma = 0.03;
+  noisy.program_sigma = 0.03;
+  noisy.pulse.c2c_sigma = 0.1;
+  noisy.pulse.nonlinearity_ltp = 1.0;
+  std::mt19937 rng(5);
+  const Data d = make_data(s, 6);
+  const Tensor dw = ref::random_tensor(s.weight_shape(), rng, 0.02f), db = ref::random_tensor({3}, rng, 0.1f);
+  const auto step = [&](ConvLayer& layer) {
+    layer.apply_update(dw, db);
+    const Tensor y = layer.forward(d.x), dx = layer.backward_data(d.dy);
+    const nn::WeightGrad gr = layer.backward_weight(d.x, d.dy);  // scratch loads make new arrays
+    layer.apply_manhattan(gr.weight, 0.5f, 0.0f);
+    std::vector<float> out = y.data;
+    for (const Tensor* t : {&dx, &gr.weight, &gr.bias}) out.insert(out.end(), t->data.begin(), t->data.end());
+    const Tensor w = layer.weights(), b = layer.bias();
+    out.insert(out.end(), w.data.begin(), w.data.end());
+    out.insert(out.end(), b.data.begin(), b.data.end());
+    return out;
+  };
+  for (const Dataflow df : kAllDataflows) {
+    const std::string what = dataflow_name(df);
+    nn::CrossbarEngine ea({8, 10}, analog(), noisy, 1);
+    ConvLayer a(ea, s, df);
+    a.set_weights(d.w, d.b, nullptr, 1.5f);
+    step(a);
+    std::ostringstream os;
+    ea.save_state(os);
+    a.save_state(os);
+    const std::vector<float> want = step(a);
+
+    nn::CrossbarEngine eb({8, 10}, analog(), noisy, 99);
+    ConvShape other_batch = s;
+    other_batch.batch = 1;  // the layer state does not depend on the batch
+    ConvLayer b(eb, s, df);
+    std::istringstream in(os.str());
+    eb.load_state(in);
+    b.load_state(in);
+    EXPECT_EQ(step(b), want) << what;
+
+    std::ostringstream layer_only;
+    a.save_state(layer_only);
+    nn::FloatGemmEngine ef;
+    ConvLayer any_batch(ef, other_batch, df);
+    std::istringstream in_batch(layer_only.str());
+    EXPECT_NO_THROW(any_batch.load_state(in_batch)) << what;
+    ConvLayer shifted(ef, s, df);  // built second: other keys
+    std::istringstream in_shifted(layer_only.str());
+    EXPECT_THROW(shifted.load_state(in_shifted), std::runtime_error) << what;
+    nn::FloatGemmEngine eg;
+    ConvLayer other_df(eg, s, df == Dataflow::PixelWise ? Dataflow::ZeroFree : Dataflow::PixelWise);
+    std::istringstream in_df(layer_only.str());
+    EXPECT_THROW(other_df.load_state(in_df), std::runtime_error) << what;
+  }
 }
 
 TEST(Dataflow, NamesRoundTrip) {
