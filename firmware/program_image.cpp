@@ -1,6 +1,8 @@
 #include "program_image.h"
 
+#include <algorithm>
 #include <cstring>
+#include <limits>
 
 #include <fmt/format.h>
 #include <zlib.h>
@@ -31,9 +33,9 @@ ImageHeader parse_header(const uint8_t* b, uint64_t available) {
     throw ImageError(fmt::format("bad magic 0x{:08x} (expected 0x{:08x} 'MGPI'): not a memgan program image", h.magic,
                                  kImageMagic));
   }
-  if (h.version != kImageVersion) {
-    throw ImageError(fmt::format("image version {} is not supported (this controller runs version {})", h.version,
-                                 kImageVersion));
+  if (h.version < kOldestImageVersion || h.version > kImageVersion) {
+    throw ImageError(fmt::format("image version {} is not supported (this controller runs versions {} to {})",
+                                 h.version, kOldestImageVersion, kImageVersion));
   }
   if (h.header_bytes != kHeaderBytes) {
     throw ImageError(fmt::format("header size {} (expected {})", h.header_bytes, kHeaderBytes));
@@ -55,6 +57,7 @@ Command decode_command(const uint8_t* b, uint32_t index) {
     case Opcode::Poll32:
     case Opcode::Expect32:
     case Opcode::Wait:
+    case Opcode::Loop:
     case Opcode::End:
       return {static_cast<Opcode>(op), load_u32(b + 4), load_u32(b + 8), load_u32(b + 12)};
   }
@@ -68,6 +71,7 @@ const char* opcode_name(Opcode op) {
     case Opcode::Poll32: return "POLL32";
     case Opcode::Expect32: return "EXPECT32";
     case Opcode::Wait: return "WAIT";
+    case Opcode::Loop: return "LOOP";
     case Opcode::End: return "END";
   }
   return "?";
@@ -79,10 +83,126 @@ std::string disassemble(const Command& c) {
     case Opcode::Poll32: return fmt::format("POLL32   [0x{:08x}] & 0x{:08x} == 0x{:08x}", c.a, c.b, c.c);
     case Opcode::Expect32: return fmt::format("EXPECT32 [0x{:08x}] & 0x{:08x} == 0x{:08x}", c.a, c.b, c.c);
     case Opcode::Wait: return fmt::format("WAIT     {} cycles", c.a);
+    case Opcode::Loop: return fmt::format("LOOP     back to {}, {} times", c.a, c.b);
     default: return opcode_name(c.op);
   }
 }
 
+void validate_program(const std::vector<Command>& cmds, uint16_t version, const AddressCheck& mapped) {
+  if (cmds.empty()) throw ImageError("the program has no commands (it must end with END)");
+  // Bodies as closed ranges [start, LOOP index]. `outer` holds the outermost bodies seen so
+  // far: disjoint and in order, so a new body either swallows a suffix of them or crosses the
+  // last one.
+  struct Body {
+    size_t start, loop;
+    size_t depth;
+  };
+  std::vector<Body> outer;
+  const size_t last = cmds.size() - 1;
+  for (size_t i = 0; i < cmds.size(); ++i) {
+    const Command& c = cmds[i];
+    switch (c.op) {
+      case Opcode::End:
+        if (i != last) throw ImageError(fmt::format("command {}: END before the last command ({})", i, last));
+        break;
+      case Opcode::Write32:
+      case Opcode::Poll32:
+      case Opcode::Expect32:
+        if (c.a % 4 != 0) {
+          throw ImageError(
+              fmt::format("command {}: {} address 0x{:08x} is not 4-byte aligned", i, opcode_name(c.op), c.a));
+        }
+        if (mapped && !mapped(c.a)) {
+          throw ImageError(fmt::format("command {}: {} address 0x{:08x} is not mapped", i, opcode_name(c.op), c.a));
+        }
+        break;
+      case Opcode::Loop: {
+        if (version < 2) {
+          throw ImageError(
+              fmt::format("command {}: LOOP needs image version 2 (this image is version {})", i, version));
+        }
+        if (c.a >= i) throw ImageError(fmt::format("command {}: LOOP body start {} is not before the LOOP", i, c.a));
+        if (c.b == 0) throw ImageError(fmt::format("command {}: LOOP with 0 iterations", i));
+        size_t depth = 1;
+        while (!outer.empty() && outer.back().start >= c.a) {
+          depth = std::max(depth, outer.back().depth + 1);
+          outer.pop_back();
+        }
+        if (!outer.empty() && outer.back().loop >= c.a) {
+          const Body& o = outer.back();
+          throw ImageError(fmt::format("command {}: LOOP body [{}, {}) crosses the body [{}, {}) of the LOOP at command {}",
+                                       i, c.a, i, o.start, o.loop, o.loop));
+        }
+        if (depth > kMaxLoopDepth) {
+          throw ImageError(fmt::format("command {}: LOOP nests {} deep (at most {})", i, depth, kMaxLoopDepth));
+        }
+        outer.push_back({c.a, i, depth});
+        break;
+      }
+      case Opcode::Nop:
+      case Opcode::Wait:
+        break;
+    }
+  }
+  if (cmds.back().op != Opcode::End) throw ImageError("the last command is not END");
+}
+
+size_t LoopStack::next(const Command& c, size_t index) {
+  if (c.op != Opcode::Loop) return index + 1;
+  if (!frames_.empty() && frames_.back().loop_index == index) {
+    Frame& f = frames_.back();
+    if (f.remaining > 0) {
+      --f.remaining;
+      return c.a;
+    }
+    frames_.pop_back();
+    return index + 1;
+  }
+  if (c.b <= 1) return index + 1;
+  frames_.push_back({index, c.b - 2});
+  return c.a;
+}
+
+uint64_t executed_length(const std::vector<Command>& cmds) {
+  constexpr uint64_t kMax = std::numeric_limits<uint64_t>::max();
+  const auto mul = [](uint64_t x, uint64_t y) { return y != 0 && x > kMax / y ? kMax : x * y; };
+  // Backwards: a command runs (product of the iterations of the loops around it) times, the
+  // LOOP command itself counted inside its own loop.
+  struct Open {
+    size_t start;
+    uint64_t outer_runs;
+  };
+  std::vector<Open> open;
+  uint64_t runs = 1, total = 0;
+  for (size_t k = cmds.size(); k-- > 0;) {
+    if (cmds[k].op == Opcode::Loop) {
+      open.push_back({cmds[k].a, runs});
+      runs = mul(runs, cmds[k].b);
+    }
+    total = total > kMax - runs ? kMax : total + runs;
+    while (!open.empty() && open.back().start >= k) {
+      runs = open.back().outer_runs;
+      open.pop_back();
+    }
+  }
+  return total;
+}
+
+std::vector<size_t> trace_execution(const std::vector<Command>& cmds, size_t limit) {
+  std::vector<size_t> trace;
+  LoopStack loops;
+  for (size_t i = 0; i < cmds.size() && trace.size() < limit;) {
+    trace.push_back(i);
+    if (cmds[i].op == Opcode::End) break;
+    i = loops.next(cmds[i], i);
+  }
+  return trace;
+}
+
+ProgramBuilder& ProgramBuilder::nop() {
+  commands_.push_back({Opcode::Nop, 0, 0, 0});
+  return *this;
+}
 ProgramBuilder& ProgramBuilder::write32(uint32_t addr, uint32_t value) {
   commands_.push_back({Opcode::Write32, addr, value, 0});
   return *this;
@@ -97,6 +217,10 @@ ProgramBuilder& ProgramBuilder::expect32(uint32_t addr, uint32_t mask, uint32_t 
 }
 ProgramBuilder& ProgramBuilder::wait(uint32_t cycles) {
   commands_.push_back({Opcode::Wait, cycles, 0, 0});
+  return *this;
+}
+ProgramBuilder& ProgramBuilder::loop(uint32_t body_start, uint32_t iterations) {
+  commands_.push_back({Opcode::Loop, body_start, iterations, 0});
   return *this;
 }
 ProgramBuilder& ProgramBuilder::end() {
@@ -124,7 +248,9 @@ std::vector<uint8_t> ProgramBuilder::image() const {
   return out;
 }
 
-std::vector<Command> parse_image(const std::vector<uint8_t>& image) {
+namespace {
+
+std::vector<Command> parse(const std::vector<uint8_t>& image, const AddressCheck& mapped, uint16_t* version) {
   const ImageHeader h = parse_header(image.data(), image.size());
   const uint8_t* body = image.data() + kHeaderBytes;
   const uint32_t crc = crc_of(body, uint64_t(h.command_count) * kCommandBytes);
@@ -132,16 +258,31 @@ std::vector<Command> parse_image(const std::vector<uint8_t>& image) {
     throw ImageError(fmt::format("checksum mismatch: header says 0x{:08x}, commands hash to 0x{:08x}", h.crc32, crc));
   }
   std::vector<Command> cmds;
+  cmds.reserve(h.command_count);
   for (uint32_t i = 0; i < h.command_count; ++i) cmds.push_back(decode_command(body + i * kCommandBytes, i));
-  if (cmds.back().op != Opcode::End) throw ImageError("the last command is not END");
+  validate_program(cmds, h.version, mapped);
+  if (version) *version = h.version;
   return cmds;
 }
 
-std::string disassemble_image(const std::vector<uint8_t>& image) {
-  const auto cmds = parse_image(image);
-  std::string out = fmt::format("; memgan program image v{}, {} commands\n", kImageVersion, cmds.size());
+}  // namespace
+
+std::vector<Command> parse_image(const std::vector<uint8_t>& image, const AddressCheck& mapped) {
+  return parse(image, mapped, nullptr);
+}
+
+std::string disassemble_image(const std::vector<uint8_t>& image,
+                              const std::function<std::string(const Command&)>& annotate) {
+  uint16_t version = 0;
+  const auto cmds = parse(image, {}, &version);
+  std::string out = fmt::format("; memgan program image v{}, {} commands, {} executed\n", version, cmds.size(),
+                                executed_length(cmds));
   for (size_t i = 0; i < cmds.size(); ++i) {
-    out += fmt::format("{:6}  0x{:06x}  {}\n", i, kHeaderBytes + i * kCommandBytes, disassemble(cmds[i]));
+    const std::string note = annotate ? annotate(cmds[i]) : std::string();
+    const std::string text = disassemble(cmds[i]);
+    const size_t offset = kHeaderBytes + i * kCommandBytes;
+    out += note.empty() ? fmt::format("{:6}  0x{:06x}  {}\n", i, offset, text)
+                        : fmt::format("{:6}  0x{:06x}  {:<48}  ; {}\n", i, offset, text, note);
   }
   return out;
 }

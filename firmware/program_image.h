@@ -1,19 +1,23 @@
 // The controller's program image: a versioned binary list of fixed-size commands.
 //
 // Layout (little-endian), documented in docs/architecture.md:
-//   header, 16 bytes:  u32 magic 'MGPI' (0x4950474D) | u16 version (1) | u16 header_bytes (16)
+//   header, 16 bytes:  u32 magic 'MGPI' (0x4950474D) | u16 version (1 or 2) | u16 header_bytes (16)
 //                      u32 command_count | u32 crc32 of the command bytes (zlib)
 //   commands, 16 bytes each: u32 opcode | u32 a | u32 b | u32 c
-// Opcodes (version 1):
+// Opcodes:
 //   0x00 NOP
 //   0x01 WRITE32  a=address b=value           write one 32-bit register
 //   0x02 POLL32   a=address b=mask c=value    re-read every poll interval until (r & b) == c
 //   0x03 EXPECT32 a=address b=mask c=value    read once; stop with an error unless (r & b) == c
 //   0x04 WAIT     a=cycles                    idle a controller clocks
-//   0x0F END                                  stop the program (required last command)
+//   0x05 LOOP     a=body start b=iterations   (version 2) run the body [a, this command) b times
+//                                             in all: jump back to a until then, then go on
+//   0x0F END                                  stop the program (required, last command only)
+// Loop bodies nest (at most kMaxLoopDepth deep) and never partially overlap.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -22,11 +26,21 @@
 namespace memgan::firmware {
 
 constexpr uint32_t kImageMagic = 0x4950474D;  // "MGPI"
-constexpr uint16_t kImageVersion = 1;
+constexpr uint16_t kImageVersion = 2;         // what the builder writes
+constexpr uint16_t kOldestImageVersion = 1;   // still read (no LOOP)
 constexpr uint32_t kHeaderBytes = 16;
 constexpr uint32_t kCommandBytes = 16;
+constexpr size_t kMaxLoopDepth = 8;
 
-enum class Opcode : uint32_t { Nop = 0x00, Write32 = 0x01, Poll32 = 0x02, Expect32 = 0x03, Wait = 0x04, End = 0x0F };
+enum class Opcode : uint32_t {
+  Nop = 0x00,
+  Write32 = 0x01,
+  Poll32 = 0x02,
+  Expect32 = 0x03,
+  Wait = 0x04,
+  Loop = 0x05,
+  End = 0x0F
+};
 
 struct Command {
   Opcode op;
@@ -46,6 +60,9 @@ class ImageError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Whether a 32-bit register access at an address reaches a target (the bus's decode).
+using AddressCheck = std::function<bool(uint32_t addr)>;
+
 // Parses and checks a header: magic, version, header size, and that the commands fit in
 // `available_bytes` (bytes from the image start to the end of memory). Throws ImageError.
 ImageHeader parse_header(const uint8_t* bytes, uint64_t available_bytes);
@@ -54,14 +71,47 @@ Command decode_command(const uint8_t* bytes, uint32_t index);
 const char* opcode_name(Opcode op);
 std::string disassemble(const Command& cmd);
 
-// Builds an image. Register names are only for the listing.
+// Checks a decoded program of image `version`: END last and only last; LOOP only in
+// version 2, with a body that starts before it, at least one iteration, bodies nested (never
+// crossing) at most kMaxLoopDepth deep; register addresses 4-byte aligned and, when `mapped`
+// is given, mapped. Throws ImageError naming the command index and the reason.
+void validate_program(const std::vector<Command>& cmds, uint16_t version, const AddressCheck& mapped = {});
+
+// The loop state of a running program: shared by the controller and trace_execution so both
+// follow the same LOOP semantics. Assumes a validated program.
+class LoopStack {
+ public:
+  // The index of the command to run after command `index` (`cmd`) ran.
+  size_t next(const Command& cmd, size_t index);
+  size_t depth() const { return frames_.size(); }
+
+ private:
+  struct Frame {
+    size_t loop_index;
+    uint32_t remaining;  // jumps back still to take
+  };
+  std::vector<Frame> frames_;
+};
+
+// Commands a validated program executes from the start through END, LOOP commands included
+// (each time they are reached); saturates at UINT64_MAX.
+uint64_t executed_length(const std::vector<Command>& cmds);
+// The indices of the commands a validated program executes, in order, at most `limit` of them.
+std::vector<size_t> trace_execution(const std::vector<Command>& cmds, size_t limit);
+
+// Builds an image (always the current version). No checks here: parse_image validates, and
+// tests build malformed images with it.
 class ProgramBuilder {
  public:
+  ProgramBuilder& nop();
   ProgramBuilder& write32(uint32_t addr, uint32_t value);
   ProgramBuilder& poll32(uint32_t addr, uint32_t mask, uint32_t value);
   ProgramBuilder& expect32(uint32_t addr, uint32_t mask, uint32_t value);
   ProgramBuilder& wait(uint32_t cycles);
+  // Runs the commands from index `body_start` up to here `iterations` times in all.
+  ProgramBuilder& loop(uint32_t body_start, uint32_t iterations);
   ProgramBuilder& end();
+  size_t here() const { return commands_.size(); }  // index of the next command
   const std::vector<Command>& commands() const { return commands_; }
   std::vector<uint8_t> image() const;
 
@@ -69,8 +119,10 @@ class ProgramBuilder {
   std::vector<Command> commands_;
 };
 
-// Whole-image validation and listing (memgan disasm; tests).
-std::vector<Command> parse_image(const std::vector<uint8_t>& image);
-std::string disassemble_image(const std::vector<uint8_t>& image);
+// Whole-image decoding and validation (header, checksum, opcodes, validate_program).
+std::vector<Command> parse_image(const std::vector<uint8_t>& image, const AddressCheck& mapped = {});
+// The listing of `memgan disasm`; `annotate` may add a comment to a command ("  ; text").
+std::string disassemble_image(const std::vector<uint8_t>& image,
+                              const std::function<std::string(const Command&)>& annotate = {});
 
 }  // namespace memgan::firmware

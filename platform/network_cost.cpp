@@ -8,6 +8,8 @@ namespace {
 
 int64_t ceil_div(int64_t a, int64_t b) { return b > 0 ? (a + b - 1) / b : a; }
 
+}  // namespace
+
 PhaseCost phase_cost(const nn::MvmCounts& c, int64_t parallel, const config::Config& cfg,
                      const nn::ArrayShape& shape) {
   const auto& e = cfg.energy;
@@ -47,6 +49,8 @@ PhaseCost phase_cost(const nn::MvmCounts& c, int64_t parallel, const config::Con
       double(c.weights_programmed) * cells_per_weight * 0.5 * d.pulse.pulses_full_range * pulse_pj;
   return p;
 }
+
+namespace {
 
 void add(PhaseCost& into, const PhaseCost& p) {
   into.time_ns += p.time_ns;

@@ -45,6 +45,9 @@ struct LayerCostEstimate {
   double fed_zero_fraction = 0;
 };
 
+// Time and energy of counted array work on `parallel` arrays in lock step (formulas above).
+PhaseCost phase_cost(const nn::MvmCounts& counts, int64_t parallel, const config::Config& cfg,
+                     const nn::ArrayShape& shape);
 mapping::ArchSpec arch_spec(const config::Config& cfg);
 std::vector<LayerCostEstimate> estimate_network(const mapping::NetworkMapping& mapping, const config::Config& cfg);
 nlohmann::json to_json(const PhaseCost& phase);

@@ -16,6 +16,7 @@
 #include "common/sc_time_ps.h"
 #include "memory_map.h"
 #include "mvm_job.h"
+#include "run_common.h"
 #include "soc.h"
 #include "tile/tile_map.h"
 #include "report/html_report.h"
@@ -26,9 +27,7 @@
 #include "trace/vcd_writer.h"
 
 namespace memgan {
-namespace {
-
-namespace fs = std::filesystem;
+namespace run_detail {
 
 bool ideal_device(const config::DeviceConfig& d) {
   return d.program_sigma == 0 && d.read_noise_sigma == 0 && d.stuck_on_rate == 0 && d.stuck_off_rate == 0;
@@ -89,6 +88,39 @@ trace::SignalFilter signal_filter(const config::LoadedConfig& loaded) {
   }
 }
 
+void write_gtkw(const RunObserver& observer, const std::string& trace_file, const fs::path& path) {
+  trace::GtkwWriter gtkw(trace_file);
+  const trace::TraceWriter* writer = observer.vcd();
+  std::map<std::string, trace::SignalId> by_name;
+  for (size_t i = 0; i < writer->signal_count(); ++i) {
+    by_name[writer->signal(static_cast<trace::SignalId>(i)).name] = static_cast<trace::SignalId>(i);
+  }
+  std::set<trace::SignalId> added;
+  for (const auto& name : observer.probe_names()) {
+    const std::string group = name.substr(name.find('.') + 1);
+    for (const char* sig : {".busy", ".ops", ".power_mw"}) {
+      const auto it = by_name.find(name + sig);
+      if (it == by_name.end()) continue;
+      gtkw.add(group, writer->signal(it->second));
+      added.insert(it->second);
+    }
+  }
+  // Block-level signals that are not a probe's (an array's op and utilization): grouped by
+  // their scope.
+  for (const auto& [name, id] : by_name) {
+    if (added.count(id)) continue;
+    const std::string scope = name.substr(0, name.rfind('.'));
+    gtkw.add(scope.substr(scope.find('.') + 1), writer->signal(id));
+  }
+  gtkw.write(path.string());
+}
+
+}  // namespace run_detail
+
+namespace {
+namespace fs = std::filesystem;
+using namespace run_detail;
+
 // Host side of the job: make it, and place it in DRAM through the backdoor, as a loader would.
 firmware::MvmJob load_job(const config::LoadedConfig& loaded, Soc& soc) {
   const config::Config& cfg = loaded.config;
@@ -123,34 +155,6 @@ firmware::MvmJob load_job(const config::LoadedConfig& loaded, Soc& soc) {
   std::memcpy(dram + job.w_addr, job.w_bytes.data(), job.w_bytes.size());
   std::memcpy(dram + job.x_addr, job.x_bytes.data(), job.x_bytes.size());
   return job;
-}
-
-// One group per traced block ("tile0.xbar0.adc"), in elaboration order.
-void write_gtkw(const RunObserver& observer, const std::string& trace_file, const fs::path& path) {
-  trace::GtkwWriter gtkw(trace_file);
-  const trace::TraceWriter* writer = observer.vcd();
-  std::map<std::string, trace::SignalId> by_name;
-  for (size_t i = 0; i < writer->signal_count(); ++i) {
-    by_name[writer->signal(static_cast<trace::SignalId>(i)).name] = static_cast<trace::SignalId>(i);
-  }
-  std::set<trace::SignalId> added;
-  for (const auto& name : observer.probe_names()) {
-    const std::string group = name.substr(name.find('.') + 1);
-    for (const char* sig : {".busy", ".ops", ".power_mw"}) {
-      const auto it = by_name.find(name + sig);
-      if (it == by_name.end()) continue;
-      gtkw.add(group, writer->signal(it->second));
-      added.insert(it->second);
-    }
-  }
-  // Block-level signals that are not a probe's (an array's op and utilization): grouped by
-  // their scope.
-  for (const auto& [name, id] : by_name) {
-    if (added.count(id)) continue;
-    const std::string scope = name.substr(0, name.rfind('.'));
-    gtkw.add(scope.substr(scope.find('.') + 1), writer->signal(id));
-  }
-  gtkw.write(path.string());
 }
 
 nlohmann::json counts_json(Soc& soc, const Tile& tile) {
@@ -235,6 +239,7 @@ void print_summary(std::ostream& out, const config::LoadedConfig& loaded, const 
 
 int run_platform(const config::LoadedConfig& loaded, const RunOptions& options, std::ostream& out, std::ostream& err) {
   const config::Config& cfg = loaded.config;
+  if (cfg.job.kind == "train") return run_training(loaded, options, out, err);
   const auto wall_start = std::chrono::steady_clock::now();
   const fs::path dir(options.out_dir);
   std::error_code ec;

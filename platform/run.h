@@ -21,6 +21,9 @@ struct RunOptions {
   std::string out_dir;      // created if missing
   std::string version;      // recorded in the report
   bool quiet = false;       // no progress on stderr
+  // Training only.
+  std::string resume_dir;   // continue from this run folder's checkpoint.bin
+  int64_t stop_at_step = 0; // > 0: stop as Ctrl-C would, right after the checkpoint at this step
 };
 
 // Exit codes: 0 ok, 1 internal error (result outside its bound), 2 bad input or firmware

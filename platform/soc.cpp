@@ -80,7 +80,8 @@ TileParams Soc::tile_params(const config::Config& c) {
   return p;
 }
 
-Soc::Soc(sc_core::sc_module_name name, const config::Config& c, RunObserver& observer) : sc_module(name) {
+Soc::Soc(sc_core::sc_module_name name, const config::Config& c, RunObserver& observer, const LayerEngineSetup* training)
+    : sc_module(name) {
   const auto& a = c.arch;
   const auto& e = c.energy;
   const sc_core::sc_time clk = clock_period(c);
@@ -118,6 +119,10 @@ Soc::Soc(sc_core::sc_module_name name, const config::Config& c, RunObserver& obs
     tiles_.push_back(std::make_unique<Tile>(fmt::format("tile{}", i).c_str(), tp, observer,
                                             uint64_t(c.simulation.seed) * 1000003ull + uint64_t(i)));
   }
+  if (training) {
+    layer_engine_ = std::make_unique<LayerEngine>("layer_engine", training->params, *training->trainer, training->cost,
+                                                  observer);
+  }
   controller_ = std::make_unique<Controller>(
       "controller",
       ControllerTiming{clk, a.controller.cycles_per_command, a.controller.fetch_bytes, a.controller.poll_interval_cycles,
@@ -139,6 +144,10 @@ Soc::Soc(sc_core::sc_module_name name, const config::Config& c, RunObserver& obs
   for (int i = 0; i < a.tiles; ++i) {
     bus_->targets.bind(tiles_[i]->socket);
     bus_->map(fmt::format("tile{}", i), memory_map::tile_base(i), tile_map::kTileSpan, port++);
+  }
+  if (layer_engine_) {
+    bus_->targets.bind(layer_engine_->socket);
+    bus_->map("layer_engine", memory_map::kLayerEngineBase, memory_map::kLayerEngineSize, port++);
   }
 }
 

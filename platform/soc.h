@@ -17,6 +17,7 @@
 #include "controller/controller.h"
 #include "dma/dma.h"
 #include "dram/dram.h"
+#include "layer_engine/layer_engine.h"
 #include "noise/noise_block.h"
 #include "observe/observer.h"
 #include "tile/tile.h"
@@ -27,9 +28,18 @@ namespace rtl {
 class ShiftAddTransactor;
 }
 
+// What a training run adds: the layer engine at memory_map::kLayerEngineBase.
+struct LayerEngineSetup {
+  LayerEngineParams params;
+  train::GanTrainer* trainer = nullptr;
+  LayerEngine::CostFunction cost;
+};
+
 class Soc : public sc_core::sc_module {
  public:
-  Soc(sc_core::sc_module_name name, const config::Config& cfg, RunObserver& observer);
+  Soc(sc_core::sc_module_name name, const config::Config& cfg, RunObserver& observer,
+      const LayerEngineSetup* training = nullptr);
+  LayerEngine* layer_engine() { return layer_engine_.get(); }
 
   Controller& controller() { return *controller_; }
   Interconnect& bus() { return *bus_; }
@@ -57,6 +67,7 @@ class Soc : public sc_core::sc_module {
   std::unique_ptr<Dma> dma_;
   std::unique_ptr<NoiseBlock> noise_;
   std::vector<std::unique_ptr<Tile>> tiles_;
+  std::unique_ptr<LayerEngine> layer_engine_;
   std::unique_ptr<Controller> controller_;
   std::vector<rtl::ShiftAddTransactor*> rtl_shift_add_;  // owned by their tiles
 };

@@ -55,6 +55,13 @@ int memgan_main(int argc, char** argv) {
   run->add_flag("--quiet,-q", quiet, "no progress bar or progress lines");
   run->add_option("--preset,-p", presets, "apply a preset file after CONFIG, e.g. configs/devices/ideal.yaml (repeatable)");
   run->add_option("--set,-s", overrides, "override a key, e.g. --set arch.adc.bits=6 (repeatable, applied last)");
+  std::string resume_dir;
+  int64_t stop_at_step = 0;
+  run->add_option("--resume,-r", resume_dir,
+                  "training: continue from the checkpoint in this run folder (the same config; outputs go to --out)");
+  run->add_option("--stop-at-step", stop_at_step,
+                  "training: stop as Ctrl-C would right after the checkpoint at or past this step")
+      ->check(CLI::PositiveNumber);
 
   auto* validate = app.add_subcommand("validate", "check a config; print errors with file:line:column");
   validate->add_option("config", config_path, "YAML config")->required();
@@ -171,6 +178,8 @@ int memgan_main(int argc, char** argv) {
       options.out_dir = out_dir.empty() ? default_out_dir(config_path) : out_dir;
       options.version = MEMGAN_VERSION;
       options.quiet = quiet;
+      options.resume_dir = resume_dir;
+      options.stop_at_step = stop_at_step;
       return memgan::run_platform(loaded, options, std::cout, std::cerr);
     }
   } catch (const memgan::config::ConfigError& e) {

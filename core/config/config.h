@@ -20,7 +20,7 @@ struct ArrayConfig {
 struct AdcConfig {
   int bits = 8;
   int per_array = 8;                       // ADCs shared by the columns of one array
-  std::optional<double> full_scale = 128.0;  // level units; nullopt = auto (never clips)
+  std::optional<double> full_scale;  // level units; nullopt = auto (never clips)
 };
 
 struct BufferConfig {
@@ -60,6 +60,12 @@ struct NoiseConfig {
   double sample_ns = 10.0;
 };
 
+// The digital unit next to the arrays: batch norm, activations, losses, optimizer math and the
+// weight gradients (FP32).
+struct DigitalConfig {
+  int lanes = 64;  // FP32 operations per clock
+};
+
 struct MapperConfig {
   int cycles_per_mvm = 1;
 };
@@ -75,10 +81,10 @@ struct ArchConfig {
   int arrays_per_tile = 1;
   ArrayConfig array;
   bool quantize = true;
-  int cell_bits = 2;
-  int weight_bits = 8;
+  int cell_bits = 4;
+  int weight_bits = 5;
   int input_bits = 8;
-  int dac_bits = 1;
+  int dac_bits = 2;
   AdcConfig adc;
   std::string weight_encoding = "differential";
   BufferConfig buffers;
@@ -88,23 +94,24 @@ struct ArchConfig {
   ControllerConfig controller;
   NoiseConfig noise;
   MapperConfig mapper;
+  DigitalConfig digital;
   RtlConfig rtl;
 };
 
 struct PulseConfig {
-  int pulses_full_range = 64;
-  double nonlinearity_ltp = 0.0;
-  double nonlinearity_ltd = 0.0;
-  double c2c_sigma = 0.0;
+  int pulses_full_range = 256;
+  double nonlinearity_ltp = 1.0;
+  double nonlinearity_ltd = 1.0;
+  double c2c_sigma = 0.1;
 };
 
 struct DeviceConfig {
   double g_min_us = 6.67;
   double g_max_us = 33.3;
-  int levels = 4;
+  int levels = 16;
   double read_voltage_v = 0.2;
-  double program_sigma = 0.0;
-  double read_noise_sigma = 0.0;
+  double program_sigma = 0.02;
+  double read_noise_sigma = 0.01;
   double stuck_on_rate = 0.0;
   double stuck_off_rate = 0.0;
   PulseConfig pulse;
@@ -126,6 +133,7 @@ struct LeakageConfig {
   double adc_mw = 0.2;
   double shift_add_mw = 0.05;
   double noise_mw = 0.05;
+  double digital_mw = 1.0;
 };
 
 // Energy per event, picojoules. The array's read energy is not in this table: it is
@@ -146,6 +154,8 @@ struct EnergyConfig {
   double dma_pj_per_byte = 0.1;
   double noise_sample_pj = 0.5;
   double mapper_pj_per_mvm = 0.2;
+  double digital_op_pj = 1.0;   // one FP32 add / compare / multiply
+  double digital_mac_pj = 4.6;  // one FP32 multiply-accumulate
   LeakageConfig leakage;
 };
 
@@ -175,13 +185,13 @@ struct TimelineConfig {
 struct SimulationConfig {
   int64_t seed = 1;
   double quantum_ns = 1000.0;
-  double power_window_ns = 1000.0;
+  double power_window_ns = 1e6;
   TraceConfig trace;
   TimelineConfig timeline;
 };
 
 struct JobConfig {
-  std::string kind = "mvm";
+  std::string kind = "train";
   int rows = 128;
   int cols = 16;
   int batch = 256;
@@ -192,9 +202,33 @@ struct JobConfig {
 
 // A GAN network mapped onto the arrays (memgan map / compare).
 struct NetworkConfig {
-  std::string file;                      // network YAML; resolved next to the config file
-  std::string dataflow = "zero_free";
-  int batch = 16;
+  std::string file;  // network YAML; resolved next to the config file (training needs one)
+  std::string dataflow = "pixel_wise";
+  int batch = 64;
+};
+
+// GAN training on the chip (job.kind: train): the layer engine runs the network's layer
+// programs; see core/train/gan_trainer.h for where each piece of work runs.
+struct TrainConfig {
+  std::string mode = "analog";     // analog (crossbar arrays) | digital (exact float reference)
+  int64_t steps = 600;
+  std::string optimizer = "adam";  // manhattan | sgd | adam
+  double lr_generator = 1e-3;
+  double lr_discriminator = 1e-3;
+  double beta1 = 0.5;
+  double beta2 = 0.999;
+  double manhattan_threshold = 0.0;
+  double init_std = 0.02;
+  double weight_range = 0.1;
+  std::string latent = "device";   // device (read noise of cell pairs) | prng
+  std::string data = "/usr/share/datasets/fashion-mnist";
+  int images = 60000;              // training images used (the first ones of the set)
+  int eval_every = 50;
+  int eval_samples = 64;
+  int score_samples = 512;
+  int score_components = 32;
+  int score_reference = 5000;
+  int checkpoint_every = 100;
 };
 
 struct Config {
@@ -205,6 +239,7 @@ struct Config {
   SimulationConfig simulation;
   JobConfig job;
   NetworkConfig network;
+  TrainConfig train;
 };
 
 }  // namespace memgan::config

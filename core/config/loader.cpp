@@ -294,6 +294,23 @@ void validate(const LoadedConfig& loaded) {
   check(job_bytes <= int64_t(a.dram.size_mib) << 20, "job.batch",
         fmt::format("the job needs about {} bytes of DRAM, more than arch.dram.size_mib ({} MiB)", job_bytes,
                     a.dram.size_mib));
+  if (j.kind == "train") {
+    const auto& t = c.train;
+    // Training writes weights in place with pulses: one cell (pair) per weight.
+    check(!a.quantize || slices == 1, "arch.weight_bits",
+          fmt::format("in-situ training needs one cell per weight, but {}-bit weights on {}-bit cells take {} slices "
+                      "(differential: weight_bits - 1 <= cell_bits; offset: weight_bits <= cell_bits)",
+                      a.weight_bits, a.cell_bits, slices));
+    check(t.checkpoint_every % t.eval_every == 0, "train.checkpoint_every",
+          fmt::format("must be a multiple of train.eval_every ({})", t.eval_every));
+    check(t.images >= c.network.batch, "train.images",
+          fmt::format("{} images do not fill one batch of network.batch = {}", t.images, c.network.batch));
+    check(t.score_reference <= t.images, "train.score_reference",
+          fmt::format("more reference images ({}) than training images (train.images = {})", t.score_reference,
+                      t.images));
+    check(t.score_components < t.score_samples, "train.score_components",
+          "must be below train.score_samples (the generated images' covariance needs more samples than dimensions)");
+  }
   if (!errors.empty()) throw ConfigError(errors);
 }
 

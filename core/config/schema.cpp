@@ -207,6 +207,7 @@ std::vector<Field> schema(Config& c) {
             "clocks between two reads of a polled status register");
   b.real("arch.controller.poll_timeout_us", a.controller.poll_timeout_us, 0.001, 1e9,
          "a POLL that has not matched after this long is a firmware error, us");
+  b.integer("arch.digital.lanes", a.digital.lanes, 1, 65536, "digital unit: FP32 operations per clock");
   b.integer("arch.mapper.cycles_per_mvm", a.mapper.cycles_per_mvm, 0, 1000,
             "dataflow mapper unit: clocks to generate the array and buffer addresses of one MVM");
   b.choice("arch.rtl.shift_add", a.rtl.shift_add, {"tlm", "rtl"},
@@ -253,6 +254,8 @@ std::vector<Field> schema(Config& c) {
   b.real("energy.dma_pj_per_byte", e.dma_pj_per_byte, 0, 1e6, "DMA engine per byte moved, pJ/byte");
   b.real("energy.mapper_pj_per_mvm", e.mapper_pj_per_mvm, 0, 1e6,
          "dataflow mapper unit: address generation of one MVM, pJ");
+  b.real("energy.digital_op_pj", e.digital_op_pj, 0, 1e6, "digital unit: one FP32 add, compare or multiply, pJ");
+  b.real("energy.digital_mac_pj", e.digital_mac_pj, 0, 1e6, "digital unit: one FP32 multiply-accumulate, pJ");
   b.real("energy.noise_sample_pj", e.noise_sample_pj, 0, 1e6,
          "noise block sense + digitize per sample, on top of its two cell reads, pJ");
   auto& l = e.leakage;
@@ -267,6 +270,7 @@ std::vector<Field> schema(Config& c) {
   b.real("energy.leakage.adc_mw", l.adc_mw, 0, 1e6, "ADC bank leakage per array, mW");
   b.real("energy.leakage.shift_add_mw", l.shift_add_mw, 0, 1e6, "shift-and-add leakage per array, mW");
   b.real("energy.leakage.noise_mw", l.noise_mw, 0, 1e6, "noise block leakage, mW");
+  b.real("energy.leakage.digital_mw", l.digital_mw, 0, 1e6, "digital unit leakage, mW");
 
   auto& t = c.latency;
   b.real("latency.dac_ns", t.dac_ns, 0, 1e6, "DAC settling per input cycle, ns");
@@ -292,7 +296,8 @@ std::vector<Field> schema(Config& c) {
               "events kept in timeline.json; later ones are counted and dropped");
 
   auto& j = c.job;
-  b.choice("job.kind", j.kind, {"mvm"}, "workload: program a weight matrix, stream a batch of vectors through it");
+  b.choice("job.kind", j.kind, {"mvm", "train"},
+           "workload: train (a GAN, section train) or mvm (program one weight matrix, stream vectors through it)");
   b.integer("job.rows", j.rows, 1, 4096, "weight matrix rows (input vector length)");
   b.integer("job.cols", j.cols, 1, 4096, "weight matrix columns (outputs per vector)");
   b.integer("job.batch", j.batch, 1, 1 << 24, "input vectors in the batch");
@@ -306,6 +311,31 @@ std::vector<Field> schema(Config& c) {
   b.choice("network.dataflow", n.dataflow, {"zero_insertion", "zero_free", "pixel_wise"},
            "transposed-convolution dataflow: baseline zero insertion, ZARA zero-free, RED pixel-wise");
   b.integer("network.batch", n.batch, 1, 65536, "samples per training step");
+
+  auto& tr = c.train;
+  b.choice("train.mode", tr.mode, {"analog", "digital"},
+           "analog: every MVM on the modeled arrays, updates as pulses; digital: exact float reference");
+  b.integer64("train.steps", tr.steps, 1, 1e9, "training steps (one discriminator + one generator update each)");
+  b.choice("train.optimizer", tr.optimizer, {"manhattan", "sgd", "adam"},
+           "manhattan: one pulse against the gradient sign; sgd: pulses ~ lr x gradient; adam: digital moments, pulses");
+  b.real("train.lr_generator", tr.lr_generator, 0, 10, "generator learning rate (manhattan: digital step of biases)");
+  b.real("train.lr_discriminator", tr.lr_discriminator, 0, 10, "discriminator learning rate");
+  b.real("train.beta1", tr.beta1, 0, 0.999999, "Adam first-moment decay");
+  b.real("train.beta2", tr.beta2, 0, 0.999999, "Adam second-moment decay");
+  b.real("train.manhattan_threshold", tr.manhattan_threshold, 0, 1e9, "manhattan: no pulse where |gradient| <= this");
+  b.real("train.init_std", tr.init_std, 0, 10, "initial weights ~ N(0, init_std) (DCGAN: 0.02)");
+  b.real("train.weight_range", tr.weight_range, 1e-6, 1e6, "weights map to [-range, range] on the cells (clipped beyond)");
+  b.choice("train.latent", tr.latent, {"device", "prng"},
+           "latent vectors: device read noise (arch.noise) or a seeded pseudo-random generator");
+  b.file_path("train.data", tr.data, "folder with the Fashion-MNIST IDX files (Debian dataset-fashion-mnist)");
+  b.integer("train.images", tr.images, 1, 60000, "training images used (the first ones of the set)");
+  b.integer("train.eval_every", tr.eval_every, 1, 1 << 30, "steps between sample grids, scores and train.csv rows");
+  b.integer("train.eval_samples", tr.eval_samples, 1, 1024, "images in the sample grid (fixed latents)");
+  b.integer("train.score_samples", tr.score_samples, 2, 65536, "generated images per quality score (fixed latents)");
+  b.integer("train.score_components", tr.score_components, 1, 256, "principal components of the score's feature space");
+  b.integer("train.score_reference", tr.score_reference, 2, 60000, "real images that fit the feature space and its statistics");
+  b.integer("train.checkpoint_every", tr.checkpoint_every, 0, 1 << 30,
+            "steps between checkpoints (a multiple of eval_every; 0 = only at the end)");
   return std::move(b.fields);
 }
 

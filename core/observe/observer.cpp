@@ -31,7 +31,8 @@ void RunObserver::fault(const std::string& block, const std::string& message) {
   last_fault_ = block + ": " + message;
 }
 
-BlockProbe::BlockProbe(RunObserver& observer, const std::string& name, double leakage_mw, bool traced)
+BlockProbe::BlockProbe(RunObserver& observer, const std::string& name, double leakage_mw, bool traced,
+                       bool timeline)
     : observer_(observer), name_(name) {
   const std::string short_name = name.rfind("soc.", 0) == 0 ? name.substr(4) : name;
   component_ = observer.ledger().add_component(short_name, leakage_mw);
@@ -44,7 +45,7 @@ BlockProbe::BlockProbe(RunObserver& observer, const std::string& name, double le
     if (sel.selected(name + ".power_mw")) power_ = vcd->add_real(name + ".power_mw", kPowerUnitMw);
     traced_ = busy_ != kNoSignal || ops_signal_ != kNoSignal || power_ != kNoSignal;
   }
-  if (auto* tl = observer.timeline(); tl && traced) {
+  if (auto* tl = observer.timeline(); tl && traced && timeline) {
     // One track per block, grouped by the first level under the SoC (tile0, bus, dram, ...).
     const auto dot = short_name.find('.');
     track_ = tl->track(short_name.substr(0, dot), dot == std::string::npos ? short_name : short_name.substr(dot + 1));

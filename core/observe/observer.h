@@ -58,7 +58,10 @@ class BlockProbe {
   // `name` is the hierarchical name ("soc.tile0.adc"); the ledger uses it without "soc.".
   // `traced` = false keeps a block out of the waveform (e.g. register files, whose every
   // status poll would otherwise toggle a signal) while still accounting its energy.
-  BlockProbe(RunObserver& observer, const std::string& name, double leakage_mw, bool traced = true);
+  // `timeline` = false keeps its activity off timeline.json (a block whose owner draws its
+  // own, richer slices).
+  BlockProbe(RunObserver& observer, const std::string& name, double leakage_mw, bool traced = true,
+             bool timeline = true);
 
   // The block was busy over [t0, t1) doing `ops` operations that cost `energy_pj`.
   void activity(uint64_t t0_ps, uint64_t t1_ps, double energy_pj, int64_t ops = 1);

@@ -61,6 +61,8 @@ details summary{cursor:pointer;color:var(--accent);margin:8px 0}
 .chart text{font-size:12px;fill:var(--fg)}.chart .label{font-size:13px;fill:var(--muted)}
 .chart .grid{stroke:#e6e9ee}.chart .axis{stroke:#8a93a3}.chart .frame{fill:none;stroke:#8a93a3}
 img.samples{image-rendering:pixelated;max-width:100%;height:auto;border:1px solid var(--line)}
+.grids{display:flex;flex-wrap:wrap;gap:18px;align-items:flex-start}
+.grids figure{margin:0}.grids figcaption{font-size:13px;color:var(--muted)}
 footer{text-align:center;color:var(--muted);font-size:12px;padding:12px}
 )";
 
@@ -346,7 +348,8 @@ void check_section(Page& page, const json& r) {
                fmt::format("<p>Against the float reference: {}</p>\n{}", check_badge(check), table.done()));
 }
 
-void training_section(Page& page, const std::string& path) {
+// train.csv of a folder without report.json "training" (e.g. an older or external run).
+void train_csv_section(Page& page, const std::string& path) {
   const NumericCsv csv = read_numeric_csv(path, true);
   if (csv.rows.empty()) throw std::runtime_error(fmt::format("{}: no rows after the header", path));
   const auto step_it = std::find(csv.columns.begin(), csv.columns.end(), "step");
@@ -374,6 +377,22 @@ void training_section(Page& page, const std::string& path) {
   page.section("training", "Training", body + last.done());
 }
 
+// An <img> of a PNG file's bytes as a data URI. Small grids are scaled up by a whole factor
+// (crisp pixels) to about 384 px wide. `width` and `height` get the file's size in pixels.
+std::string png_img(const std::string& bytes, const std::string& alt, uint32_t& width, uint32_t& height) {
+  const auto be32 = [&](size_t at) {
+    return uint32_t(uint8_t(bytes[at])) << 24 | uint32_t(uint8_t(bytes[at + 1])) << 16 |
+           uint32_t(uint8_t(bytes[at + 2])) << 8 | uint32_t(uint8_t(bytes[at + 3]));
+  };
+  width = bytes.size() >= 24 ? be32(16) : 0;
+  height = bytes.size() >= 24 ? be32(20) : 0;
+  const uint32_t scale = width > 0 ? std::clamp<uint32_t>(384 / width, 1, 8) : 1;
+  return fmt::format("<img class=\"samples\" alt=\"{}\" width=\"{}\" height=\"{}\" src=\"data:image/png;base64,{}\">",
+                     esc(alt), width * scale, height * scale, base64(bytes));
+}
+
+bool is_png(const std::string& bytes) { return bytes.compare(0, 8, "\x89PNG\r\n\x1a\n") == 0; }
+
 void samples_section(Page& page, const fs::path& dir) {
   std::vector<std::string> names;
   for (const auto& entry : fs::directory_iterator(dir)) {
@@ -387,20 +406,220 @@ void samples_section(Page& page, const fs::path& dir) {
     body = fmt::format("<p>{} is {} bytes, too large to embed.</p>\n", esc(last.string()), fs::file_size(last));
   } else {
     const std::string bytes = read_file(last.string());
-    if (bytes.compare(0, 8, "\x89PNG\r\n\x1a\n") != 0) throw std::runtime_error(fmt::format("{}: not a PNG file", last.string()));
-    // Small grids are scaled up by a whole factor (crisp pixels) to about 384 px wide.
-    const auto be32 = [&](size_t at) {
-      return uint32_t(uint8_t(bytes[at])) << 24 | uint32_t(uint8_t(bytes[at + 1])) << 16 |
-             uint32_t(uint8_t(bytes[at + 2])) << 8 | uint32_t(uint8_t(bytes[at + 3]));
-    };
-    const uint32_t width = bytes.size() >= 24 ? be32(16) : 0, height = bytes.size() >= 24 ? be32(20) : 0;
-    const uint32_t scale = width > 0 ? std::clamp<uint32_t>(384 / width, 1, 8) : 1;
-    body = fmt::format("<p>{} ({} x {} px; the last of {} grids)</p>\n<img class=\"samples\" alt=\"{}\" width=\"{}\" "
-                       "height=\"{}\" src=\"data:image/png;base64,{}\">\n",
-                       esc(names.back()), width, height, names.size(), esc(names.back()), width * scale,
-                       height * scale, base64(bytes));
+    if (!is_png(bytes)) throw std::runtime_error(fmt::format("{}: not a PNG file", last.string()));
+    uint32_t width = 0, height = 0;
+    const std::string img = png_img(bytes, names.back(), width, height);
+    body = fmt::format("<p>{} ({} x {} px; the last of {} grids)</p>\n{}\n", esc(names.back()), width, height,
+                       names.size(), img);
   }
   page.section("samples", "Samples", body);
+}
+
+// ---- Training run (report.json "training") ----
+
+// A number, or NaN for null / absent (a score before any evaluation); a string is an error.
+double number_or_nan(const json& j, const char* key) {
+  if (!j.contains(key) || j.at(key).is_null()) return std::nan("");
+  return j.at(key).get<double>();
+}
+
+std::string fixed2_or_dash(double v) { return std::isfinite(v) ? fmt::format("{:.2f}", v) : "&ndash;"; }
+
+// Shares too small for "0.0%" keep two significant digits.
+std::string share(double part, double whole) {
+  if (!(whole > 0)) return "&ndash;";
+  const double p = 100 * part / whole;
+  return p > 0 && p < 0.1 ? fmt::format("{:.2g}%", p) : fmt::format("{:.1f}%", p);
+}
+
+// One evaluation: the figures train.csv and the report.json curve both hold.
+struct TrainPoint {
+  double step, d_loss, g_loss, d_real, d_fake, score, energy_pj;
+};
+
+// The curve: train.csv when it has the columns, since after a resume it also holds the
+// evaluations of the earlier runs (report.json's curve holds this run's only); otherwise
+// report.json's curve. `source` names the one used.
+std::vector<TrainPoint> training_curve(const json& t, const fs::path& dir, std::string& source) {
+  std::vector<TrainPoint> points;
+  const fs::path csv_path = dir / "train.csv";
+  if (fs::exists(csv_path)) {
+    const NumericCsv csv = read_numeric_csv(csv_path.string(), true);
+    std::vector<size_t> at;
+    for (const char* name : {"step", "d_loss", "g_loss", "d_real", "d_fake", "score", "energy_pj"}) {
+      const auto it = std::find(csv.columns.begin(), csv.columns.end(), name);
+      if (it == csv.columns.end()) break;
+      at.push_back(static_cast<size_t>(it - csv.columns.begin()));
+    }
+    if (at.size() == 7 && !csv.rows.empty()) {
+      for (const auto& r : csv.rows) {
+        points.push_back({r[at[0]], r[at[1]], r[at[2]], r[at[3]], r[at[4]], r[at[5]], r[at[6]]});
+      }
+      source = "train.csv";
+      return points;
+    }
+  }
+  for (const auto& p : t.value("curve", json::array())) {
+    points.push_back({p.at("step").get<double>(), number_or_nan(p, "d_loss"), number_or_nan(p, "g_loss"),
+                      number_or_nan(p, "d_real"), number_or_nan(p, "d_fake"), number_or_nan(p, "score"),
+                      number_or_nan(p, "energy_pj")});
+  }
+  source = "report.json";
+  return points;
+}
+
+// A PNG of the run folder as an <img> in a <figure>, or a line saying why there is none
+// (a missing grid must not cost the rest of the page).
+std::string grid_figure(const fs::path& dir, const std::string& rel, const std::string& caption) {
+  const fs::path path = fs::path(rel).lexically_normal();
+  std::string problem;
+  if (path.empty() || path.is_absolute() || *path.begin() == "..") {
+    problem = "is not a file inside the run folder";
+  } else if (!fs::is_regular_file(dir / path)) {
+    problem = "is missing from the run folder";
+  } else if (fs::file_size(dir / path) > kMaxSampleBytes) {
+    problem = fmt::format("is {} bytes, too large to embed", fs::file_size(dir / path));
+  } else {
+    const std::string bytes = read_file((dir / path).string());
+    if (is_png(bytes)) {
+      uint32_t width = 0, height = 0;
+      const std::string img = png_img(bytes, rel, width, height);
+      return fmt::format("<figure>{}<figcaption>{}: {} ({} x {} px)</figcaption></figure>\n", img, esc(caption),
+                         esc(rel), width, height);
+    }
+    problem = "is not a PNG file";
+  }
+  return fmt::format("<p class=\"error\">{} sample grid {} {}.</p>\n", esc(caption), esc(rel), problem);
+}
+
+void training_run_section(Page& page, const json& t, const fs::path& dir) {
+  // Summary.
+  const int64_t first_step = t.value("first_step", int64_t{0}), steps_done = t.at("steps_done").get<int64_t>();
+  const int64_t this_run = t.value("steps_this_run", steps_done - first_step);
+  const double first_score = number_or_nan(t, "first_score"), last_score = number_or_nan(t, "last_score");
+  std::string score = fixed2_or_dash(first_score) + " &rarr; " + fixed2_or_dash(last_score);
+  if (std::isfinite(first_score) && std::isfinite(last_score) && first_score != 0) {
+    score += fmt::format(" ({:+.1f}%)", 100 * (last_score / first_score - 1));
+  }
+  const auto opt = [&](const char* key, const auto& format) -> std::string {
+    const double v = number_or_nan(t, key);
+    return std::isfinite(v) ? format(v) : std::string("&ndash;");
+  };
+  const auto count = [&](const char* key) {
+    return t.contains(key) && !t.at(key).is_null() ? grouped(t.at(key).get<int64_t>()) : std::string("&ndash;");
+  };
+  const auto text = [&](const char* key) { return esc(t.value(key, "")); };
+  Table summary({{"figure", false}, {"value", true}});
+  summary.row({"network", text("network")});
+  summary.row({"mode", text("mode")});
+  summary.row({"optimizer", text("optimizer")});
+  summary.row({"dataflow", text("dataflow")});
+  summary.row({"batch", t.contains("batch") ? json_scalar(t.at("batch")) : "&ndash;"});
+  summary.row({"steps", first_step > 0 ? fmt::format("{} (resumed at step {}: {} this run)", grouped(steps_done),
+                                                     grouped(first_step), grouped(this_run))
+                                       : grouped(steps_done)});
+  summary.row({"quality score, first &rarr; last (Fr&eacute;chet distance; lower is better)", score});
+  summary.row({"simulated time per step", opt("time_per_step_ns", [](double v) { return esc(si(v * 1e-9, "s")); })});
+  summary.row({"energy per step", opt("energy_per_step_pJ", [](double v) { return esc(joule(v)); })});
+  summary.row({"simulated time / energy of all training ops (from step 0)",
+               opt("op_time_ns", [](double v) { return esc(si(v * 1e-9, "s")); }) + " / " +
+                   opt("op_energy_pJ", [](double v) { return esc(joule(v)); })});
+  summary.row({"wall time per step (this run)", opt("wall_per_step_s", [](double v) { return esc(si(v, "s")); }) +
+                                                    " (" + opt("wall_s", [](double v) { return esc(si(v, "s")); }) +
+                                                    " in all)"});
+  summary.row({"cells written / write pulses", count("cells_written") + " / " + count("write_pulses")});
+  std::string saturations = count("adc_saturations");
+  if (t.contains("adc_conversions") && t.contains("adc_saturations")) {
+    saturations += fmt::format(" of {} conversions ({})", count("adc_conversions"),
+                               share(number_or_nan(t, "adc_saturations"), number_or_nan(t, "adc_conversions")));
+  }
+  summary.row({"ADC saturations", saturations});
+  std::string body = summary.done();
+
+  // Curves. At step 0 no training step has run: the trainer reports its losses and D
+  // outputs as 0 placeholders, so those charts leave step 0 out (a drop to 0 that never
+  // happened would be drawn); its score and energy are real and stay.
+  std::string source;
+  const std::vector<TrainPoint> points = training_curve(t, dir, source);
+  Series score_s{"score", {}, {}}, d_loss{"D loss", {}, {}}, g_loss{"G loss", {}, {}}, d_real{"D(real)", {}, {}},
+      d_fake{"D(fake)", {}, {}}, energy{"energy", {}, {}};
+  bool step0 = false;
+  double max_energy = 0;
+  for (const auto& p : points) {
+    score_s.x.push_back(p.step), score_s.y.push_back(p.score);
+    energy.x.push_back(p.step), energy.y.push_back(p.energy_pj * 1e-12);
+    if (std::isfinite(p.energy_pj)) max_energy = std::max(max_energy, std::abs(p.energy_pj * 1e-12));
+    if (p.step == 0) {
+      step0 = true;
+      continue;
+    }
+    const auto add = [&](Series& s, double v) { s.x.push_back(p.step), s.y.push_back(v); };
+    add(d_loss, p.d_loss), add(g_loss, p.g_loss), add(d_real, p.d_real), add(d_fake, p.d_fake);
+  }
+  const auto [scale, unit] = axis_unit(max_energy, "J");
+  for (double& y : energy.y) y *= scale;
+  // One x range for the four charts (the loss and D charts lack step 0), so they line up.
+  std::vector<double> x_range;
+  if (!points.empty()) x_range = {points.front().step, points.back().step};
+  const auto chart = [&](std::string y_label, std::vector<Series> series, bool from_zero) {
+    for (auto& s : series) s = downsample(s, kMaxChartPoints);
+    return svg_line_chart(LineChart{"step", std::move(y_label), std::move(series), from_zero, 960, 260, x_range});
+  };
+  if (points.empty()) {
+    body += "<p class=\"muted\">No evaluations yet: no curves and no sample grid.</p>\n";
+  } else {
+    body += fmt::format("<p class=\"muted\">{} evaluations from {}, steps {} to {}.{}</p>\n", points.size(), source,
+                        fmt::format("{:g}", points.front().step), fmt::format("{:g}", points.back().step),
+                        step0 ? " Step 0 is left out of the loss and D charts: no step had run yet, its zeros are "
+                                "placeholders."
+                              : "");
+    body += "<h3>Quality score</h3>\n" + chart("Frechet distance (lower is better)", {score_s}, true);
+    body += "<h3>Losses</h3>\n" + chart("loss", {d_loss, g_loss}, false);
+    body += "<h3>Discriminator outputs</h3>\n" + chart("mean D output", {d_real, d_fake}, true);
+    body += "<h3>Cumulative energy</h3>\n" + chart("energy (" + unit + ")", {energy}, true);
+  }
+
+  // Sample grids: the first of this run beside the last.
+  const std::string last_grid = t.value("last_grid", "");
+  const json curve = t.value("curve", json::array());
+  const std::string first_grid = curve.empty() ? "" : curve.front().value("grid", "");
+  body += "<h3>Samples</h3>\n";
+  if (last_grid.empty()) {
+    body += "<p class=\"muted\">No sample grid: no evaluation ran.</p>\n";
+  } else {
+    body += "<div class=\"grids\">\n";
+    if (!first_grid.empty() && first_grid != last_grid) body += grid_figure(dir, first_grid, "first");
+    body += grid_figure(dir, last_grid, "last");
+    body += "</div>\n";
+  }
+
+  // Time and energy per layer and phase.
+  if (t.contains("phases") && !t.at("phases").empty()) {
+    struct Row {
+      std::string op;
+      double time_ns, energy_pj;
+      int64_t ops;
+    };
+    std::vector<Row> rows;
+    double total_ns = 0, total_pj = 0;
+    int64_t total_ops = 0;
+    for (const auto& [op, p] : t.at("phases").items()) {
+      rows.push_back({op, p.at("time_ns").get<double>(), p.at("energy_pJ").get<double>(), p.at("ops").get<int64_t>()});
+      total_ns += rows.back().time_ns, total_pj += rows.back().energy_pj, total_ops += rows.back().ops;
+    }
+    std::stable_sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) { return a.time_ns > b.time_ns; });
+    Table table({{"op", false}, {"ops", true}, {"time", true}, {"time share", true}, {"energy", true},
+                 {"energy share", true}});
+    for (const auto& r : rows) {
+      table.row({esc(r.op), grouped(r.ops), esc(si(r.time_ns * 1e-9, "s")), share(r.time_ns, total_ns),
+                 esc(joule(r.energy_pj)), share(r.energy_pj, total_pj)});
+    }
+    table.row({"total", grouped(total_ops), esc(si(total_ns * 1e-9, "s")), share(total_ns, total_ns),
+               esc(joule(total_pj)), share(total_pj, total_pj)},
+              "total");
+    body += fmt::format("<h3>By layer and phase ({} rows, this run, by time)</h3>\n", rows.size()) + table.done();
+  }
+  page.section("training", "Training", body);
 }
 
 void compare_section(Page& page, const json& c) {
@@ -455,6 +674,7 @@ std::string render_html_report(const std::string& run_dir) {
   Page page;
   std::string subtitle = esc(fs::absolute(dir).lexically_normal().string());
 
+  bool training_run = false;
   std::optional<PowerLog> power_log;
   std::optional<PowerSummary> power;
   if (fs::exists(dir / "power.csv")) {
@@ -464,9 +684,11 @@ std::string render_html_report(const std::string& run_dir) {
   if (fs::exists(dir / "report.json")) {
     const fs::path path = dir / "report.json";
     const json r = read_json(path.string());
+    training_run = r.contains("training");
     from_json_file(path, [&] {
       subtitle = esc(r.value("config_file", "")) + " &middot; " + subtitle;
       summary_section(page, r, power ? &*power : nullptr);
+      if (r.contains("training")) training_run_section(page, r.at("training"), dir);
       if (r.contains("config")) config_section(page, r);
       energy_section(page, r);
     });
@@ -478,8 +700,11 @@ std::string render_html_report(const std::string& run_dir) {
   } else if (power) {
     power_section(page, *power_log, *power);
   }
-  if (fs::exists(dir / "train.csv")) training_section(page, (dir / "train.csv").string());
-  if (fs::is_directory(dir / "samples")) samples_section(page, dir / "samples");
+  // A training run's section above already holds train.csv's curves and its sample grids.
+  if (!training_run) {
+    if (fs::exists(dir / "train.csv")) train_csv_section(page, (dir / "train.csv").string());
+    if (fs::is_directory(dir / "samples")) samples_section(page, dir / "samples");
+  }
   if (fs::exists(dir / "compare.json")) {
     const fs::path path = dir / "compare.json";
     const json c = read_json(path.string());

@@ -6,6 +6,14 @@
 //   report.json  summary cards, configuration (key facts + the full resolved config),
 //                energy per component, one table + bar chart per "energy_by_<what>_pJ"
 //                map (by kind today; by phase when a run reports it), counts, result check
+//                A training run's "training" object adds a Training section right after
+//                the summary: a table of its figures, charts of score, D/G loss, D(real)/
+//                D(fake) and cumulative energy per evaluation (from train.csv when it has
+//                those columns, as it keeps the steps before a resume, else the "curve";
+//                step 0 is left out of the loss and D charts: its zeros are placeholders,
+//                no step has run), the first and last grid embedded (a missing one is
+//                said on the page), and time / energy per layer and phase ("phases").
+//                That section replaces the train.csv and Samples sections below.
 //   power.csv    power over time (total and the top kinds; <= 2000 points per line) and
 //                the peak window
 //   train.csv    training curves: every column with "loss" in its name on one chart, the

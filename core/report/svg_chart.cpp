@@ -83,7 +83,11 @@ std::string svg_line_chart(const LineChart& c) {
       y1 = std::max(y1, s.y[i]);
     }
   }
-  if (!std::isfinite(x0)) x0 = 0, x1 = 1, y0 = 0, y1 = 1;
+  if (!std::isfinite(y0)) y0 = 0, y1 = 1;
+  for (double x : c.x_include) {
+    if (std::isfinite(x)) x0 = std::min(x0, x), x1 = std::max(x1, x);
+  }
+  if (!std::isfinite(x0)) x0 = 0, x1 = 1;
   if (c.y_from_zero) y0 = std::min(y0, 0.0), y1 = std::max(y1, 0.0);
   if (!(x1 > x0)) x1 = x0 + 1;
   if (!(y1 > y0)) y1 = y0 + 1;

@@ -21,6 +21,7 @@ struct LineChart {
   std::vector<Series> series;  // drawn in order, colours from a colour-blind-safe palette
   bool y_from_zero = true;     // include 0 on the y axis (power, energy); false for losses
   int width = 960, height = 320;
+  std::vector<double> x_include{};  // x values the axis spans even without data there (aligns stacked charts)
 };
 std::string svg_line_chart(const LineChart& chart);
 

@@ -2,6 +2,9 @@
 
 #include <zlib.h>
 
+#include <algorithm>
+#include <limits>
+
 #include <fmt/format.h>
 
 #include "common/sc_time_ps.h"
@@ -28,6 +31,9 @@ Controller::Controller(sc_core::sc_module_name name, const ControllerTiming& tim
       probe_(observer, this->name(), leakage_mw) {
   SC_HAS_PROCESS(Controller);
   SC_THREAD(run);
+  // Targets do their work inside b_transport on this thread: the layer engine runs BLAS and
+  // Eigen there, which want far more stack than SystemC's default.
+  set_stack_size(size_t(32) << 20);
 }
 
 std::string Controller::describe(uint64_t addr) const {
@@ -37,7 +43,12 @@ std::string Controller::describe(uint64_t addr) const {
   return fmt::format("0x{:08x} (unmapped)", addr);
 }
 
-void Controller::transfer(tlm::tlm_command cmd, uint64_t addr, uint8_t* data, uint32_t len, const std::string& what) {
+std::string Controller::context() const {
+  if (!current_) return fmt::format("boot: program image at 0x{:08x}", boot_address_);
+  return fmt::format("command {} ({})", current_index_, firmware::disassemble(*current_));
+}
+
+void Controller::transfer(tlm::tlm_command cmd, uint64_t addr, uint8_t* data, uint32_t len) {
   tlm::tlm_generic_payload tx;
   tx.set_command(cmd);
   tx.set_address(addr);
@@ -51,7 +62,7 @@ void Controller::transfer(tlm::tlm_command cmd, uint64_t addr, uint8_t* data, ui
   master->b_transport(tx, delay);
   qk_.set(delay);
   if (!tx.is_response_ok()) {
-    throw FirmwareFault(fmt::format("{}: {} of {} at {} failed with {}: {}", what,
+    throw FirmwareFault(fmt::format("{}: {} of {} at {} failed with {}: {}", context(),
                                     cmd == tlm::TLM_READ_COMMAND ? "read" : "write", len, describe(addr),
                                     tx.get_response_string(), observer_.last_fault()));
   }
@@ -61,20 +72,20 @@ void Controller::transfer(tlm::tlm_command cmd, uint64_t addr, uint8_t* data, ui
   }
 }
 
-uint32_t Controller::read32(uint32_t addr, const std::string& what) {
+uint32_t Controller::read32(uint32_t addr) {
   uint32_t v = 0;
-  transfer(tlm::TLM_READ_COMMAND, addr, reinterpret_cast<uint8_t*>(&v), 4, what);
+  transfer(tlm::TLM_READ_COMMAND, addr, reinterpret_cast<uint8_t*>(&v), 4);
   return v;
 }
 
-void Controller::write32(uint32_t addr, uint32_t value, const std::string& what) {
-  transfer(tlm::TLM_WRITE_COMMAND, addr, reinterpret_cast<uint8_t*>(&value), 4, what);
+void Controller::write32(uint32_t addr, uint32_t value) {
+  transfer(tlm::TLM_WRITE_COMMAND, addr, reinterpret_cast<uint8_t*>(&value), 4);
 }
 
 void Controller::boot(std::vector<firmware::Command>& program) {
-  const std::string what = fmt::format("boot: program image at 0x{:08x}", boot_address_);
+  const std::string what = context();
   std::vector<uint8_t> image(firmware::kHeaderBytes);
-  transfer(tlm::TLM_READ_COMMAND, boot_address_, image.data(), firmware::kHeaderBytes, what);
+  transfer(tlm::TLM_READ_COMMAND, boot_address_, image.data(), firmware::kHeaderBytes);
   firmware::ImageHeader header{};
   try {
     header = firmware::parse_header(image.data(), image_limit_ - boot_address_);
@@ -86,10 +97,12 @@ void Controller::boot(std::vector<firmware::Command>& program) {
   for (uint64_t off = 0; off < body_bytes; off += timing_.fetch_bytes) {
     const auto n = static_cast<uint32_t>(std::min<uint64_t>(timing_.fetch_bytes, body_bytes - off));
     transfer(tlm::TLM_READ_COMMAND, boot_address_ + firmware::kHeaderBytes + off,
-             image.data() + firmware::kHeaderBytes + off, n, what);
+             image.data() + firmware::kHeaderBytes + off, n);
   }
+  firmware::AddressCheck mapped;
+  if (address_map_) mapped = [this](uint32_t addr) { return address_map_->decode(addr, 4).has_value(); };
   try {
-    program = firmware::parse_image(image);
+    program = firmware::parse_image(image, mapped);
   } catch (const firmware::ImageError& e) {
     throw FirmwareFault(fmt::format("{}: {}", what, e.what()));
   }
@@ -101,20 +114,22 @@ void Controller::account(uint64_t t0_ps) {
 
 void Controller::execute(const firmware::Command& c, size_t index) {
   using firmware::Opcode;
-  const std::string what = fmt::format("command {} ({})", index, firmware::disassemble(c));
+  current_ = &c;
+  current_index_ = index;
   const uint64_t t0 = local_ps(qk_.get_local_time());
   qk_.inc(timing_.clock_period * double(timing_.cycles_per_command));
   switch (c.op) {
     case Opcode::Nop:
+    case Opcode::Loop:  // the jump is the caller's (LoopStack); it costs one command time
     case Opcode::End:
       break;
     case Opcode::Write32:
-      write32(c.a, c.b, what);
+      write32(c.a, c.b);
       break;
     case Opcode::Expect32: {
-      const uint32_t v = read32(c.a, what);
+      const uint32_t v = read32(c.a);
       if ((v & c.b) != c.c) {
-        throw FirmwareFault(fmt::format("{}: read 0x{:08x} from {}, masked 0x{:08x} != expected 0x{:08x}", what, v,
+        throw FirmwareFault(fmt::format("{}: read 0x{:08x} from {}, masked 0x{:08x} != expected 0x{:08x}", context(), v,
                                         describe(c.a), v & c.b, c.c));
       }
       break;
@@ -124,11 +139,11 @@ void Controller::execute(const firmware::Command& c, size_t index) {
       const sc_core::sc_time interval = timing_.clock_period * double(timing_.poll_interval_cycles);
       for (;;) {
         ++polls_;
-        const uint32_t v = read32(c.a, what);
+        const uint32_t v = read32(c.a);
         if ((v & c.b) == c.c) break;
         if (interrupt_requested()) throw Interrupted{};
         if (sc_core::sc_time_stamp() + qk_.get_local_time() - start > timing_.poll_timeout) {
-          throw FirmwareFault(fmt::format("{}: no match after {} (last read 0x{:08x})", what,
+          throw FirmwareFault(fmt::format("{}: no match after {} (last read 0x{:08x})", context(),
                                           timing_.poll_timeout.to_string(), v));
         }
         qk_.inc(interval);
@@ -147,11 +162,15 @@ void Controller::run() {
   std::vector<firmware::Command> program;
   try {
     boot(program);
-    for (size_t i = 0; i < program.size(); ++i) {
+    const uint64_t length = firmware::executed_length(program);
+    const auto total = static_cast<int64_t>(std::min<uint64_t>(length, std::numeric_limits<int64_t>::max()));
+    firmware::LoopStack loops;
+    for (size_t i = 0; i < program.size();) {
       if (interrupt_requested()) throw Interrupted{};
       execute(program[i], i);
-      if (progress_) progress_(int64_t(i) + 1, int64_t(program.size()));
+      if (progress_) progress_(commands_executed_, total);
       if (program[i].op == firmware::Opcode::End) break;
+      i = loops.next(program[i], i);
     }
     outcome_ = Outcome::Completed;
   } catch (const FirmwareFault& e) {
@@ -161,6 +180,7 @@ void Controller::run() {
     outcome_ = Outcome::Interrupted;
     error_ = "interrupted";
   }
+  current_ = nullptr;  // `program` goes away
   qk_.sync();
   end_time_ = sc_core::sc_time_stamp();
   sc_core::sc_stop();

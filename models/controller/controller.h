@@ -1,6 +1,7 @@
 // The accelerator's controller: at reset it loads the program image from DRAM (boot
-// address 0) over the bus, checks header and checksum, then executes the commands one by
-// one, driving the accelerator only through memory-mapped registers, as firmware would.
+// address 0) over the bus, checks header, checksum, loops and that every register address is
+// mapped, then executes the commands (LOOP jumps back), driving the accelerator only through
+// memory-mapped registers, as firmware would.
 // Loosely timed with a quantum keeper; it is the run's only thread of control.
 #pragma once
 
@@ -43,17 +44,19 @@ class Controller : public sc_core::sc_module {
   sc_core::sc_time end_time() const { return end_time_; }
   int64_t commands_executed() const { return commands_executed_; }
   int64_t polls() const { return polls_; }
-  // Called after every command with (commands done, commands in the program).
+  // Called after every command with (commands done, commands the program executes in all,
+  // loops expanded; known at boot).
   void on_progress(std::function<void(int64_t, int64_t)> callback) { progress_ = std::move(callback); }
 
  private:
   void run();
   void boot(std::vector<firmware::Command>& program);
   void execute(const firmware::Command& cmd, size_t index);
-  uint32_t read32(uint32_t addr, const std::string& what);
-  void write32(uint32_t addr, uint32_t value, const std::string& what);
-  void transfer(tlm::tlm_command cmd, uint64_t addr, uint8_t* data, uint32_t len, const std::string& what);
+  uint32_t read32(uint32_t addr);
+  void write32(uint32_t addr, uint32_t value);
+  void transfer(tlm::tlm_command cmd, uint64_t addr, uint8_t* data, uint32_t len);
   std::string describe(uint64_t addr) const;
+  std::string context() const;  // what is running, for error messages
   void account(uint64_t t0_ps);
 
   ControllerTiming timing_;
@@ -69,6 +72,9 @@ class Controller : public sc_core::sc_module {
   int64_t commands_executed_ = 0;
   int64_t polls_ = 0;
   std::function<void(int64_t, int64_t)> progress_;
+  // The command running (nullptr while booting); messages are formatted only on errors.
+  const firmware::Command* current_ = nullptr;
+  size_t current_index_ = 0;
 };
 
 }  // namespace memgan

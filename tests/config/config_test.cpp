@@ -52,7 +52,7 @@ const std::string kDefault = std::string(MEMGAN_SOURCE_DIR) + "/configs/default.
 TEST(DefaultConfig, EqualsBuiltInDefaultsExceptFilePaths) {
   auto loaded = load_config(kDefault);
   // File paths resolve next to the file that names them; the built-in default names none.
-  EXPECT_EQ(loaded.config.network.file, std::string(MEMGAN_SOURCE_DIR) + "/configs/nets/dcgan28.yaml");
+  EXPECT_EQ(loaded.config.network.file, std::string(MEMGAN_SOURCE_DIR) + "/configs/nets/dcgan28-small.yaml");
   loaded.config.network.file.clear();
   EXPECT_EQ(memgan::config::dump_yaml(loaded.config), memgan::config::dump_yaml(memgan::config::Config{}));
 }
@@ -169,12 +169,16 @@ TEST_F(ConfigFiles, AllErrorsAreReportedTogether) {
 TEST_F(ConfigFiles, CrossFieldChecksNameTheKey) {
   auto p = write("g.yaml", "device:\n  g_min_us: 40\n  g_max_us: 30\n");
   EXPECT_EQ(error_of(p), p + ":2:13: device.g_min_us: must be below device.g_max_us (40 >= 30)");
-  p = write("l.yaml", "arch:\n  cell_bits: 3\n");
-  EXPECT_EQ(error_of(p), p + ":2:14: arch.cell_bits: 2^cell_bits = 8 levels exceed the device's 4 levels "
+  p = write("l.yaml", "arch:\n  cell_bits: 4\ndevice:\n  levels: 8\n");
+  EXPECT_EQ(error_of(p), p + ":2:14: arch.cell_bits: 2^cell_bits = 16 levels exceed the device's 8 levels "
                              "(device.levels)");
-  p = write("j.yaml", "job:\n  cols: 17\n");
-  EXPECT_EQ(error_of(p), p + ":2:9: job.cols: 17 outputs do not fit: the 128-column array holds 16 outputs of 8 "
+  p = write("j.yaml", "job:\n  kind: mvm\n  cols: 65\n");
+  EXPECT_EQ(error_of(p), p + ":3:9: job.cols: 65 outputs do not fit: the 128-column array holds 64 outputs of 2 "
                              "columns each");
+  p = write("t.yaml", "arch:\n  weight_bits: 8\n");
+  EXPECT_EQ(error_of(p), p + ":2:16: arch.weight_bits: in-situ training needs one cell per weight, but 8-bit "
+                             "weights on 4-bit cells take 2 slices (differential: weight_bits - 1 <= cell_bits; "
+                             "offset: weight_bits <= cell_bits)");
 }
 
 TEST_F(ConfigFiles, OverridesUseTheSameRules) {

@@ -13,6 +13,8 @@
 #include <thread>
 
 #include <gtest/gtest.h>
+
+#include "data/idx.h"
 #include <nlohmann/json.hpp>
 
 extern char** environ;
@@ -23,7 +25,9 @@ using nlohmann::json;
 namespace {
 
 const std::string kBinary = std::string(MEMGAN_BINARY_DIR) + "/memgan";
-const std::string kDefault = std::string(MEMGAN_SOURCE_DIR) + "/configs/default.yaml";
+// The single-MVM foundation job (the default config trains a GAN; see the Training tests).
+const std::string kDefault = std::string(MEMGAN_SOURCE_DIR) + "/configs/mvm.yaml";
+const std::string kTrain = std::string(MEMGAN_SOURCE_DIR) + "/configs/default.yaml";
 
 struct Result {
   int exit_code = -1;
@@ -280,7 +284,7 @@ TEST_P(Presets, RunsAndSplitsEnergyByBlock) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Shipped, Presets, ::testing::Values("default", "isaac", "ideal", "passive-0t1r", "zara-3d"),
+INSTANTIATE_TEST_SUITE_P(Shipped, Presets, ::testing::Values("mvm", "isaac", "ideal", "passive-0t1r", "zara-3d"),
                          [](const ::testing::TestParamInfo<const char*>& p) {
                            std::string n = p.param;
                            for (auto& ch : n) if (ch == '-') ch = '_';
@@ -347,4 +351,127 @@ TEST_F(Cli, CompareShowsZeroFreeAndPixelWiseBeatTheBaselineForward) {
   std::string header;
   std::getline(csv, header);
   EXPECT_NE(header.find("speedup_vs_zero_insertion"), std::string::npos);
+}
+
+// --- GAN training (job.kind train) on a tiny generated data set ----------------------------
+
+namespace {
+
+// A small IDX data set in `dir` (train-*-ubyte.gz, as the Debian package lays it out): blocky
+// "garments" whose size and brightness vary, deterministic.
+void write_tiny_fashion(const fs::path& dir, int count) {
+  fs::create_directories(dir);
+  memgan::data::ImageSet set;
+  set.count = count;
+  set.rows = set.cols = 28;
+  set.pixels.assign(std::size_t(count) * 784, 0);
+  set.labels.assign(std::size_t(count), 0);
+  for (int i = 0; i < count; ++i) {
+    const int w = 6 + i % 9, h = 8 + (i * 5) % 12, v = 120 + (i * 37) % 136;
+    for (int r = 14 - h / 2; r < 14 + h / 2; ++r)
+      for (int c = 14 - w / 2; c < 14 + w / 2; ++c) set.pixels[std::size_t(i) * 784 + r * 28 + c] = uint8_t(v);
+    set.labels[std::size_t(i)] = uint8_t(i % 10);
+  }
+  memgan::data::write_idx_images((dir / "train-images-idx3-ubyte.gz").string(), set, true);
+  memgan::data::write_idx_labels((dir / "train-labels-idx1-ubyte.gz").string(), set, true);
+}
+
+}  // namespace
+
+class Training : public Cli {
+ protected:
+  void SetUp() override {
+    Cli::SetUp();
+    write_tiny_fashion(dir_ / "data", 96);
+  }
+  // The default training config shrunk to seconds: small batch, few steps, tiny data.
+  std::vector<std::string> train_args(const std::string& out, std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {"run", kTrain, "--out", (dir_ / out).string(), "--quiet"};
+    for (const std::string& s : {"train.data=" + (dir_ / "data").string(), std::string("train.images=96"),
+                                std::string("train.score_reference=96"), std::string("train.score_samples=32"),
+                                std::string("train.score_components=4"), std::string("train.eval_samples=16"),
+                                std::string("network.batch=16"), std::string("train.steps=6"),
+                                std::string("train.eval_every=2"), std::string("train.checkpoint_every=2")}) {
+      args.push_back("--set");
+      args.push_back(s);
+    }
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+  }
+};
+
+TEST_F(Training, StopAndResumeGivesTheUninterruptedRun) {
+  const auto full = run(train_args("full"), "full");
+  ASSERT_EQ(full.exit_code, 0) << full.err;
+  const std::string csv = slurp(dir_ / "full" / "train.csv");
+  // Header + evals at steps 0, 2, 4, 6.
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 5) << csv;
+  EXPECT_EQ(report("full")["training"]["steps_done"], 6);
+
+  // Stopped after the checkpoint at step 4, as Ctrl-C would: exit 130, valid outputs.
+  const auto part = run(train_args("part", {"--stop-at-step", "4"}), "part");
+  ASSERT_EQ(part.exit_code, 130) << part.err;
+  EXPECT_EQ(report("part")["outcome"], "interrupted");
+  EXPECT_EQ(report("part")["training"]["steps_done"], 4);
+  EXPECT_NO_THROW(json::parse(slurp(dir_ / "part" / "timeline.json")));
+  const std::string vcd = slurp(dir_ / "part" / "trace.vcd");
+  EXPECT_NE(vcd.find("$enddefinitions"), std::string::npos);
+
+  const auto resumed = run(train_args("resumed", {"--resume", (dir_ / "part").string()}), "resumed");
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+  EXPECT_EQ(slurp(dir_ / "resumed" / "train.csv"), csv);
+  EXPECT_EQ(slurp(dir_ / "resumed" / "checkpoint.bin"), slurp(dir_ / "full" / "checkpoint.bin"));
+  EXPECT_EQ(report("resumed")["training"]["first_step"], 4);
+}
+
+TEST_F(Training, WritesGridsScoresAndTheReport) {
+  const auto r = run(train_args("t"), "t");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* f : {"samples/step_000000.png", "samples/step_000006.png", "train.csv", "report.html",
+                        "memgan.gtkw", "power.csv", "checkpoint.bin"})
+    EXPECT_TRUE(fs::exists(dir_ / "t" / f)) << f;
+  const json rep = report("t");
+  const auto& tr = rep["training"];
+  EXPECT_EQ(tr["curve"].size(), 4u);
+  EXPECT_GT(tr["cells_written"].get<int64_t>(), 0);  // analog mode: updates are pulses
+  EXPECT_GT(tr["op_energy_pJ"].get<double>(), 0);
+  EXPECT_GT(tr["phases"].size(), 10u);
+  for (const auto& point : tr["curve"]) EXPECT_TRUE(std::isfinite(point["score"].get<double>()));
+  // The engine's operations are on the timeline with their layer and phase.
+  const std::string timeline = slurp(dir_ / "t" / "timeline.json");
+  EXPECT_NE(timeline.find("\"phase\":\"backward_weight\""), std::string::npos);
+  EXPECT_NE(timeline.find("\"dataflow\":\"pixel_wise\""), std::string::npos);
+  // Same seed, same bytes.
+  const auto again = run(train_args("t2"), "t2");
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(slurp(dir_ / "t" / "train.csv"), slurp(dir_ / "t2" / "train.csv"));
+  EXPECT_EQ(slurp(dir_ / "t" / "trace.vcd"), slurp(dir_ / "t2" / "trace.vcd"));
+}
+
+TEST_F(Training, DigitalReferenceWritesNoCells) {
+  const auto r = run(train_args("d", {"--set", "train.mode=digital"}), "d");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(report("d")["training"]["cells_written"], 0);
+}
+
+TEST_F(Training, BadDataIsAClearError) {
+  const auto missing = run(train_args("m", {"--set", "train.data=" + (dir_ / "nowhere").string()}), "m");
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.err.find("nowhere"), std::string::npos) << missing.err;
+  EXPECT_NE(missing.err.find("dataset-fashion-mnist"), std::string::npos) << missing.err;
+  // A truncated image file.
+  const fs::path bad = dir_ / "bad";
+  write_tiny_fashion(bad, 96);
+  const std::string bytes = slurp(bad / "train-images-idx3-ubyte.gz");
+  std::ofstream(bad / "train-images-idx3-ubyte.gz", std::ios::binary) << bytes.substr(0, bytes.size() / 2);
+  const auto corrupt = run(train_args("c", {"--set", "train.data=" + bad.string()}), "c");
+  EXPECT_EQ(corrupt.exit_code, 2);
+  EXPECT_NE(corrupt.err.find("train-images-idx3-ubyte.gz"), std::string::npos) << corrupt.err;
+}
+
+TEST_F(Training, BitSlicedWeightsCannotTrainInSitu) {
+  const auto r = run({"validate", kTrain, "--set", "arch.weight_bits=8"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("arch.weight_bits"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("one cell per weight"), std::string::npos) << r.err;
 }

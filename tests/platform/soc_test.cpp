@@ -19,7 +19,7 @@ using namespace memgan;
 
 namespace {
 
-const std::string kDefault = std::string(MEMGAN_SOURCE_DIR) + "/configs/default.yaml";
+const std::string kDefault = std::string(MEMGAN_SOURCE_DIR) + "/configs/mvm.yaml";
 
 // Runs `body` as a thread that talks to the bus like a second bus master.
 struct Host : sc_core::sc_module {

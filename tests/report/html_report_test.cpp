@@ -16,22 +16,35 @@ namespace {
 namespace fs = std::filesystem;
 
 const fs::path kRun = fs::path(MEMGAN_SOURCE_DIR) / "tests/report/data/run";
+// A training run (report.json "training"): 3 evaluations, 4 phases, first and last grid.
+const fs::path kTrainRun = fs::path(MEMGAN_SOURCE_DIR) / "tests/report/data/train_run";
 
 // A scratch folder per test holding a chosen subset of the fixture run.
 class RunCopy {
  public:
-  explicit RunCopy(const std::vector<std::string>& files)
+  explicit RunCopy(const std::vector<std::string>& files, const fs::path& from = kRun)
       : dir_(fs::temp_directory_path() /
-             ("memgan_html_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()))) {
+             ("memgan_html_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + "_" +
+              std::to_string(serial_++))) {
     fs::remove_all(dir_);
     fs::create_directories(dir_);
-    for (const auto& f : files) fs::copy(kRun / f, dir_ / f, fs::copy_options::recursive);
+    for (const auto& f : files) fs::copy(from / f, dir_ / f, fs::copy_options::recursive);
   }
   ~RunCopy() { fs::remove_all(dir_); }
   void write(const std::string& name, const std::string& text) const { std::ofstream(dir_ / name, std::ios::binary) << text; }
+  // Replaces the first `what` in file `name` by `with`.
+  void edit(const std::string& name, const std::string& what, const std::string& with) const {
+    std::ifstream f(dir_ / name, std::ios::binary);
+    std::string text(std::istreambuf_iterator<char>(f), {});
+    const size_t at = text.find(what);
+    ASSERT_NE(at, std::string::npos) << what;
+    write(name, text.replace(at, what.size(), with));
+  }
+  fs::path path() const { return dir_; }
   std::string str() const { return dir_.string(); }
 
  private:
+  static inline int serial_ = 0;  // several copies in one test
   fs::path dir_;
 };
 
@@ -137,6 +150,134 @@ TEST(HtmlReport, TextIsEscaped) {
   expect_balanced(html);
 }
 
+// ---- Training runs: report.json "training" ----
+
+const std::vector<std::string> kTrainFiles = {"report.json", "power.csv", "samples"};
+
+size_t position(const std::string& html, const std::string& what) {
+  const size_t at = html.find(what);
+  EXPECT_NE(at, std::string::npos) << what;
+  return at;
+}
+
+TEST(HtmlReport, TrainingRunHasATrainingSectionNearTheTop) {
+  RunCopy run(kTrainFiles, kTrainRun);
+  const std::string html = render_html_report(run.str());
+  expect_balanced(html);
+  EXPECT_EQ(count(html, "<section id=\"training\">\n<h2>Training</h2>"), 1u);
+  // Right after the summary cards, before the configuration.
+  EXPECT_LT(position(html, "<section id=\"summary\">"), position(html, "<section id=\"training\">"));
+  EXPECT_LT(position(html, "<section id=\"training\">"), position(html, "<section id=\"config\">"));
+  EXPECT_LT(position(html, "href=\"#summary\""), position(html, "href=\"#training\""));
+  // Summary table.
+  for (const char* text : {"<td>network</td><td class=\"num\">dcgan28-small</td>", ">analog<", ">adam<", ">pixel_wise<",
+                           "<td>steps</td><td class=\"num\">20</td>", "371.30 &rarr; 30.10 (-91.9%)", "507 ns",
+                           "462.5 nJ", "120 ms (2.4 s in all)",
+                           "<td>simulated time / energy of all training ops (from step 0)</td>"
+                           "<td class=\"num\">10.14 us / 9.25 uJ",
+                           "1&#8201;234&#8201;567 / 9&#8201;876&#8201;543",
+                           "1&#8201;250 of 5&#8201;000&#8201;000 conversions (0.025%)"}) {
+    EXPECT_NE(html.find(text), std::string::npos) << text;
+  }
+  // Four training charts before the energy bars and the power chart. Step 0 is left out of
+  // the loss and D charts (placeholder zeros), kept in score and energy.
+  EXPECT_EQ(count(html, "<svg "), 6u);
+  const auto sizes = polyline_sizes(html);
+  ASSERT_GE(sizes.size(), 6u);
+  EXPECT_EQ(std::vector<size_t>(sizes.begin(), sizes.begin() + 6), (std::vector<size_t>{3, 2, 2, 2, 2, 3}));
+  for (const char* name : {"score", "D loss", "G loss", "D(real)", "D(fake)", "energy"}) {
+    EXPECT_NE(html.find(std::string("<title>") + name + "</title>"), std::string::npos) << name;
+  }
+  EXPECT_NE(html.find("3 evaluations from report.json, steps 0 to 20. Step 0 is left out"), std::string::npos);
+  EXPECT_NE(html.find(">energy (uJ)</text>"), std::string::npos);
+  // First and last grid, embedded; no separate Samples or train.csv section.
+  EXPECT_EQ(count(html, "src=\"data:image/png;base64,iVBORw0KGgo"), 2u);
+  EXPECT_EQ(count(html, "src="), 2u);
+  EXPECT_LT(position(html, "first: samples/step_000000.png (38 x 38 px)"),
+            position(html, "last: samples/step_000020.png (38 x 38 px)"));
+  EXPECT_EQ(count(html, "id=\"samples\""), 0u);
+  // Phases by time, descending, with shares of the total.
+  const size_t update = position(html, "<td>update G.up1</td>"), forward = position(html, "<td>forward G.fc</td>"),
+               backward = position(html, "<td>backward_data D.down2</td>"), latent = position(html, "<td>latent</td>");
+  EXPECT_LT(update, forward);
+  EXPECT_LT(forward, backward);
+  EXPECT_LT(backward, latent);
+  EXPECT_NE(html.find("<td>update G.up1</td><td class=\"num\">20</td><td class=\"num\">5.2 us</td>"
+                      "<td class=\"num\">51.3%</td><td class=\"num\">5.348 uJ</td><td class=\"num\">57.8%</td>"),
+            std::string::npos);
+  EXPECT_NE(html.find("<td>total</td><td class=\"num\">140</td><td class=\"num\">10.14 us</td>"), std::string::npos);
+  EXPECT_NE(html.find("By layer and phase (4 rows"), std::string::npos);
+  EXPECT_EQ(count(html, "http"), 0u);
+  EXPECT_EQ(count(html, "<script"), 0u);
+}
+
+TEST(HtmlReport, TrainingRunWithoutItsGridSaysSo) {
+  RunCopy run({"report.json"}, kTrainRun);
+  const std::string html = render_html_report(run.str());
+  expect_balanced(html);
+  EXPECT_NE(html.find("last sample grid samples/step_000020.png is missing from the run folder."), std::string::npos);
+  EXPECT_NE(html.find("first sample grid samples/step_000000.png is missing from the run folder."), std::string::npos);
+  EXPECT_EQ(count(html, "src="), 0u);
+  // A path out of the run folder is not read.
+  run.edit("report.json", "\"last_grid\": \"samples/step_000020.png\"", "\"last_grid\": \"../../etc/passwd\"");
+  EXPECT_NE(render_html_report(run.str()).find("last sample grid ../../etc/passwd is not a file inside the run folder."),
+            std::string::npos);
+  // No evaluation at all: no curves, no grids, still a page.
+  RunCopy empty({"report.json"}, kTrainRun);
+  empty.edit("report.json", "\"last_grid\": \"samples/step_000020.png\"", "\"last_grid\": \"\"");
+  empty.edit("report.json", "\"curve\": [", "\"curve\": [], \"unused\": [");
+  const std::string bare = render_html_report(empty.str());
+  expect_balanced(bare);
+  EXPECT_NE(bare.find("No evaluations yet"), std::string::npos);
+  EXPECT_NE(bare.find("No sample grid: no evaluation ran."), std::string::npos);
+}
+
+TEST(HtmlReport, TrainingRunEscapesTextFromJson) {
+  RunCopy run(kTrainFiles, kTrainRun);
+  run.edit("report.json", "\"latent\":", "\"<b onmouseover='x'>latent</b>&\":");
+  run.edit("report.json", "\"network\": \"dcgan28-small\"", "\"network\": \"<script>alert(1)</script>\"");
+  run.edit("report.json", "\"last_grid\": \"samples/step_000020.png\"", "\"last_grid\": \"<i>missing.png\"");
+  const std::string html = render_html_report(run.str());
+  expect_balanced(html);
+  EXPECT_EQ(count(html, "<script"), 0u);
+  EXPECT_EQ(count(html, "<b "), 0u);
+  EXPECT_EQ(count(html, "<i>"), 0u);
+  EXPECT_NE(html.find("<td>&lt;b onmouseover=&#39;x&#39;&gt;latent&lt;/b&gt;&amp;</td>"), std::string::npos);
+  EXPECT_NE(html.find("&lt;script&gt;alert(1)&lt;/script&gt;"), std::string::npos);
+  EXPECT_NE(html.find("&lt;i&gt;missing.png is missing"), std::string::npos);
+}
+
+TEST(HtmlReport, TrainingCurvesComeFromTrainCsvWhenItHasTheColumns) {
+  RunCopy run(kTrainFiles, kTrainRun);
+  // After a resume train.csv also holds the earlier run's evaluations.
+  run.write("train.csv",
+            "step,d_loss,g_loss,d_real,d_fake,score,sim_time_ns,energy_pj,cells_written,write_pulses\n"
+            "0,0,0,0,0,371.3,0,0,0,0\n5,1.3,0.8,0.6,0.45,250,2500,2.3e6,100,900\n"
+            "10,1.21,0.87,0.62,0.41,122.45,5070,4.6e6,200,1800\n20,1.05,1.12,0.66,0.35,30.1,10140,9.25e6,300,2700\n");
+  std::string html = render_html_report(run.str());
+  EXPECT_NE(html.find("4 evaluations from train.csv, steps 0 to 20."), std::string::npos);
+  auto sizes = polyline_sizes(html);
+  ASSERT_GE(sizes.size(), 6u);
+  EXPECT_EQ(std::vector<size_t>(sizes.begin(), sizes.begin() + 6), (std::vector<size_t>{4, 3, 3, 3, 3, 4}));
+  EXPECT_EQ(count(html, "id=\"training\""), 1u);  // no second section from train.csv
+  // Without the columns (another tool's CSV), the curve of report.json.
+  run.write("train.csv", "step,d_loss,g_loss,fid\n0,1,3,320\n");
+  html = render_html_report(run.str());
+  EXPECT_NE(html.find("3 evaluations from report.json"), std::string::npos);
+  EXPECT_EQ(count(html, "id=\"training\""), 1u);
+}
+
+TEST(HtmlReport, TrainingRunErrorsNameTheFile) {
+  RunCopy run({"report.json"}, kTrainRun);
+  run.edit("report.json", "\"steps_done\": 20", "\"steps_done\": \"twenty\"");
+  try {
+    render_html_report(run.str());
+    FAIL();
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find(run.str() + "/report.json: unexpected content"), std::string::npos) << e.what();
+  }
+}
+
 TEST(HtmlReport, LongPowerLogIsDownsampledKeepingThePeak) {
   RunCopy run({});
   std::string csv = "window_start_ns,window_end_ns,a_dyn_W,a_leak_W,total_W,cumulative_energy_pJ\n";
@@ -193,6 +334,11 @@ TEST(SvgChart, NiceTicksAndDownsample) {
   EXPECT_NE(std::find(d.y.begin(), d.y.end(), 6.0), d.y.end());
   EXPECT_TRUE(std::is_sorted(d.x.begin(), d.x.end()));
   EXPECT_EQ(html_escape("a<b>&\"'"), "a&lt;b&gt;&amp;&quot;&#39;");
+  // x_include widens the x axis beyond the data (stacked charts share one range).
+  LineChart chart{"x", "y", {Series{"s", {10, 20}, {1, 2}}}};
+  EXPECT_EQ(svg_line_chart(chart).find("\"middle\">0</text>"), std::string::npos);
+  chart.x_include = {0, 20};
+  EXPECT_NE(svg_line_chart(chart).find("\"middle\">0</text>"), std::string::npos);
 }
 
 }  // namespace

@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # Renders a run folder's report.html in headless Chromium and checks what a reader would
 # see: a screenshot that is not blank, every section in the rendered DOM, and no console
-# errors. Usage: render_report.sh HTML_REPORT_TOOL RUN_DIR WORK_DIR
+# errors. Usage: render_report.sh HTML_REPORT_TOOL RUN_DIR WORK_DIR [SECTION_ID...]
+# (the sections expected; by default those of the tests/report/data/run fixture)
 # Exit 77 (ctest SKIP) when chromium is not installed; 1 on a failed check.
 set -euo pipefail
 tool=$1 run_dir=$2 work=$3
+shift 3
+sections=("$@")
+[ ${#sections[@]} -gt 0 ] || sections=(summary config energy power counts check training samples compare)
 
 chrome=$(command -v chromium || command -v chromium-browser || true)
 if [ -z "$chrome" ]; then
@@ -34,7 +38,7 @@ fail() { echo "FAIL: $*"; exit 1; }
 size=$(stat -c %s "$work/report.png")
 [ "$size" -gt 60000 ] || fail "screenshot is only $size bytes: blank page?"
 [ "$(head -c 8 "$work/report.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] || fail "screenshot is not a PNG"
-for id in summary config energy power counts check training samples compare; do
+for id in "${sections[@]}"; do
   grep -q "<section id=\"$id\">" "$work/dom.html" || fail "section $id missing from the rendered DOM"
 done
 grep -q '<svg class="chart"' "$work/dom.html" || fail "no chart in the rendered DOM"

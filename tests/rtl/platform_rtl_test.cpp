@@ -19,7 +19,7 @@ using nlohmann::json;
 namespace {
 
 const std::string kBinary = std::string(MEMGAN_BINARY_DIR) + "/memgan";
-const std::string kDefault = std::string(MEMGAN_SOURCE_DIR) + "/configs/default.yaml";
+const std::string kDefault = std::string(MEMGAN_SOURCE_DIR) + "/configs/mvm.yaml";
 
 std::string slurp(const fs::path& p) {
   std::ifstream f(p, std::ios::binary);

@@ -1,0 +1,128 @@
+// GAN training on MVM engines: the functional half of the layer engine.
+//
+// A GanTrainer holds a generator and a discriminator built from a network description
+// (core/mapping/network.h), their weights resident on an MVM engine (crossbar arrays in the
+// analog mode, exact float GEMM in the digital reference mode), the optimizer state, the data
+// set and the latent source. It executes one TrainOp at a time (core/train/train_ops.h) and
+// reports what the operation did (array counts, digital work, bytes), from which the SystemC
+// engine derives time and energy.
+//
+// Where each piece of work runs:
+//   linear / conv / conv-transpose forward   resident arrays (MVM engine), chosen dataflow
+//   their backward-data                      the same arrays in transposed mode
+//   their backward-weight                    digital unit: FP32 outer products over the batch
+//                                            (the arrays' scratch alternative needs the
+//                                            activations written every step)
+//   batch norm, activations, losses, Adam    digital unit
+//   weight updates                           programming pulses on the resident cells
+//                                            (analog) or exact float writes (digital)
+// The latent vectors come from the devices' read noise (xbar::DeviceNoiseSource) or from a
+// seeded PRNG; real batches from an in-memory image set (data/idx.h) in a seeded shuffle.
+#pragma once
+
+#include <cstdint>
+#include <iosfwd>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "crossbar/crossbar_array.h"
+#include "mapping/dataflow.h"
+#include "mapping/network.h"
+#include "nn/mvm_engine.h"
+#include "nn/tensor.h"
+#include "train/train_ops.h"
+
+namespace memgan::train {
+
+enum class Optimizer { Manhattan, Sgd, Adam };
+Optimizer parse_optimizer(const std::string& name);  // "manhattan" | "sgd" | "adam"
+const char* optimizer_name(Optimizer o);
+
+struct TrainerSettings {
+  bool analog = true;                 // false: digital reference (FloatGemmEngine, exact writes)
+  mapping::Dataflow dataflow = mapping::Dataflow::ZeroFree;
+  int batch = 64;
+  Optimizer optimizer = Optimizer::Adam;
+  float lr_generator = 2e-4f, lr_discriminator = 2e-4f;
+  float beta1 = 0.5f, beta2 = 0.999f, eps = 1e-8f;
+  float manhattan_threshold = 0.0f;   // |grad| at or below: no pulse
+  float init_std = 0.02f;             // DCGAN initialisation N(0, init_std)
+  float weight_range = 0.1f;          // weights map to [-range, range] on the cells
+  bool device_latent = true;          // latent from device read noise, else a seeded PRNG
+  double noise_read_sigma = 0.05;     // read noise of the noise source's own cells
+  int eval_samples = 64;              // fixed latent vectors of the sample grid
+  int score_samples = 256;            // generated images per quality score
+  uint64_t seed = 1;
+};
+
+// What one operation did; the engine turns it into time and energy.
+struct OpWork {
+  nn::MvmCounts arrays;       // array, converter and write events (MVM engine counts)
+  int64_t parallel_arrays = 0;  // arrays of the layer working in parallel (0: none)
+  int64_t digital_ops = 0;    // element-wise FP32 operations of the digital unit
+  int64_t digital_macs = 0;   // FP32 multiply-accumulates of the digital unit
+  int64_t dram_bytes = 0;     // bytes fetched from DRAM (real batch)
+  int64_t noise_samples = 0;  // latent samples drawn from the noise source
+};
+
+struct StepStats {
+  int64_t step = 0;
+  double d_loss = 0, g_loss = 0;
+  double d_real = 0, d_fake = 0;  // mean sigmoid(D(.)) over the batch (D step)
+};
+
+class GanTrainer {
+ public:
+  // `real_images`: count x image_size floats in [-1, 1], image_size = the discriminator's
+  // per-sample input size. The engine parameters are used only in the analog mode.
+  GanTrainer(const mapping::Network& net, const TrainerSettings& settings, std::vector<float> real_images,
+             int real_count, const xbar::ArrayGeometry& geometry, const xbar::ConverterParams& converters,
+             const xbar::DeviceParams& device, const xbar::NoiseSourceParams& noise);
+  ~GanTrainer();
+  GanTrainer(const GanTrainer&) = delete;
+  GanTrainer& operator=(const GanTrainer&) = delete;
+
+  // Executes one operation. Throws std::invalid_argument for an operation that names a layer
+  // or model that does not exist, std::logic_error for one issued out of order (e.g. a
+  // backward pass without its forward).
+  OpWork execute(const TrainOp& op);
+
+  int layer_count(Model m) const;
+  const mapping::LayerSpec& layer_spec(Model m, int layer) const;
+  bool has_weights(Model m, int layer) const;  // linear / conv / batchnorm
+  bool on_arrays(Model m, int layer) const;    // linear / conv
+
+  // Effective weights (PyTorch layout, read back from the arrays) and biases of a layer on
+  // crossbars; the latest latent and real batches. For tests and inspection.
+  nn::Tensor weights(Model m, int layer) const;
+  nn::Tensor bias(Model m, int layer) const;
+  const nn::Tensor& latent_batch() const;
+  const nn::Tensor& real_batch() const;
+
+  const StepStats& last_step() const { return last_; }  // of the step that StepEnd closed
+  int64_t steps_done() const { return steps_; }
+  // The generator's images for the fixed evaluation latents (eval_samples x image_size).
+  std::vector<float> sample_grid_images();
+  // Generated images for the quality score (score_samples x image_size; fixed latents).
+  std::vector<float> score_images();
+  std::vector<int> image_shape() const;  // per sample, the generator's output
+  const nn::MvmCounts& totals() const { return totals_; }  // all array work so far
+  int64_t cells_written() const { return totals_.cells_written; }
+
+  // The whole training state: engine (conductances, RNGs), digital parameters, optimizer
+  // moments, latent source, data order, step. Restoring needs a trainer built with the same
+  // network, settings and data.
+  void save(std::ostream& out) const;
+  void load(std::istream& in);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  StepStats last_;
+  int64_t steps_ = 0;
+  nn::MvmCounts totals_;
+};
+
+}  // namespace memgan::train

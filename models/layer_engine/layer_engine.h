@@ -1,0 +1,101 @@
+// Layer engine: the accelerator's compute cluster seen at layer granularity. Firmware issues
+// one training operation (core/train/train_ops.h) per CMD write; the engine runs it on the
+// GanTrainer (whose MVM engine holds the crossbar arrays' conductances) and stays busy for the
+// time the platform's cost function derives from what the operation did (array reads and
+// conversions, pulses, digital work, DRAM bytes, noise samples), booking the energy per
+// component. Activations stay inside the engine (its buffers); only the real batches come
+// from DRAM, charged by their bytes.
+//
+// Registers (offsets from the block base):
+//   0x00 ID RO "MGLE" | 0x04 STATUS RO bit0 BUSY | 0x08 CMD WO: start an operation
+//   0x0C STEPS RO training steps completed | 0x10 OPS RO operations completed
+//   0x14 DONE RO: reads as STATUS, but a read while busy stalls the bus until the operation
+//        completes (wait states), so firmware waits for an operation with one read instead of
+//        thousands of polls
+// A CMD write while busy, with an unknown opcode, a layer that does not exist or an operation
+// out of order is answered with TLM_GENERIC_ERROR_RESPONSE and the reason (the controller
+// stops with a firmware error naming the command).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_target_socket.h>
+
+#include "common/register_bank.h"
+#include "observe/observer.h"
+#include "train/gan_trainer.h"
+
+namespace memgan {
+
+namespace layer_engine_reg {
+constexpr uint32_t kId = 0x00, kStatus = 0x04, kCmd = 0x08, kSteps = 0x0C, kOps = 0x10, kDone = 0x14;
+constexpr uint32_t kIdValue = 0x454C474D;  // "MGLE"
+constexpr uint32_t kStatusBusy = 1u << 0;
+constexpr uint64_t kSize = 0x1000;
+}  // namespace layer_engine_reg
+
+// Time and energy of one operation, energy by component ("arrays", "adc", "digital", ...).
+struct OpCost {
+  double time_ns = 0;
+  std::map<std::string, double> energy_pj;
+};
+
+struct LayerEngineParams {
+  sc_core::sc_time clock_period;
+  int register_access_cycles = 1;
+  double register_access_pj = 0;
+  double leakage_mw = 0;
+  std::map<std::string, double> component_leakage_mw;  // one probe per component
+  std::string dataflow;  // for the timeline
+};
+
+class LayerEngine : public sc_core::sc_module {
+ public:
+  tlm_utils::simple_target_socket<LayerEngine> socket{"socket"};
+  using CostFunction = std::function<OpCost(const train::TrainOp&, const train::OpWork&)>;
+  // Host-side observation at EVAL / CHECKPOINT / STEP_END; takes no simulated time.
+  using HostHook = std::function<void(const train::TrainOp&, uint64_t t_ps)>;
+
+  LayerEngine(sc_core::sc_module_name name, const LayerEngineParams& params, train::GanTrainer& trainer,
+              CostFunction cost, RunObserver& observer);
+
+  void on_host(HostHook hook) { host_ = std::move(hook); }
+  int64_t ops() const { return ops_; }
+  const std::map<std::string, double>& energy_by_component() const { return energy_; }
+  // Per (model, layer, phase): simulated time and energy, for the report.
+  struct PhaseTotals {
+    double time_ns = 0, energy_pj = 0;
+    int64_t ops = 0;
+  };
+  const std::map<std::string, PhaseTotals>& phase_totals() const { return phases_; }
+
+ private:
+  void b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay);
+  std::string start(uint32_t word);
+  std::string op_label(const train::TrainOp& op) const;
+
+  LayerEngineParams params_;
+  train::GanTrainer& trainer_;
+  CostFunction cost_;
+  RunObserver& observer_;
+  BlockProbe probe_, reg_probe_;
+  std::map<std::string, std::unique_ptr<BlockProbe>> components_;
+  RegisterBank bank_;
+  HostHook host_;
+  uint64_t access_ps_ = 0, busy_until_ps_ = 0;
+  int64_t ops_ = 0;
+  std::map<std::string, double> energy_;
+  std::map<std::string, PhaseTotals> phases_;
+  trace::SignalId op_signal_ = ~trace::SignalId{0}, layer_signal_ = ~trace::SignalId{0},
+                  step_signal_ = ~trace::SignalId{0};
+  timeline::TrackId track_ = 0;
+  bool on_timeline_ = false;
+};
+
+}  // namespace memgan
