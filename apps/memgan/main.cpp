@@ -20,7 +20,10 @@
 #include "report/html_report.h"
 #include "report/power_summary.h"
 #include "program_image.h"
+#include "layer_engine/layer_engine.h"
+#include "memory_map.h"
 #include "run.h"
+#include "train/train_ops.h"
 #include "util/interrupt.h"
 
 #ifndef MEMGAN_VERSION
@@ -137,7 +140,15 @@ int memgan_main(int argc, char** argv) {
         return kBadInput;
       }
       const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-      std::cout << memgan::firmware::disassemble_image(bytes);
+      // Name the training operation behind each write to the layer engine's CMD register.
+      const auto annotate = [](const memgan::firmware::Command& c) -> std::string {
+        if (c.op != memgan::firmware::Opcode::Write32 ||
+            c.a != memgan::memory_map::kLayerEngineBase + memgan::layer_engine_reg::kCmd)
+          return {};
+        const auto op = memgan::train::decode_train_op(c.b);
+        return op ? "layer engine: " + memgan::train::describe(*op) : "layer engine: not a training operation";
+      };
+      std::cout << memgan::firmware::disassemble_image(bytes, annotate);
       return kOk;
     }
     if (*power) {
