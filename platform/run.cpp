@@ -115,6 +115,66 @@ void write_gtkw(const RunObserver& observer, const std::string& trace_file, cons
   gtkw.write(path.string());
 }
 
+void prepare_run_dir(const fs::path& dir, const config::Config& cfg, const std::string& version) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec || !fs::is_directory(dir)) {
+    throw InputError(fmt::format("{}: cannot create the output folder ({})", dir.string(), ec.message()));
+  }
+  write_text(dir / "config.yaml",
+             "# memgan " + version + ": resolved configuration of this run\n" + config::dump_yaml(cfg, true));
+}
+
+std::string trace_file_name(const config::Config& cfg) { return "trace." + cfg.simulation.trace.format; }
+
+std::unique_ptr<RunObserver> start_observer(const config::LoadedConfig& loaded, const fs::path& dir) {
+  const config::Config& cfg = loaded.config;
+  const auto window_ps = static_cast<uint64_t>(std::llround(cfg.simulation.power_window_ns * 1e3));
+  std::unique_ptr<timeline::TimelineWriter> timeline;
+  if (cfg.simulation.timeline.enabled) {
+    timeline = std::make_unique<timeline::TimelineWriter>((dir / "timeline.json").string(),
+                                                          static_cast<uint64_t>(cfg.simulation.timeline.max_events));
+  }
+  auto observer = std::make_unique<RunObserver>(std::max<uint64_t>(1, window_ps),
+                                                open_trace(cfg, dir / trace_file_name(cfg)), signal_filter(loaded),
+                                                std::move(timeline));
+  // sc_stop() is how the controller ends a run, not news for the user.
+  sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
+  tlm::tlm_global_quantum::instance().set(sc_core::sc_time(cfg.simulation.quantum_ns, sc_core::SC_NS));
+  return observer;
+}
+
+void write_observer_outputs(const RunObserver& observer, const config::Config& cfg, const fs::path& dir,
+                            uint64_t end_ps, std::vector<std::string>& files) {
+  observer.ledger().write_power_csv((dir / "power.csv").string(), end_ps);
+  if (cfg.simulation.trace.enabled) {
+    write_gtkw(observer, trace_file_name(cfg), dir / "memgan.gtkw");
+    files.insert(files.begin(), {trace_file_name(cfg), "memgan.gtkw"});
+  }
+}
+
+nlohmann::json common_report(const config::LoadedConfig& loaded, const std::string& version, const Controller& ctl,
+                             uint64_t end_ps, RunObserver& observer) {
+  const nlohmann::json energy = observer.ledger().summary_json(end_ps);
+  nlohmann::json report;
+  report["memgan_version"] = version;
+  report["config_file"] = loaded.path;
+  report["config"] = config::to_json(loaded.config);
+  report["outcome"] = outcome_name(ctl.outcome());
+  report["error"] = ctl.error();
+  report["simulated_time_ns"] = double(end_ps) / 1e3;
+  report["energy"] = energy;
+  report["energy_by_kind_pJ"] = energy_by_kind(energy["components"]);
+  if (const auto* vcd = observer.vcd()) {
+    report["trace"] = {{"late_changes", vcd->late_changes()}, {"bytes", vcd->bytes_written()}};
+    if (vcd->stopped_at_ps() != UINT64_MAX) report["trace"]["stopped_at_ns"] = double(vcd->stopped_at_ps()) / 1e3;
+  }
+  if (auto* tl = observer.timeline()) {
+    report["timeline"] = {{"events", tl->events()}, {"dropped", tl->dropped()}, {"truncated", tl->truncated()}};
+  }
+  return report;
+}
+
 }  // namespace run_detail
 
 namespace {
@@ -242,13 +302,7 @@ int run_platform(const config::LoadedConfig& loaded, const RunOptions& options, 
   if (cfg.job.kind == "train") return run_training(loaded, options, out, err);
   const auto wall_start = std::chrono::steady_clock::now();
   const fs::path dir(options.out_dir);
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec || !fs::is_directory(dir)) {
-    throw InputError(fmt::format("{}: cannot create the output folder ({})", dir.string(), ec.message()));
-  }
-  write_text(dir / "config.yaml", "# memgan " + options.version + ": resolved configuration of this run\n" +
-                                      config::dump_yaml(cfg, true));
+  prepare_run_dir(dir, cfg, options.version);
 
   if (cfg.arch.rtl.shift_add == "rtl" && !Soc::rtl_available()) {
     throw InputError(fmt::format("{}: arch.rtl.shift_add is rtl, but this memgan was built without the RTL blocks "
@@ -256,19 +310,8 @@ int run_platform(const config::LoadedConfig& loaded, const RunOptions& options, 
                                  loaded.path));
   }
   // Observer first: every model's probe declares its trace signals as it is built.
-  const std::string trace_file = "trace." + cfg.simulation.trace.format;
-  const auto window_ps = static_cast<uint64_t>(std::llround(cfg.simulation.power_window_ns * 1e3));
-  std::unique_ptr<timeline::TimelineWriter> timeline;
-  if (cfg.simulation.timeline.enabled) {
-    timeline = std::make_unique<timeline::TimelineWriter>((dir / "timeline.json").string(),
-                                                          static_cast<uint64_t>(cfg.simulation.timeline.max_events));
-  }
-  RunObserver observer(std::max<uint64_t>(1, window_ps), open_trace(cfg, dir / trace_file), signal_filter(loaded),
-                       std::move(timeline));
-
-  // sc_stop() is how the controller ends a run, not news for the user.
-  sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
-  tlm::tlm_global_quantum::instance().set(sc_core::sc_time(cfg.simulation.quantum_ns, sc_core::SC_NS));
+  const auto observer_ptr = start_observer(loaded, dir);
+  RunObserver& observer = *observer_ptr;
   Soc soc("soc", cfg, observer);
   const auto rtl_traces = cfg.simulation.trace.enabled ? soc.trace_rtl(dir.string()) : std::vector<std::string>{};
   observer.begin_trace();
@@ -304,21 +347,8 @@ int run_platform(const config::LoadedConfig& loaded, const RunOptions& options, 
   const char* y = reinterpret_cast<const char*>(soc.dram().data() + job.y_addr);
   write_text(dir / "results.bin", std::string(y, y + std::size_t(cfg.job.batch) * cfg.job.cols * 4));
   files.insert(files.end(), rtl_traces.begin(), rtl_traces.end());
-  observer.ledger().write_power_csv((dir / "power.csv").string(), end_ps);
-  if (cfg.simulation.trace.enabled) {
-    write_gtkw(observer, trace_file, dir / "memgan.gtkw");
-    files.insert(files.begin(), {trace_file, "memgan.gtkw"});
-  }
-  const nlohmann::json energy = observer.ledger().summary_json(end_ps);
-  nlohmann::json report;
-  report["memgan_version"] = options.version;
-  report["config_file"] = loaded.path;
-  report["config"] = config::to_json(cfg);
-  report["outcome"] = outcome_name(ctl.outcome());
-  report["error"] = ctl.error();
-  report["simulated_time_ns"] = double(end_ps) / 1e3;
-  report["energy"] = energy;
-  report["energy_by_kind_pJ"] = energy_by_kind(energy["components"]);
+  write_observer_outputs(observer, cfg, dir, end_ps, files);
+  nlohmann::json report = common_report(loaded, options.version, ctl, end_ps, observer);
   report["counts"] = counts_json(soc, tile);
   report["job"] = {{"kind", cfg.job.kind},
                    {"rows", cfg.job.rows},
@@ -331,15 +361,6 @@ int run_platform(const config::LoadedConfig& loaded, const RunOptions& options, 
                    {"program_bytes", job.image.size()}};
   report["result_check"] = check_json(check, completed);
   report["outputs"] = files;
-  if (cfg.simulation.trace.enabled) {
-    report["trace"] = {{"late_changes", observer.vcd()->late_changes()}, {"bytes", observer.vcd()->bytes_written()}};
-    if (observer.vcd()->stopped_at_ps() != UINT64_MAX) {
-      report["trace"]["stopped_at_ns"] = double(observer.vcd()->stopped_at_ps()) / 1e3;
-    }
-  }
-  if (auto* tl = observer.timeline()) {
-    report["timeline"] = {{"events", tl->events()}, {"dropped", tl->dropped()}, {"truncated", tl->truncated()}};
-  }
   write_text(dir / "report.json", report.dump(2) + "\n");
   report::write_html_report(dir.string(), (dir / "report.html").string());
 

@@ -135,11 +135,6 @@ int run_training(const config::LoadedConfig& loaded, const RunOptions& options, 
   // One BLAS thread: the same sums in the same order on every machine (byte-identical runs).
   openblas_set_num_threads(1);
   const fs::path dir(options.out_dir);
-  std::error_code ec;
-  fs::create_directories(dir / "samples", ec);
-  if (ec || !fs::is_directory(dir)) {
-    throw InputError(fmt::format("{}: cannot create the output folder ({})", dir.string(), ec.message()));
-  }
 
   // Inputs first: every bad-input error before anything is simulated.
   mapping::Network net;
@@ -199,8 +194,10 @@ int run_training(const config::LoadedConfig& loaded, const RunOptions& options, 
                                    rdir.string(), start.step, cfg.train.steps));
   }
 
-  write_text(dir / "config.yaml",
-             "# memgan " + options.version + ": resolved configuration of this run\n" + config::dump_yaml(cfg, true));
+  prepare_run_dir(dir, cfg, options.version);
+  std::error_code ec;
+  fs::create_directories(dir / "samples", ec);
+  if (ec) throw InputError(fmt::format("{}: cannot create ({})", (dir / "samples").string(), ec.message()));
 
   // The program: layer programs of every step, in loops, at the boot address.
   firmware::TrainSchedule schedule;
@@ -214,17 +211,8 @@ int run_training(const config::LoadedConfig& loaded, const RunOptions& options, 
   const firmware::TrainProgram program = firmware::compile_training(net, schedule, regs);
 
   // Observer, SoC with the layer engine.
-  const std::string trace_file = "trace." + cfg.simulation.trace.format;
-  const auto window_ps = static_cast<uint64_t>(std::llround(cfg.simulation.power_window_ns * 1e3));
-  std::unique_ptr<timeline::TimelineWriter> timeline;
-  if (cfg.simulation.timeline.enabled) {
-    timeline = std::make_unique<timeline::TimelineWriter>((dir / "timeline.json").string(),
-                                                          static_cast<uint64_t>(cfg.simulation.timeline.max_events));
-  }
-  RunObserver observer(std::max<uint64_t>(1, window_ps), open_trace(cfg, dir / trace_file), signal_filter(loaded),
-                       std::move(timeline));
-  sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
-  tlm::tlm_global_quantum::instance().set(sc_core::sc_time(cfg.simulation.quantum_ns, sc_core::SC_NS));
+  const auto observer_ptr = start_observer(loaded, dir);
+  RunObserver& observer = *observer_ptr;
 
   const nn::ArrayShape shape = mapping::array_shape(arch_spec(cfg));
   double op_time_ns = start.time_ns, op_energy_pj = start.energy_pj;
@@ -322,25 +310,12 @@ int run_training(const config::LoadedConfig& loaded, const RunOptions& options, 
   if (!last_grid.empty()) files.push_back(last_grid);
   if (cfg.simulation.timeline.enabled) files.push_back("timeline.json");
   write_text(dir / "program.bin", std::string(program.image.begin(), program.image.end()));
-  observer.ledger().write_power_csv((dir / "power.csv").string(), end_ps);
-  if (cfg.simulation.trace.enabled) {
-    write_gtkw(observer, trace_file, dir / "memgan.gtkw");
-    files.insert(files.begin(), {trace_file, "memgan.gtkw"});
-  }
+  write_observer_outputs(observer, cfg, dir, end_ps, files);
   const int64_t steps_run = trainer->steps_done() - start.step;
-  const nlohmann::json energy = observer.ledger().summary_json(end_ps);
   nlohmann::json phases = nlohmann::json::object();
   for (const auto& [label, p] : soc.layer_engine()->phase_totals())
     phases[label] = {{"time_ns", p.time_ns}, {"energy_pJ", p.energy_pj}, {"ops", p.ops}};
-  nlohmann::json report;
-  report["memgan_version"] = options.version;
-  report["config_file"] = loaded.path;
-  report["config"] = config::to_json(cfg);
-  report["outcome"] = outcome_name(ctl.outcome());
-  report["error"] = ctl.error();
-  report["simulated_time_ns"] = double(end_ps) / 1e3;
-  report["energy"] = energy;
-  report["energy_by_kind_pJ"] = energy_by_kind(energy["components"]);
+  nlohmann::json report = common_report(loaded, options.version, ctl, end_ps, observer);
   const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   report["training"] = {
       {"network", net.name},
@@ -372,16 +347,10 @@ int run_training(const config::LoadedConfig& loaded, const RunOptions& options, 
                       {"bus_transactions", soc.bus().transactions()},
                       {"engine_ops", soc.layer_engine()->ops()}};
   report["outputs"] = files;
-  if (cfg.simulation.trace.enabled) {
-    report["trace"] = {{"late_changes", observer.vcd()->late_changes()}, {"bytes", observer.vcd()->bytes_written()}};
-  }
-  if (auto* tl = observer.timeline()) {
-    report["timeline"] = {{"events", tl->events()}, {"dropped", tl->dropped()}, {"truncated", tl->truncated()}};
-  }
   write_text(dir / "report.json", report.dump(2) + "\n");
   report::write_html_report(dir.string(), (dir / "report.html").string());
 
-  const double total_pj = energy["totals"]["total_pJ"].get<double>();
+  const double total_pj = report["energy"]["totals"]["total_pJ"].get<double>();
   fmt::print(out, "memgan {}: {}\n", options.version, loaded.path);
   fmt::print(out, "train    {} on Fashion-MNIST ({} images), {} mode, {}, batch {}, {} dataflow\n", net.name, images,
              cfg.train.mode, cfg.train.optimizer, cfg.network.batch, cfg.network.dataflow);

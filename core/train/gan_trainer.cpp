@@ -22,32 +22,10 @@ namespace {
 using mapping::LayerType;
 using nn::Tensor;
 
-constexpr uint32_t kCheckpointMagic = 0x4B43474D;  // "MGCK"
+// Checkpoint framing (xbar::state_io, as the arrays and engines save themselves).
+constexpr const char* kCheckpointTag = "memgan-checkpoint";
 constexpr uint32_t kCheckpointVersion = 1;
-
-// Binary helpers for the checkpoint: raw little-endian PODs and length-prefixed vectors.
-template <typename T>
-void put(std::ostream& o, const T& v) {
-  o.write(reinterpret_cast<const char*>(&v), sizeof(T));
-}
-template <typename T>
-T get(std::istream& i) {
-  T v{};
-  if (!i.read(reinterpret_cast<char*>(&v), sizeof(T))) throw std::runtime_error("checkpoint: truncated");
-  return v;
-}
-void put_vec(std::ostream& o, const std::vector<float>& v) {
-  put<uint64_t>(o, v.size());
-  o.write(reinterpret_cast<const char*>(v.data()), std::streamsize(v.size() * sizeof(float)));
-}
-std::vector<float> get_vec(std::istream& i, std::size_t expected) {
-  const auto n = get<uint64_t>(i);
-  if (n != expected) throw std::runtime_error(fmt::format("checkpoint: vector of {} values where {} expected", n, expected));
-  std::vector<float> v(n);
-  if (!i.read(reinterpret_cast<char*>(v.data()), std::streamsize(n * sizeof(float))))
-    throw std::runtime_error("checkpoint: truncated");
-  return v;
-}
+constexpr const char* kWhat = "checkpoint";
 
 // Deterministic N(0, 1) from a 64-bit engine (Box-Muller; no library distribution state).
 double normal(std::mt19937_64& rng) {
@@ -74,6 +52,10 @@ struct Layer {
   int64_t arrays = 0;
   bool on_arrays() const { return linear || conv; }
   bool has_params() const { return on_arrays() || bn; }
+  void zero_grads() {
+    std::fill(grad_w.data.begin(), grad_w.data.end(), 0.f);
+    std::fill(grad_b.data.begin(), grad_b.data.end(), 0.f);
+  }
 };
 
 struct ModelState {
@@ -203,7 +185,8 @@ void GanTrainer::Impl::build(ModelState& ms, const mapping::ModelSpec& spec, std
 Tensor GanTrainer::Impl::forward_layer(ModelState& ms, int i, const Tensor& x_in, OpWork& w, bool keep) {
   Layer& L = ms.layers[std::size_t(i)];
   const int n = x_in.dim(0);
-  const Tensor x = x_in.reshaped(with_batch(n, L.spec.input.empty() ? std::vector<int>{int(per_sample_size(x_in.shape) / 1)} : L.spec.input));
+  // The network file's per-sample input shape (optional there: then as it comes).
+  const Tensor x = L.spec.input.empty() ? x_in : x_in.reshaped(with_batch(n, L.spec.input));
   Tensor y;
   switch (L.spec.type) {
     case LayerType::Linear:
@@ -359,8 +342,7 @@ void GanTrainer::Impl::update(ModelState& ms, int i, float lr, OpWork& w) {
     }
     w.parallel_arrays = L.arrays;
   }
-  std::fill(L.grad_w.data.begin(), L.grad_w.data.end(), 0.f);
-  std::fill(L.grad_b.data.begin(), L.grad_b.data.end(), 0.f);
+  L.zero_grads();
 }
 
 Tensor GanTrainer::Impl::generate(const std::vector<float>& latents, int count, OpWork& w) {
@@ -469,9 +451,7 @@ OpWork GanTrainer::execute(const TrainOp& op) {
   OpWork w;
   ModelState& ms = m.model(op.model);
   const int n_layers = int(ms.layers.size());
-  const bool layer_op = op.opcode == TrainOpcode::Forward || op.opcode == TrainOpcode::BackwardData ||
-                        op.opcode == TrainOpcode::BackwardWeight || op.opcode == TrainOpcode::Update;
-  if (layer_op && op.layer >= n_layers)
+  if (is_layer_op(op.opcode) && op.layer >= n_layers)
     throw std::invalid_argument(fmt::format("{}: the {} has {} layers", describe(op), model_name(op.model), n_layers));
   const auto order_error = [&](const std::string& why) {
     return std::logic_error(fmt::format("{}: out of order: {}", describe(op), why));
@@ -532,20 +512,14 @@ OpWork GanTrainer::execute(const TrainOp& op) {
       nn::LossGrad lg;
       if (kind == LossKind::DiscriminatorReal) {
         // A discriminator step starts here: gradients of its previous passes are stale.
-        for (auto& L : m.d.layers) {
-          std::fill(L.grad_w.data.begin(), L.grad_w.data.end(), 0.f);
-          std::fill(L.grad_b.data.begin(), L.grad_b.data.end(), 0.f);
-        }
+        for (auto& L : m.d.layers) L.zero_grads();
         lg = nn::bce_with_logits(logits, 1.0f);
         m.d_loss = lg.loss;
       } else if (kind == LossKind::DiscriminatorFake) {
         lg = nn::bce_with_logits(logits, 0.0f);
         m.d_loss += lg.loss;
       } else {
-        for (auto& L : m.g.layers) {
-          std::fill(L.grad_w.data.begin(), L.grad_w.data.end(), 0.f);
-          std::fill(L.grad_b.data.begin(), L.grad_b.data.end(), 0.f);
-        }
+        for (auto& L : m.g.layers) L.zero_grads();
         lg = nn::generator_loss(logits);
         m.g_loss = lg.loss;
       }
@@ -555,7 +529,7 @@ OpWork GanTrainer::execute(const TrainOp& op) {
         (kind == LossKind::DiscriminatorReal ? m.d_real : m.d_fake) = p / double(logits.size());
       }
       m.d.grad = lg.grad;
-      m.d.grad_at = n_layers - 1 >= 0 ? int(m.d.layers.size()) - 1 : -1;
+      m.d.grad_at = int(m.d.layers.size()) - 1;
       w.digital_ops = 12 * logits.size();
       break;
     }
@@ -571,7 +545,7 @@ OpWork GanTrainer::execute(const TrainOp& op) {
       if (ms.grad_at != op.layer)
         throw order_error(ms.grad_at < 0 ? std::string("no output gradient")
                                          : fmt::format("the gradient is at layer {}", ms.grad_at));
-      if (ms.next_forward != n_layers && !(op.model == Model::Generator)) throw order_error("forward incomplete");
+      if (ms.next_forward != n_layers) throw order_error("the model's forward pass is incomplete");
       if (op.opcode == TrainOpcode::BackwardData) {
         m.backward_data(ms, op.layer, w);
       } else {
@@ -612,99 +586,73 @@ std::vector<float> GanTrainer::score_images() {
 }
 
 void GanTrainer::save(std::ostream& out) const {
+  namespace io = xbar::state_io;
   const Impl& m = *impl_;
-  put(out, kCheckpointMagic);
-  put(out, kCheckpointVersion);
-  // Fingerprint: enough to refuse a checkpoint of another network or batch.
-  put<int32_t>(out, m.s.batch);
-  put<int32_t>(out, int32_t(m.g.layers.size()));
-  put<int32_t>(out, int32_t(m.d.layers.size()));
-  put<int32_t>(out, m.s.analog ? 1 : 0);
-  put(out, steps_);
-  put(out, last_);
-  put(out, totals_);
+  io::write_tag(out, kCheckpointTag, kCheckpointVersion);
+  // Fingerprint: enough to refuse a checkpoint of another network, batch or mode.
+  for (const int32_t v : {m.s.batch, int32_t(m.g.layers.size()), int32_t(m.d.layers.size()), int32_t(m.s.analog)})
+    io::write(out, v);
+  io::write(out, steps_);
+  io::write(out, last_);
+  io::write(out, totals_);
   m.engine->save_state(out);
   for (const ModelState* ms : {&m.g, &m.d}) {
     for (const Layer& L : ms->layers) {
       if (L.linear) L.linear->save_state(out);
       if (L.conv) L.conv->save_state(out);
       if (L.bn) {
-        put_vec(out, L.bn->gamma);
-        put_vec(out, L.bn->beta);
-        put_vec(out, L.bn->running_mean);
-        put_vec(out, L.bn->running_var);
+        for (const auto* v : {&L.bn->gamma, &L.bn->beta, &L.bn->running_mean, &L.bn->running_var})
+          io::write_vector(out, *v);
       }
-      put_vec(out, L.adam_w.m);
-      put_vec(out, L.adam_w.v);
-      put_vec(out, L.adam_b.m);
-      put_vec(out, L.adam_b.v);
-      put(out, L.adam_t);
+      for (const auto* v : {&L.adam_w.m, &L.adam_w.v, &L.adam_b.m, &L.adam_b.v}) io::write_vector(out, *v);
+      io::write(out, L.adam_t);
     }
   }
   std::ostringstream rng_text;
   rng_text << m.rng;
-  const std::string r = rng_text.str();
-  put<uint64_t>(out, r.size());
-  out.write(r.data(), std::streamsize(r.size()));
-  put<uint64_t>(out, m.order.size());
-  out.write(reinterpret_cast<const char*>(m.order.data()), std::streamsize(m.order.size() * sizeof(int)));
-  put(out, m.cursor);
-  put<int32_t>(out, m.noise ? 1 : 0);
+  io::write_string(out, rng_text.str());
+  io::write_vector(out, m.order);
+  io::write(out, m.cursor);
+  io::write<int32_t>(out, m.noise ? 1 : 0);
   if (m.noise) m.noise->save_state(out);
   if (!out) throw std::runtime_error("checkpoint: write failed");
 }
 
 void GanTrainer::load(std::istream& in) {
+  namespace io = xbar::state_io;
   Impl& m = *impl_;
-  if (get<uint32_t>(in) != kCheckpointMagic) throw std::runtime_error("checkpoint: not a memgan checkpoint (bad magic)");
-  const auto version = get<uint32_t>(in);
-  if (version != kCheckpointVersion)
-    throw std::runtime_error(fmt::format("checkpoint: version {} (this memgan reads {})", version, kCheckpointVersion));
-  const auto batch = get<int32_t>(in), gl = get<int32_t>(in), dl = get<int32_t>(in), analog = get<int32_t>(in);
-  if (batch != m.s.batch || gl != int32_t(m.g.layers.size()) || dl != int32_t(m.d.layers.size()) ||
-      analog != (m.s.analog ? 1 : 0))
-    throw std::runtime_error("checkpoint: made for another network, batch or mode than this config's");
-  steps_ = get<int64_t>(in);
-  last_ = get<StepStats>(in);
-  totals_ = get<nn::MvmCounts>(in);
+  io::read_tag(in, kCheckpointTag, kCheckpointVersion, kWhat);
+  for (const int32_t want : {m.s.batch, int32_t(m.g.layers.size()), int32_t(m.d.layers.size()), int32_t(m.s.analog)})
+    if (io::read<int32_t>(in, kWhat) != want)
+      throw std::runtime_error("checkpoint: made for another network, batch or mode than this config's");
+  steps_ = io::read<int64_t>(in, kWhat);
+  last_ = io::read<StepStats>(in, kWhat);
+  totals_ = io::read<nn::MvmCounts>(in, kWhat);
   m.engine->load_state(in);
   for (ModelState* ms : {&m.g, &m.d}) {
     for (Layer& L : ms->layers) {
       if (L.linear) L.linear->load_state(in);
       if (L.conv) L.conv->load_state(in);
       if (L.bn) {
-        const std::size_t c = L.bn->gamma.size();
-        L.bn->gamma = get_vec(in, c);
-        L.bn->beta = get_vec(in, c);
-        L.bn->running_mean = get_vec(in, c);
-        L.bn->running_var = get_vec(in, c);
+        const uint64_t c = L.bn->gamma.size();
+        for (auto* v : {&L.bn->gamma, &L.bn->beta, &L.bn->running_mean, &L.bn->running_var})
+          io::read_vector(in, *v, kWhat, c);
       }
-      const std::size_t nw = std::size_t(L.grad_w.size()), nb = std::size_t(L.grad_b.size());
-      const auto moments = [&](std::size_t n) {
-        const auto peek = get<uint64_t>(in);
-        in.seekg(-std::streamoff(sizeof(uint64_t)), std::ios::cur);
-        return get_vec(in, peek == 0 ? 0 : n);
-      };
-      L.adam_w.m = moments(nw);
-      L.adam_w.v = moments(nw);
-      L.adam_b.m = moments(nb);
-      L.adam_b.v = moments(nb);
-      L.adam_t = get<int64_t>(in);
+      // Adam moments are empty until the layer's first update.
+      for (auto [v, n] : {std::pair{&L.adam_w.m, L.grad_w.size()}, std::pair{&L.adam_w.v, L.grad_w.size()},
+                          std::pair{&L.adam_b.m, L.grad_b.size()}, std::pair{&L.adam_b.v, L.grad_b.size()}}) {
+        io::read_vector(in, *v, kWhat);
+        if (!v->empty() && int64_t(v->size()) != n) io::size_mismatch(kWhat, v->size(), uint64_t(n));
+      }
+      L.adam_t = io::read<int64_t>(in, kWhat);
     }
   }
-  const auto rn = get<uint64_t>(in);
-  if (rn > 1 << 20) throw std::runtime_error("checkpoint: corrupt generator state");
-  std::string r(rn, '\0');
-  if (!in.read(r.data(), std::streamsize(rn))) throw std::runtime_error("checkpoint: truncated");
-  std::istringstream rng_text(r);
+  std::istringstream rng_text(io::read_string(in, kWhat, 1 << 16));
   rng_text >> m.rng;
-  const auto on = get<uint64_t>(in);
-  if (on != uint64_t(m.real_count)) throw std::runtime_error("checkpoint: made with another data set size");
-  if (!in.read(reinterpret_cast<char*>(m.order.data()), std::streamsize(on * sizeof(int))))
-    throw std::runtime_error("checkpoint: truncated");
-  m.cursor = get<int64_t>(in);
-  const auto has_noise = get<int32_t>(in);
-  if ((has_noise != 0) != bool(m.noise)) throw std::runtime_error("checkpoint: latent source differs from this config's");
+  io::read_vector(in, m.order, kWhat, uint64_t(m.real_count));
+  m.cursor = io::read<int64_t>(in, kWhat);
+  if ((io::read<int32_t>(in, kWhat) != 0) != bool(m.noise))
+    throw std::runtime_error("checkpoint: latent source differs from this config's");
   if (m.noise) m.noise->load_state(in);
 }
 

@@ -44,6 +44,12 @@ struct TrainOp {
   }
 };
 
+// Forward, backward-data, backward-weight and update: the operations that name a layer.
+inline bool is_layer_op(TrainOpcode op) {
+  return op == TrainOpcode::Forward || op == TrainOpcode::BackwardData || op == TrainOpcode::BackwardWeight ||
+         op == TrainOpcode::Update;
+}
+
 // Decodes a CMD word; nullopt for an unknown opcode, model or argument.
 std::optional<TrainOp> decode_train_op(uint32_t word);
 const char* opcode_name(TrainOpcode op);  // "forward", "backward_data", ...

@@ -44,10 +44,7 @@ LayerEngine::LayerEngine(sc_core::sc_module_name name, const LayerEngineParams& 
 }
 
 std::string LayerEngine::op_label(const train::TrainOp& op) const {
-  using train::TrainOpcode;
-  const bool layer_op = op.opcode == TrainOpcode::Forward || op.opcode == TrainOpcode::BackwardData ||
-                        op.opcode == TrainOpcode::BackwardWeight || op.opcode == TrainOpcode::Update;
-  if (!layer_op) return train::describe(op);
+  if (!train::is_layer_op(op.opcode)) return train::describe(op);
   return fmt::format("{} {}.{}", train::opcode_name(op.opcode), op.model == train::Model::Generator ? "G" : "D",
                      trainer_.layer_spec(op.model, op.layer).name);
 }
@@ -79,8 +76,7 @@ std::string LayerEngine::start(uint32_t word) {
   }
   probe_.activity(t0, std::max(t1, t0 + 1), 0.0);
   ++ops_;
-  const bool layer_op = op->opcode == TrainOpcode::Forward || op->opcode == TrainOpcode::BackwardData ||
-                        op->opcode == TrainOpcode::BackwardWeight || op->opcode == TrainOpcode::Update;
+  const bool layer_op = train::is_layer_op(op->opcode);
   const std::string label = op_label(*op);
   auto& phase = phases_[layer_op ? label : train::opcode_name(op->opcode)];
   phase.time_ns += cost.time_ns;

@@ -2,6 +2,8 @@
 // file (each message must name the path and the problem), the [-1, 1] mapping, and the real
 // Fashion-MNIST files when the Debian package is installed.
 #include <gtest/gtest.h>
+
+#include "temp_dir_test.h"
 #include <unistd.h>
 
 #include <array>
@@ -17,19 +19,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class Idx : public ::testing::Test {
+class Idx : public memgan::testing::TempDirTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("memgan_data_test_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
-
-  fs::path dir_;
+  Idx() : TempDirTest("memgan_data_test") {}
 };
 
 // count x rows x cols images with every byte value in use, labels cycling through 0..9.

@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tiny_gan.h"
+
 #include <fmt/format.h>
 
 #include "mapping/network.h"
@@ -19,21 +21,7 @@ namespace {
 
 const LayerEngineRegs kRegs{0x50000000, 0x50000004, 0x1, 0x0, 0x6};
 
-// Generator linear -> tanh; discriminator linear -> leaky_relu -> linear.
-const char* kTiny = R"(name: tiny
-models:
-  generator:
-    input: [4]
-    layers:
-      - {name: fc, type: linear, in_features: 4, out_features: 8, input: [4], output: [8]}
-      - {name: out, type: tanh, output: [8]}
-  discriminator:
-    input: [8]
-    layers:
-      - {name: fc1, type: linear, in_features: 8, out_features: 4, input: [8], output: [4]}
-      - {name: act, type: leaky_relu, slope: 0.2, output: [4]}
-      - {name: fc2, type: linear, in_features: 4, out_features: 1, input: [4], output: [1]}
-)";
+const char* const kTiny = memgan::testing::kTinyGan;
 
 // The same generator; a discriminator that starts with a batch norm.
 const char* kTinyNorm = R"(name: tiny_norm

@@ -1,6 +1,8 @@
 // Sample grids (placement, value mapping, upscaling) and grayscale PNG files (round trip,
 // identical bytes for identical pixels, errors that name the path).
 #include <gtest/gtest.h>
+
+#include "temp_dir_test.h"
 #include <unistd.h>
 
 #include <cmath>
@@ -17,19 +19,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class Png : public ::testing::Test {
+class Png : public memgan::testing::TempDirTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("memgan_image_test_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
-
-  fs::path dir_;
+  Png() : TempDirTest("memgan_image_test") {}
 };
 
 std::string read_all(const std::string& path) {

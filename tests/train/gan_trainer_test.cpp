@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "mapping/network.h"
+#include "tiny_gan.h"
 #include "train/gan_trainer.h"
 #include "train_program.h"
 
@@ -16,20 +17,7 @@ using memgan::nn::Tensor;
 using memgan::train::GanTrainer;
 using memgan::train::Model;
 
-const char* kTinyNet = R"(name: tiny
-models:
-  generator:
-    input: [4]
-    layers:
-      - {name: fc, type: linear, in_features: 4, out_features: 6, input: [4], output: [6]}
-      - {name: out, type: tanh, output: [6]}
-  discriminator:
-    input: [6]
-    layers:
-      - {name: fc1, type: linear, in_features: 6, out_features: 5, input: [6], output: [5]}
-      - {name: act, type: leaky_relu, slope: 0.2, output: [5]}
-      - {name: fc2, type: linear, in_features: 5, out_features: 1, input: [5], output: [1]}
-)";
+const char* const kTinyNet = memgan::testing::kTinyGan;
 
 constexpr uint32_t kCmd = 0x100, kDone = 0x104;
 
@@ -156,7 +144,7 @@ memgan::train::TrainerSettings digital_sgd() {
 
 TEST(GanTrainer, OneStepMatchesAPlainLoopReference) {
   const auto net = memgan::mapping::parse_network(kTinyNet, "tiny.yaml");
-  GanTrainer t(net, digital_sgd(), ramp_images(8, 6), 8, {16, 16}, {}, {}, {});
+  GanTrainer t(net, digital_sgd(), ramp_images(8, 8), 8, {16, 16}, {}, {}, {});
   Dense g = dense_of(t, Model::Generator, 0), d1 = dense_of(t, Model::Discriminator, 0),
         d2 = dense_of(t, Model::Discriminator, 2);
   run_program(t, net, 0, 1);
@@ -204,7 +192,7 @@ TEST(GanTrainer, OneStepMatchesAPlainLoopReference) {
 
 TEST(GanTrainer, OperationsOutOfOrderAreRejected) {
   const auto net = memgan::mapping::parse_network(kTinyNet, "tiny.yaml");
-  GanTrainer t(net, digital_sgd(), ramp_images(8, 6), 8, {16, 16}, {}, {}, {});
+  GanTrainer t(net, digital_sgd(), ramp_images(8, 8), 8, {16, 16}, {}, {}, {});
   using memgan::train::TrainOp;
   using memgan::train::TrainOpcode;
   TrainOp op;
@@ -246,13 +234,13 @@ TEST(GanTrainer, CheckpointResumesBitIdenticallyOnNoisyArrays) {
   dev.pulse.c2c_sigma = 0.2;
   memgan::xbar::NoiseSourceParams np;
   np.pairs = 8;
-  GanTrainer a(net, s, ramp_images(8, 6), 8, {16, 16}, cv, dev, np);
+  GanTrainer a(net, s, ramp_images(8, 8), 8, {16, 16}, cv, dev, np);
   run_program(a, net, 0, 2);
   std::stringstream snapshot;
   a.save(snapshot);
   run_program(a, net, 2, 3);
 
-  GanTrainer b(net, s, ramp_images(8, 6), 8, {16, 16}, cv, dev, np);
+  GanTrainer b(net, s, ramp_images(8, 8), 8, {16, 16}, cv, dev, np);
   b.load(snapshot);
   EXPECT_EQ(b.steps_done(), 2);
   run_program(b, net, 2, 3);
@@ -265,12 +253,12 @@ TEST(GanTrainer, CheckpointResumesBitIdenticallyOnNoisyArrays) {
 
   // A corrupted or foreign checkpoint is refused with a reason.
   std::string bytes = snapshot.str();
-  bytes[0] ^= 0x55;
+  bytes[8] ^= 0x55;  // the tag's first letter, after its u64 length
   std::istringstream bad(bytes);
   try {
     b.load(bad);
-    FAIL() << "bad magic accepted";
+    FAIL() << "a foreign tag was accepted";
   } catch (const std::runtime_error& e) {
-    EXPECT_NE(std::string(e.what()).find("magic"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("expected a memgan-checkpoint state"), std::string::npos) << e.what();
   }
 }
