@@ -264,36 +264,39 @@ void validate(const LoadedConfig& loaded) {
   const int reserved_cols = a.weight_encoding == "differential" ? 0 : 1;
   const int logical_cols = (a.array.cols - reserved_cols) / cols_per_output;
   const auto& j = c.job;
-  check(j.tile < a.tiles, "job.tile", fmt::format("tile {} does not exist (arch.tiles = {})", j.tile, a.tiles));
-  check(j.array < a.arrays_per_tile, "job.array",
-        fmt::format("array {} does not exist (arch.arrays_per_tile = {})", j.array, a.arrays_per_tile));
-  const int logical_rows = a.array.rows - reserved_cols;  // offset: the last row is the reference line too
-  check(j.rows <= logical_rows, "job.rows",
-        fmt::format("{} rows do not fit the array's {} usable rows", j.rows, logical_rows));
-  check(j.cols <= logical_cols, "job.cols",
-        fmt::format("{} outputs do not fit: the {}-column array holds {} outputs of {} columns each", j.cols,
-                    a.array.cols, logical_cols, cols_per_output));
-  const int in_bytes = a.quantize ? 1 : 4;
-  // Each array's weights are written through a 2 MiB window (platform/memory_map.h).
-  check(int64_t(logical_rows) * logical_cols * in_bytes <= (int64_t(2) << 20), "arch.array.rows",
-        fmt::format("{} rows x {} outputs of {}-byte weights exceed the 2 MiB weight window of an array",
-                    a.array.rows, logical_cols, in_bytes));
-  check(int64_t(j.rows) * in_bytes <= int64_t(a.buffers.input_kib) * 1024, "job.rows",
-        "one input vector does not fit the input buffer");
-  check(int64_t(j.cols) * 4 <= int64_t(a.buffers.output_kib) * 1024, "job.cols",
-        "one output vector does not fit the output buffer");
-  // DRAM the job needs, as firmware/mvm_job lays it out: program (18 commands of setup,
-  // 22 per buffer-sized chunk of vectors, END), weights, inputs, outputs, 4 KiB aligned.
-  const int64_t per_chunk = std::max<int64_t>(
-      1, std::min<int64_t>({int64_t(j.batch), int64_t(a.buffers.input_kib) * 1024 / (int64_t(j.rows) * in_bytes),
-                            int64_t(a.buffers.output_kib) * 1024 / (int64_t(j.cols) * 4)}));
-  const int64_t chunks = (j.batch + per_chunk - 1) / per_chunk;
-  const int64_t program_bytes = 16 + 16 * (19 + 22 * chunks);
-  const int64_t job_bytes = program_bytes + int64_t(j.rows) * j.cols * in_bytes + int64_t(j.batch) * j.rows * in_bytes +
-                            int64_t(j.batch) * j.cols * 4 + 3 * 4096;
-  check(job_bytes <= int64_t(a.dram.size_mib) << 20, "job.batch",
-        fmt::format("the job needs about {} bytes of DRAM, more than arch.dram.size_mib ({} MiB)", job_bytes,
-                    a.dram.size_mib));
+  // The MVM job's operands must fit one array, its buffers and DRAM.
+  if (j.kind == "mvm") {
+    check(j.tile < a.tiles, "job.tile", fmt::format("tile {} does not exist (arch.tiles = {})", j.tile, a.tiles));
+    check(j.array < a.arrays_per_tile, "job.array",
+          fmt::format("array {} does not exist (arch.arrays_per_tile = {})", j.array, a.arrays_per_tile));
+    const int logical_rows = a.array.rows - reserved_cols;  // offset: the last row is the reference line too
+    check(j.rows <= logical_rows, "job.rows",
+          fmt::format("{} rows do not fit the array's {} usable rows", j.rows, logical_rows));
+    check(j.cols <= logical_cols, "job.cols",
+          fmt::format("{} outputs do not fit: the {}-column array holds {} outputs of {} columns each", j.cols,
+                      a.array.cols, logical_cols, cols_per_output));
+    const int in_bytes = a.quantize ? 1 : 4;
+    // Each array's weights are written through a 2 MiB window (platform/memory_map.h).
+    check(int64_t(logical_rows) * logical_cols * in_bytes <= (int64_t(2) << 20), "arch.array.rows",
+          fmt::format("{} rows x {} outputs of {}-byte weights exceed the 2 MiB weight window of an array",
+                      a.array.rows, logical_cols, in_bytes));
+    check(int64_t(j.rows) * in_bytes <= int64_t(a.buffers.input_kib) * 1024, "job.rows",
+          "one input vector does not fit the input buffer");
+    check(int64_t(j.cols) * 4 <= int64_t(a.buffers.output_kib) * 1024, "job.cols",
+          "one output vector does not fit the output buffer");
+    // DRAM the job needs, as firmware/mvm_job lays it out: program (18 commands of setup,
+    // 22 per buffer-sized chunk of vectors, END), weights, inputs, outputs, 4 KiB aligned.
+    const int64_t per_chunk = std::max<int64_t>(
+        1, std::min<int64_t>({int64_t(j.batch), int64_t(a.buffers.input_kib) * 1024 / (int64_t(j.rows) * in_bytes),
+                              int64_t(a.buffers.output_kib) * 1024 / (int64_t(j.cols) * 4)}));
+    const int64_t chunks = (j.batch + per_chunk - 1) / per_chunk;
+    const int64_t program_bytes = 16 + 16 * (19 + 22 * chunks);
+    const int64_t job_bytes = program_bytes + int64_t(j.rows) * j.cols * in_bytes + int64_t(j.batch) * j.rows * in_bytes +
+                              int64_t(j.batch) * j.cols * 4 + 3 * 4096;
+    check(job_bytes <= int64_t(a.dram.size_mib) << 20, "job.batch",
+          fmt::format("the job needs about {} bytes of DRAM, more than arch.dram.size_mib ({} MiB)", job_bytes,
+                      a.dram.size_mib));
+  }
   if (j.kind == "train") {
     const auto& t = c.train;
     // Training writes weights in place with pulses: one cell (pair) per weight.

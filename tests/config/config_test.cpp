@@ -235,3 +235,19 @@ TEST(Schema, EveryFieldHasDocAndUniquePath) {
     EXPECT_TRUE(paths.insert(f.path).second) << "duplicate " << f.path;
   }
 }
+
+// Every shipped config (and preset-built config) passes validation: a broken one would only
+// show when a user runs it.
+TEST(ShippedConfigs, AllValidate) {
+  int checked = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(std::string(MEMGAN_SOURCE_DIR) + "/configs")) {
+    if (entry.path().extension() != ".yaml") continue;
+    ++checked;
+    try {
+      load_config(entry.path().string());
+    } catch (const ConfigError& e) {
+      ADD_FAILURE() << entry.path() << ": " << e.what();
+    }
+  }
+  EXPECT_GE(checked, 8);
+}
