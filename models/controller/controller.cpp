@@ -68,7 +68,9 @@ void Controller::transfer(tlm::tlm_command cmd, uint64_t addr, uint8_t* data, ui
   }
   if (qk_.need_sync()) {
     qk_.sync();
-    observer_.advance(to_ps(sc_core::sc_time_stamp()));
+    // The command's own activity is booked from its start once it completes: moving the
+    // observer's horizon here would make that booking late. execute() advances it after.
+    advance_pending_ = true;
   }
 }
 
@@ -110,6 +112,10 @@ void Controller::boot(std::vector<firmware::Command>& program) {
 
 void Controller::account(uint64_t t0_ps) {
   probe_.activity(t0_ps, local_ps(qk_.get_local_time()), timing_.command_pj);
+  if (advance_pending_) {
+    advance_pending_ = false;
+    observer_.advance(to_ps(sc_core::sc_time_stamp()));
+  }
 }
 
 void Controller::execute(const firmware::Command& c, size_t index) {

@@ -71,6 +71,7 @@ class Controller : public sc_core::sc_module {
   sc_core::sc_time end_time_;
   int64_t commands_executed_ = 0;
   int64_t polls_ = 0;
+  bool advance_pending_ = false;  // synced in a transfer; the observer may advance after account()
   std::function<void(int64_t, int64_t)> progress_;
   // The command running (nullptr while booting); messages are formatted only on errors.
   const firmware::Command* current_ = nullptr;

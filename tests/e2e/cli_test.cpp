@@ -124,6 +124,7 @@ TEST_F(Cli, DefaultRunMeetsItsBoundAndWritesEveryOutput) {
 
   const json rep = report("run");
   EXPECT_EQ(rep["outcome"], "completed");
+  EXPECT_EQ(rep["trace"]["late_changes"], 0);
   const auto& check = rep["result_check"];
   EXPECT_TRUE(check["checked"].get<bool>());
   EXPECT_TRUE(check["bound_applies"].get<bool>());
@@ -436,6 +437,8 @@ TEST_F(Training, WritesGridsScoresAndTheReport) {
   EXPECT_GT(tr["cells_written"].get<int64_t>(), 0);  // analog mode: updates are pulses
   EXPECT_GT(tr["op_energy_pJ"].get<double>(), 0);
   EXPECT_GT(tr["phases"].size(), 10u);
+  // Every trace change arrived before the writer's horizon passed it (none clamped).
+  EXPECT_EQ(rep["trace"]["late_changes"], 0);
   for (const auto& point : tr["curve"]) EXPECT_TRUE(std::isfinite(point["score"].get<double>()));
   // The engine's operations are on the timeline with their layer and phase.
   const std::string timeline = slurp(dir_ / "t" / "timeline.json");
