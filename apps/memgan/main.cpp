@@ -97,6 +97,7 @@ int memgan_main(int argc, char** argv) {
   compare->add_option("--out,-o", out_dir, "output folder for compare.csv and compare.json (default: traces/<config name>)");
   compare->add_option("--preset,-p", presets, "apply a preset file after CONFIG (repeatable)");
   compare->add_option("--set,-s", overrides, "override a key (repeatable)");
+  compare->add_flag("--quiet,-q", quiet, "no progress bar or progress lines");
 
   memgan::cli::LayerArgs layer_args;
   auto* layer = app.add_subcommand(
@@ -180,7 +181,7 @@ int memgan_main(int argc, char** argv) {
       std::vector<std::string> names;
       std::stringstream ss(dataflows);
       for (std::string n; std::getline(ss, n, ',');) names.push_back(n);
-      return memgan::cli::compare_command(loaded, names, dir, std::cout);
+      return memgan::cli::compare_command(loaded, names, dir, std::cout, quiet);
     }
     if (*run) {
       const auto loaded = memgan::config::load_config(config_path, overrides, presets);

@@ -18,6 +18,7 @@
 #include "scheduler/operation_scheduler.h"
 #include "soc.h"
 #include "trace/vcd_writer.h"
+#include "util/progress.h"
 
 namespace memgan::cli {
 namespace fs = std::filesystem;
@@ -71,7 +72,7 @@ int map_command(const config::LoadedConfig& loaded, const std::string& out_dir, 
 }
 
 int compare_command(const config::LoadedConfig& loaded, const std::vector<std::string>& names,
-                    const std::string& out_dir, std::ostream& out) {
+                    const std::string& out_dir, std::ostream& out, bool quiet) {
   const auto net = load_net(loaded);
   const config::Config& cfg = loaded.config;
   std::vector<mapping::Dataflow> flows;
@@ -100,8 +101,12 @@ int compare_command(const config::LoadedConfig& loaded, const std::vector<std::s
              cfg.arch.adc.bits);
   fmt::print(out, "{:<22} {:<16} {:<15} {:<8} {:>12} {:>11} {:>10} {:>12} {:>7} {:>6} {:>8} {:>7}\n", "layer", "type",
              "dataflow", "phase", "time_us", "energy_nJ", "MVMs", "ADC_conv", "arrays", "util", "speedup", "saving");
+  Progress progress("memgan compare", quiet);
+  const int64_t stages = int64_t(flows.size()) + 1;  // each dataflow's costs, then the scheduler
+  int64_t stage = 0;
   for (const auto flow : flows) {
     const auto est = estimate_network(map_with(net, cfg, flow), cfg);
+    progress.update(++stage, stages);
     PhaseCost total_f, total_b, base_f, base_b;
     for (size_t i = 0; i < est.size(); ++i) {
       const auto& e = est[i];
@@ -187,6 +192,8 @@ int compare_command(const config::LoadedConfig& loaded, const std::vector<std::s
   sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
   sc_core::sc_start();
   observer.finish();
+  progress.update(++stage, stages);
+  progress.finish();
   fmt::print(out, "\ntraining step on the operation scheduler (layers pipelined over the batch, D on real images "
                   "overlapping G):\n");
   fmt::print(out, "{:<15} {:>14} {:>14} {:>9} {:>8}\n", "dataflow", "step_us", "serial_us", "overlap", "speedup");

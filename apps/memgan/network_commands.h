@@ -13,9 +13,10 @@ namespace memgan::cli {
 int map_command(const config::LoadedConfig& cfg, const std::string& out_dir, std::ostream& out);
 
 // Costs the network's layers under each dataflow; prints the table, writes compare.csv and
-// compare.json into out_dir.
+// compare.json into out_dir. Progress (one stage per dataflow, then the scheduler) on stderr
+// unless quiet.
 int compare_command(const config::LoadedConfig& cfg, const std::vector<std::string>& dataflows,
-                    const std::string& out_dir, std::ostream& out);
+                    const std::string& out_dir, std::ostream& out, bool quiet = false);
 
 struct LayerArgs {
   std::string type;  // conv2d | conv_transpose2d | linear
