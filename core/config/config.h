@@ -73,6 +73,8 @@ struct MapperConfig {
 // Per block: "tlm" (C++ model) or "rtl" (Verilated RTL co-simulated through a transactor).
 struct RtlConfig {
   std::string shift_add = "tlm";
+  std::string cmd_decoder = "tlm";
+  std::string red_addr_gen = "tlm";
 };
 
 struct ArchConfig {

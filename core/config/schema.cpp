@@ -212,6 +212,10 @@ std::vector<Field> schema(Config& c) {
             "dataflow mapper unit: clocks to generate the array and buffer addresses of one MVM");
   b.choice("arch.rtl.shift_add", a.rtl.shift_add, {"tlm", "rtl"},
            "tile shift-and-add: C++ model, or the Verilated RTL via its transactor (docs/rtl.md)");
+  b.choice("arch.rtl.cmd_decoder", a.rtl.cmd_decoder, {"tlm", "rtl"},
+           "controller command decoder: C++ model, or the Verilated RTL via its transactor");
+  b.choice("arch.rtl.red_addr_gen", a.rtl.red_addr_gen, {"tlm", "rtl"},
+           "pixel_wise address generator of the dataflow mapper: C++ model, or the Verilated RTL");
   b.integer("arch.noise.pairs", a.noise.pairs, 1, 65536, "cell pairs read round-robin by the noise block");
   b.real("arch.noise.read_noise_sigma", a.noise.read_noise_sigma, 1e-6, 5,
          "relative read noise of the noise block's own cells (read where it is large, on purpose)");
