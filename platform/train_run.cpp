@@ -235,7 +235,12 @@ int run_training(const config::LoadedConfig& loaded, const RunOptions& options, 
     return cost;
   };
   Soc soc("soc", cfg, observer, &setup);
+  // Trace window in training steps: closed until the step boundary where start_step begins
+  // (a resumed run that starts inside the window traces from its first step).
+  const auto& trace_cfg = cfg.simulation.trace;
+  if (auto* w = observer.vcd(); w && trace_cfg.start_step > start.step) w->hold_window();
   observer.begin_trace();
+  if (auto* w = observer.vcd(); w && trace_cfg.stop_step && *trace_cfg.stop_step <= start.step) w->close_window_at(0);
   if (program.image.size() > soc.dram().size()) throw InputError("the training program does not fit in DRAM");
   std::memcpy(soc.dram().data() + memory_map::kBootAddress, program.image.data(), program.image.size());
 
@@ -250,9 +255,13 @@ int run_training(const config::LoadedConfig& loaded, const RunOptions& options, 
   const int64_t total_steps = cfg.train.steps;
   double last_score = NAN, first_score = NAN;
   int64_t stopped_at = -1;
-  soc.layer_engine()->on_host([&](const train::TrainOp& op, uint64_t) {
+  soc.layer_engine()->on_host([&](const train::TrainOp& op, uint64_t t_ps) {
     const int64_t step = trainer->steps_done();
     if (op.opcode == train::TrainOpcode::StepEnd) {
+      if (auto* w = observer.vcd()) {
+        if (step == trace_cfg.start_step) w->open_window_at(t_ps);
+        if (trace_cfg.stop_step && step == *trace_cfg.stop_step) w->close_window_at(t_ps);
+      }
       progress.update(step, total_steps);
       return;
     }

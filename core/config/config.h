@@ -176,6 +176,8 @@ struct TraceConfig {
   std::string signals = "*";              // glob patterns, '!' excludes (core/trace/trace_filter.h)
   double start_ns = 0;
   std::optional<double> stop_ns;          // nullopt: to the end
+  int64_t start_step = 0;                 // training: from the start of this step
+  std::optional<int64_t> stop_step;       // training: until this many steps are done; nullopt: to the end
   double max_mb = 200;
 };
 

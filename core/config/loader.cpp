@@ -314,6 +314,13 @@ void validate(const LoadedConfig& loaded) {
     check(t.score_components < t.score_samples, "train.score_components",
           "must be below train.score_samples (the generated images' covariance needs more samples than dimensions)");
   }
+  const auto& tr = c.simulation.trace;
+  if (tr.stop_ns) check(*tr.stop_ns > tr.start_ns, "simulation.trace.stop_ns", "must be after simulation.trace.start_ns");
+  if (tr.stop_step)
+    check(*tr.stop_step > tr.start_step, "simulation.trace.stop_step", "must be after simulation.trace.start_step");
+  if (j.kind != "train")
+    check(tr.start_step == 0 && !tr.stop_step, "simulation.trace.start_step",
+          "a step window needs a training run (job.kind train); use start_ns/stop_ns");
   if (!errors.empty()) throw ConfigError(errors);
 }
 
@@ -358,6 +365,12 @@ nlohmann::json to_json(const Config& cfg_in) {
       case FieldKind::Choice:
       case FieldKind::Path:
       case FieldKind::Text: leaf = *static_cast<std::string*>(f.target); break;
+      case FieldKind::AutoInt64: {
+        const auto& v = *static_cast<std::optional<int64_t>*>(f.target);
+        if (v) leaf = *v;
+        else leaf = "auto";
+        break;
+      }
       case FieldKind::AutoReal: {
         const auto& v = *static_cast<std::optional<double>*>(f.target);
         if (v) leaf = *v;

@@ -54,6 +54,9 @@ struct Builder {
   void auto_real(std::string path, std::optional<double>& v, double lo, double hi, std::string doc) {
     fields.push_back({std::move(path), FieldKind::AutoReal, &v, lo, hi, {}, std::move(doc)});
   }
+  void auto_integer64(std::string path, std::optional<int64_t>& v, double lo, double hi, std::string doc) {
+    fields.push_back({std::move(path), FieldKind::AutoInt64, &v, lo, hi, {}, std::move(doc)});
+  }
   void boolean(std::string path, bool& v, std::string doc) {
     fields.push_back({std::move(path), FieldKind::Bool, &v, 0, 1, {}, std::move(doc)});
   }
@@ -77,6 +80,8 @@ std::string Field::allowed() const {
       return fmt::format("integer in [{}, {}]", number_text(min), number_text(max));
     case FieldKind::Real:
       return fmt::format("number in [{}, {}]", number_text(min), number_text(max));
+    case FieldKind::AutoInt64:
+      return fmt::format("'auto' or an integer in [{}, {}]", number_text(min), number_text(max));
     case FieldKind::AutoReal:
       return fmt::format("'auto' or a number in [{}, {}]", number_text(min), number_text(max));
     case FieldKind::Bool:
@@ -103,6 +108,10 @@ std::string Field::value_text() const {
       const auto& v = *static_cast<std::optional<double>*>(target);
       return v ? number_text(*v) : "auto";
     }
+    case FieldKind::AutoInt64: {
+      const auto& v = *static_cast<std::optional<int64_t>*>(target);
+      return v ? std::to_string(*v) : "auto";
+    }
     case FieldKind::Bool: return *static_cast<bool*>(target) ? "true" : "false";
     case FieldKind::Choice: return *static_cast<std::string*>(target);
     case FieldKind::Path:
@@ -120,12 +129,18 @@ void Field::assign(const std::string& s) const {
   };
   switch (kind) {
     case FieldKind::Int:
-    case FieldKind::Int64: {
+    case FieldKind::Int64:
+    case FieldKind::AutoInt64: {
+      if (kind == FieldKind::AutoInt64 && s == "auto") {
+        *static_cast<std::optional<int64_t>*>(target) = std::nullopt;
+        return;
+      }
       long long v = 0;
       if (!parse_integer(s, v)) fail(fmt::format("'{}' is not an integer", s));
       if (double(v) < min || double(v) > max) fail(fmt::format("{} is out of range", s));
       if (kind == FieldKind::Int) *static_cast<int*>(target) = static_cast<int>(v);
-      else *static_cast<int64_t*>(target) = static_cast<int64_t>(v);
+      else if (kind == FieldKind::Int64) *static_cast<int64_t*>(target) = static_cast<int64_t>(v);
+      else *static_cast<std::optional<int64_t>*>(target) = static_cast<int64_t>(v);
       return;
     }
     case FieldKind::Real:
@@ -294,6 +309,10 @@ std::vector<Field> schema(Config& c) {
          "signals to trace: glob patterns on hierarchical names, '!' excludes, last match wins");
   b.real("simulation.trace.start_ns", s.trace.start_ns, 0, 1e15, "trace window start, ns of simulated time");
   b.auto_real("simulation.trace.stop_ns", s.trace.stop_ns, 0, 1e15, "trace window end, ns; auto = the end of the run");
+  b.integer64("simulation.trace.start_step", s.trace.start_step, 0, 1e12,
+              "training runs: trace from the start of this step (0-based)");
+  b.auto_integer64("simulation.trace.stop_step", s.trace.stop_step, 1, 1e12,
+                   "training runs: trace until this many steps are done; auto = the end of the run");
   b.real("simulation.trace.max_mb", s.trace.max_mb, 0.001, 1e6, "stop writing the trace past this size, MB");
   b.boolean("simulation.timeline.enabled", s.timeline.enabled, "write timeline.json (Chrome trace events / Perfetto)");
   b.integer64("simulation.timeline.max_events", s.timeline.max_events, 1, 1e9,

@@ -8,7 +8,7 @@
 
 namespace memgan::config {
 
-enum class FieldKind { Int, Int64, Real, Bool, Choice, AutoReal, Path, Text };
+enum class FieldKind { Int, Int64, Real, Bool, Choice, AutoReal, AutoInt64, Path, Text };
 
 struct Field {
   std::string path;                  // "arch.array.rows"

@@ -148,6 +148,25 @@ void TraceWriter::set_window(uint64_t start_ps, uint64_t stop_ps) {
   window_open_ = start_ps == 0;
 }
 
+void TraceWriter::hold_window() {
+  if (begun_) throw std::logic_error("trace window held after begin()");
+  held_min_start_ = window_start_;  // a set_window() start still applies
+  window_start_ = UINT64_MAX;
+  window_open_ = false;
+}
+
+void TraceWriter::open_window_at(uint64_t t_ps) {
+  if (window_open_ || window_start_ != UINT64_MAX) return;
+  window_start_ = std::max({t_ps, horizon_, held_min_start_});
+  if (window_start_ >= window_stop_) window_start_ = window_stop_;  // opens and closes at once: empty
+}
+
+void TraceWriter::close_window_at(uint64_t t_ps) {
+  const uint64_t t = std::max(t_ps, horizon_);
+  if (t >= window_stop_) return;
+  window_stop_ = std::max(t, window_start_ == UINT64_MAX ? t : window_start_);
+}
+
 void TraceWriter::set_max_bytes(uint64_t max_bytes) { max_bytes_ = max_bytes; }
 
 // The values integrated so far, as one step at the window start.

@@ -69,6 +69,14 @@ class TraceWriter {
   // (or earlier, at the end of the run). Call before begin(); throws std::logic_error
   // after it, std::invalid_argument for stop_ps <= start_ps.
   void set_window(uint64_t start_ps, uint64_t stop_ps = UINT64_MAX);
+  // Window bounds known only during the run (e.g. training steps). hold_window() (before
+  // begin()) keeps the window closed until open_window_at(); open_window_at(t) / close_window_at(t)
+  // then set the start / stop while the run goes on. A time before the horizon (already
+  // written) is moved up to it. Opening an already open window, or closing at or after the
+  // current stop, does nothing. With set_window() too, the later start and the earlier stop win.
+  void hold_window();
+  void open_window_at(uint64_t t_ps);
+  void close_window_at(uint64_t t_ps);
   // Size bound: once bytes_written() reaches max_bytes, the window stops at the next time
   // step (stopped_at_ps() says where). VCD counts are exact; FST's lag behind its
   // compression blocks, so an FST ends somewhat past the bound. 0 = no bound.
@@ -130,6 +138,7 @@ class TraceWriter {
   uint64_t max_time_ = 0;               // latest change time seen
   uint64_t late_changes_ = 0;
   uint64_t window_start_ = 0, window_stop_ = UINT64_MAX;
+  uint64_t held_min_start_ = 0;         // set_window()'s start, when hold_window() took over
   uint64_t max_bytes_ = 0, size_stop_ps_ = UINT64_MAX;
   bool window_open_ = true;             // start reached (values at start written)
   bool begun_ = false;

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <thread>
 
@@ -449,6 +450,48 @@ TEST_F(Training, WritesGridsScoresAndTheReport) {
   ASSERT_EQ(again.exit_code, 0) << again.err;
   EXPECT_EQ(slurp(dir_ / "t" / "train.csv"), slurp(dir_ / "t2" / "train.csv"));
   EXPECT_EQ(slurp(dir_ / "t" / "trace.vcd"), slurp(dir_ / "t2" / "trace.vcd"));
+}
+
+// Values a VCD variable (by its leaf name, first match) takes after the initial dump.
+std::vector<uint64_t> vcd_values(const std::string& vcd, const std::string& leaf) {
+  std::istringstream in(vcd);
+  std::string line, id;
+  std::vector<uint64_t> values;
+  bool dumped = false;
+  while (std::getline(in, line)) {
+    std::istringstream words(line);
+    std::vector<std::string> w{std::istream_iterator<std::string>(words), std::istream_iterator<std::string>()};
+    if (id.empty() && w.size() >= 5 && w[0] == "$var" && w[4] == leaf) id = w[3];
+    if (!w.empty() && w[0] == "$dumpvars") dumped = false;
+    if (!w.empty() && w[0] == "$end") dumped = true;
+    if (dumped && w.size() == 2 && w[1] == id && w[0][0] == 'b') values.push_back(std::stoull(w[0].substr(1), nullptr, 2));
+  }
+  return values;
+}
+
+// simulation.trace.start_step/stop_step: only steps 2 and 3 reach the trace.
+TEST_F(Training, TraceWindowInTrainingSteps) {
+  const auto r = run(train_args("w", {"--set", "simulation.trace.start_step=2", "--set",
+                                      "simulation.trace.stop_step=4"}), "w");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string vcd = slurp(dir_ / "w" / "trace.vcd");
+  const std::vector<uint64_t> steps = vcd_values(vcd, "step");
+  // The window opens at the StepEnd that starts step 2: its first value is the one before that
+  // operation (1), then, at the same time, 2.
+  ASSERT_GE(steps.size(), 3u);
+  EXPECT_EQ(steps[0], 1u);
+  EXPECT_EQ(steps[1], 2u);
+  EXPECT_EQ(steps.back(), 3u);
+  for (size_t i = 1; i < steps.size(); ++i) EXPECT_TRUE(steps[i] == 2 || steps[i] == 3) << steps[i];
+  const auto full = run(train_args("f"), "f");
+  ASSERT_EQ(full.exit_code, 0) << full.err;
+  EXPECT_LT(vcd.size(), slurp(dir_ / "f" / "trace.vcd").size() / 2);
+  // A step window needs steps.
+  const auto bad = run({"run", kTrain, "--out", (dir_ / "b").string(), "--quiet", "--set",
+                        "simulation.trace.stop_step=1", "--set", "simulation.trace.start_step=3"}, "b");
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.err.find("simulation.trace.stop_step: must be after simulation.trace.start_step"), std::string::npos)
+      << bad.err;
 }
 
 TEST_F(Training, DigitalReferenceWritesNoCells) {

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
 #include <stdexcept>
 #include <string>
 
@@ -52,12 +54,21 @@ struct Windowed {
   VcdFile file;
   uint64_t stopped_at;
 };
-Windowed write_windowed(const std::string& path, uint64_t start, uint64_t stop, uint64_t max_bytes = 0) {
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// live: hold the window and open/close it during the run, when the horizon reaches 100 ps
+// before each bound (as a training run does at step boundaries).
+Windowed write_windowed(const std::string& path, uint64_t start, uint64_t stop, uint64_t max_bytes = 0,
+                        bool live = false) {
   VcdWriter vcd(path);
   const SignalId busy = vcd.add_int("soc.xbar.busy", 1);
   const SignalId ops = vcd.add_int("soc.xbar.ops", 8);
   const SignalId power = vcd.add_real("soc.xbar.power_mw", 0.5);
-  vcd.set_window(start, stop);
+  if (live) vcd.hold_window();
+  else vcd.set_window(start, stop);
   vcd.set_max_bytes(max_bytes);
   vcd.begin();
   vcd.add(busy, 500, 1);  // busy from 500 on: a value that must show when the window opens
@@ -68,6 +79,8 @@ Windowed write_windowed(const std::string& path, uint64_t start, uint64_t stop, 
     vcd.add(power, t, 4);
     vcd.add(power, t + 60, -4);
     vcd.flush_before(t);
+    if (live && t + 100 == start) vcd.open_window_at(start);
+    if (live && t + 100 == stop) vcd.close_window_at(stop);
   }
   vcd.close();
   return {read_vcd(path), vcd.stopped_at_ps()};
@@ -119,6 +132,32 @@ TEST(TraceWindow, SizeBoundStopsTheDump) {
   EXPECT_EQ(bounded.file.times.back(), bounded.stopped_at);
   EXPECT_LT(bounded.stopped_at, full.file.times.back());
   EXPECT_TRUE(bounded.file.errors.empty());
+}
+
+// A window whose bounds become known during the run (training steps) writes the same file as
+// one set before it.
+TEST(TraceWindow, WindowOpenedAndClosedDuringTheRunMatchesAPresetOne) {
+  const std::string preset_path = out_path(".vcd"), live_path = out_path(".vcd");
+  const Windowed preset = write_windowed(preset_path, 1000, 2000);
+  const Windowed live = write_windowed(live_path, 1000, 2000, 0, true);
+  ASSERT_TRUE(live.file.errors.empty()) << live.file.errors.front();
+  EXPECT_EQ(read_text(preset_path), read_text(live_path));
+  // Opened at a time already written: opens at the horizon, with the value reached by then.
+  const std::string path = out_path(".vcd");
+  VcdWriter vcd(path);
+  const SignalId ops = vcd.add_int("soc.xbar.ops", 8);
+  vcd.hold_window();
+  vcd.begin();
+  vcd.add(ops, 100, 1);
+  vcd.flush_before(200);
+  vcd.open_window_at(50);
+  vcd.add(ops, 300, 1);
+  vcd.close();
+  EXPECT_THROW(vcd.hold_window(), std::logic_error);
+  const Timeline seen = changes_of(read_vcd(path), "soc.xbar.ops");
+  ASSERT_EQ(seen.size(), 2u);  // after the initial value
+  EXPECT_EQ(seen[0], (std::pair<uint64_t, std::string>{200, "1"}));
+  EXPECT_EQ(seen[1], (std::pair<uint64_t, std::string>{300, "10"}));
 }
 
 TEST(TraceWindow, BadWindows) {
