@@ -221,6 +221,8 @@ int run_training(const config::LoadedConfig& loaded, const RunOptions& options, 
   setup.params.register_access_cycles = cfg.latency.register_access_cycles;
   setup.params.register_access_pj = cfg.energy.register_access_pj;
   setup.params.dataflow = cfg.network.dataflow;
+  setup.params.arrays = shape;
+  setup.params.batch = cfg.network.batch;
   const auto& leak = cfg.energy.leakage;
   setup.params.component_leakage_mw = {{"arrays", leak.array_mw}, {"dac", leak.dac_mw},
                                        {"adc", leak.adc_mw},      {"shift_add", leak.shift_add_mw},
@@ -351,6 +353,11 @@ int run_training(const config::LoadedConfig& loaded, const RunOptions& options, 
       {"phases", phases},
       {"last_grid", last_grid},
   };
+  const AddressStats& addr = soc.layer_engine()->address_stats();
+  report["training"]["mapper_addresses"] = {{"impl", cfg.arch.rtl.red_addr_gen}, {"sequences", addr.sequences},
+                                            {"steps", addr.steps},         {"rtl_clocks", addr.rtl_clocks},
+                                            {"rtl_mismatches", addr.rtl_mismatches},
+                                            {"mvm_mismatches", addr.mvm_mismatches}};
   report["counts"] = {{"commands", ctl.commands_executed()},
                       {"status_polls", ctl.polls()},
                       {"bus_transactions", soc.bus().transactions()},

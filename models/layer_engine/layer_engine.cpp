@@ -1,6 +1,8 @@
 #include "layer_engine/layer_engine.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -60,6 +62,7 @@ std::string LayerEngine::start(uint32_t word) {
     return e.what();
   }
   const uint64_t t0 = access_ps_;
+  if (std::string why = generate_addresses(*op, work); !why.empty()) return why;
   using train::TrainOpcode;
   if (op->opcode == TrainOpcode::Eval || op->opcode == TrainOpcode::Checkpoint || op->opcode == TrainOpcode::StepEnd) {
     if (host_) host_(*op, t0);
@@ -106,6 +109,47 @@ std::string LayerEngine::start(uint32_t word) {
   return {};
 }
 
+// The mapper generates the addressing of every pixel_wise scatter (ConvTranspose2d forward,
+// Conv2d backward-data) at run time; its time is part of the operation's cost (mapper cycles per
+// MVM). Here the sequence itself is produced and checked: its length x batch must be the MVMs the
+// operation ran, and an RTL generator must match the C++ model step for step.
+std::string LayerEngine::generate_addresses(const train::TrainOp& op, const train::OpWork& work) {
+  if (params_.dataflow != "pixel_wise") return {};
+  const bool backward_data = op.opcode == train::TrainOpcode::BackwardData;
+  if (op.opcode != train::TrainOpcode::Forward && !backward_data) return {};
+  const auto g = mapping::red_scatter_geometry(trainer_.layer_spec(op.model, op.layer), backward_data, params_.arrays);
+  if (!g) return {};
+  model_steps_.clear();
+  for (mapping::RedAddressWalker walk(*g); !walk.finished(); walk.advance()) model_steps_.push_back(walk.step());
+  ++addresses_.sequences;
+  addresses_.steps += int64_t(model_steps_.size());
+  const int64_t mvms_per_sample = int64_t(g->h) * g->w;
+  if (mvms_per_sample * params_.batch != work.arrays.logical_mvms) ++addresses_.mvm_mismatches;
+  if (!rtl_addresses_) return {};
+  try {
+    addresses_.rtl_clocks += int64_t(rtl_addresses_->generate(*g, rtl_steps_));
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  int64_t differ = std::abs(int64_t(rtl_steps_.size()) - int64_t(model_steps_.size()));
+  size_t first_bad = SIZE_MAX;
+  for (size_t i = 0; i < std::min(rtl_steps_.size(), model_steps_.size()); ++i) {
+    if (rtl_steps_[i] == model_steps_[i]) continue;
+    ++differ;
+    first_bad = std::min(first_bad, i);
+  }
+  if (differ > 0 && addresses_.rtl_mismatches == 0) {
+    const std::string where =
+        first_bad == SIZE_MAX ? fmt::format("{} steps instead of {}", rtl_steps_.size(), model_steps_.size())
+                              : fmt::format("step {}: RTL {}, model {}", first_bad, describe(rtl_steps_[first_bad]),
+                                            describe(model_steps_[first_bad]));
+    SC_REPORT_WARNING("memgan/rtl", fmt::format("{}: red_addr_gen RTL differs from the C++ model ({}): {}", name(),
+                                                op_label(op), where).c_str());
+  }
+  addresses_.rtl_mismatches += differ;
+  return {};
+}
+
 void LayerEngine::b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay) {
   const uint64_t off = tx.get_address();
   std::string why;
@@ -117,7 +161,13 @@ void LayerEngine::b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& de
       delay += sc_core::sc_time(double(busy_until_ps_ - access_ps_), sc_core::SC_PS);
       access_ps_ = busy_until_ps_;
     }
+    const sc_core::sc_time kernel0 = sc_core::sc_time_stamp(), local0 = kernel0 + delay;
     why = bank_.access(tx, off);
+    // An RTL block co-simulated inside the operation advanced the kernel's time: the initiator
+    // keeps its local time, so the RTL's clocks overlap the operation's busy time (whose cost
+    // already includes the mapper) instead of adding to it.
+    if (const sc_core::sc_time now = sc_core::sc_time_stamp(); now > kernel0)
+      delay = local0 > now ? local0 - now : sc_core::SC_ZERO_TIME;
     reg_probe_.activity(t0, access_ps_, params_.register_access_pj);
   } else {
     tx.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);

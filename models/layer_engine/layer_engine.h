@@ -22,12 +22,15 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <systemc>
 #include <tlm>
 #include <tlm_utils/simple_target_socket.h>
 
 #include "common/register_bank.h"
+#include "layer_engine/red_address_source.h"
+#include "mapping/red_addresses.h"
 #include "observe/observer.h"
 #include "train/gan_trainer.h"
 
@@ -53,6 +56,20 @@ struct LayerEngineParams {
   double leakage_mw = 0;
   std::map<std::string, double> component_leakage_mw;  // one probe per component
   std::string dataflow;  // for the timeline
+  // The dataflow mapper's address generation (pixel_wise scatters): array geometry and the
+  // batch, to check the generated sequences against the MVMs each operation counted.
+  nn::ArrayShape arrays;
+  int batch = 1;
+};
+
+// The pixel_wise scatters' address sequences the mapper generated (C++ model, or the RTL when
+// swapped in, checked step by step against the model).
+struct AddressStats {
+  int64_t sequences = 0;       // one per scatter operation (one sample's sequence; samples repeat it)
+  int64_t steps = 0;           // MVM addresses generated
+  int64_t rtl_clocks = 0;      // clocks the RTL took (0 without it)
+  int64_t rtl_mismatches = 0;  // RTL steps that differ from the model's (or are missing / extra)
+  int64_t mvm_mismatches = 0;  // sequences whose length x batch differs from the operation's MVMs
 };
 
 class LayerEngine : public sc_core::sc_module {
@@ -66,6 +83,9 @@ class LayerEngine : public sc_core::sc_module {
               CostFunction cost, RunObserver& observer);
 
   void on_host(HostHook hook) { host_ = std::move(hook); }
+  // Swaps the RTL address generator in (null: the C++ model alone).
+  void use_rtl_addresses(RedAddressSource* source) { rtl_addresses_ = source; }
+  const AddressStats& address_stats() const { return addresses_; }
   int64_t ops() const { return ops_; }
   const std::map<std::string, double>& energy_by_component() const { return energy_; }
   // Per (model, layer, phase): simulated time and energy, for the report.
@@ -79,6 +99,7 @@ class LayerEngine : public sc_core::sc_module {
   void b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay);
   std::string start(uint32_t word);
   std::string op_label(const train::TrainOp& op) const;
+  std::string generate_addresses(const train::TrainOp& op, const train::OpWork& work);
 
   LayerEngineParams params_;
   train::GanTrainer& trainer_;
@@ -88,6 +109,9 @@ class LayerEngine : public sc_core::sc_module {
   std::map<std::string, std::unique_ptr<BlockProbe>> components_;
   RegisterBank bank_;
   HostHook host_;
+  RedAddressSource* rtl_addresses_ = nullptr;
+  AddressStats addresses_;
+  std::vector<mapping::RedStep> model_steps_, rtl_steps_;
   uint64_t access_ps_ = 0, busy_until_ps_ = 0;
   int64_t ops_ = 0;
   std::map<std::string, double> energy_;

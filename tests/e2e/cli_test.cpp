@@ -438,6 +438,9 @@ TEST_F(Training, WritesGridsScoresAndTheReport) {
   EXPECT_GT(tr["cells_written"].get<int64_t>(), 0);  // analog mode: updates are pulses
   EXPECT_GT(tr["op_energy_pJ"].get<double>(), 0);
   EXPECT_GT(tr["phases"].size(), 10u);
+  // The mapper generated the addressing of every pixel_wise scatter, one MVM per step.
+  EXPECT_GT(tr["mapper_addresses"]["sequences"].get<int64_t>(), 0);
+  EXPECT_EQ(tr["mapper_addresses"]["mvm_mismatches"], 0);
   // Every trace change arrived before the writer's horizon passed it (none clamped).
   EXPECT_EQ(rep["trace"]["late_changes"], 0);
   for (const auto& point : tr["curve"]) EXPECT_TRUE(std::isfinite(point["score"].get<double>()));
