@@ -1,5 +1,7 @@
 #include "program_image.h"
 
+#include "command_decoder.h"
+
 #include <algorithm>
 #include <cstring>
 #include <limits>
@@ -50,18 +52,11 @@ ImageHeader parse_header(const uint8_t* b, uint64_t available) {
 }
 
 Command decode_command(const uint8_t* b, uint32_t index) {
-  const uint32_t op = load_u32(b);
-  switch (static_cast<Opcode>(op)) {
-    case Opcode::Nop:
-    case Opcode::Write32:
-    case Opcode::Poll32:
-    case Opcode::Expect32:
-    case Opcode::Wait:
-    case Opcode::Loop:
-    case Opcode::End:
-      return {static_cast<Opcode>(op), load_u32(b + 4), load_u32(b + 8), load_u32(b + 12)};
+  const RawCommand raw = load_command(b);
+  if (!known_opcode(raw.op)) {
+    throw ImageError(decode_error_message(DecodeError::UnknownOpcode, raw, index, kImageVersion, index + 1));
   }
-  throw ImageError(fmt::format("command {}: unknown opcode 0x{:02x}", index, op));
+  return {static_cast<Opcode>(raw.op), raw.a, raw.b, raw.c};
 }
 
 const char* opcode_name(Opcode op) {
@@ -89,62 +84,11 @@ std::string disassemble(const Command& c) {
 }
 
 void validate_program(const std::vector<Command>& cmds, uint16_t version, const AddressCheck& mapped) {
-  if (cmds.empty()) throw ImageError("the program has no commands (it must end with END)");
-  // Bodies as closed ranges [start, LOOP index]. `outer` holds the outermost bodies seen so
-  // far: disjoint and in order, so a new body either swallows a suffix of them or crosses the
-  // last one.
-  struct Body {
-    size_t start, loop;
-    size_t depth;
-  };
-  std::vector<Body> outer;
-  const size_t last = cmds.size() - 1;
-  for (size_t i = 0; i < cmds.size(); ++i) {
-    const Command& c = cmds[i];
-    switch (c.op) {
-      case Opcode::End:
-        if (i != last) throw ImageError(fmt::format("command {}: END before the last command ({})", i, last));
-        break;
-      case Opcode::Write32:
-      case Opcode::Poll32:
-      case Opcode::Expect32:
-        if (c.a % 4 != 0) {
-          throw ImageError(
-              fmt::format("command {}: {} address 0x{:08x} is not 4-byte aligned", i, opcode_name(c.op), c.a));
-        }
-        if (mapped && !mapped(c.a)) {
-          throw ImageError(fmt::format("command {}: {} address 0x{:08x} is not mapped", i, opcode_name(c.op), c.a));
-        }
-        break;
-      case Opcode::Loop: {
-        if (version < 2) {
-          throw ImageError(
-              fmt::format("command {}: LOOP needs image version 2 (this image is version {})", i, version));
-        }
-        if (c.a >= i) throw ImageError(fmt::format("command {}: LOOP body start {} is not before the LOOP", i, c.a));
-        if (c.b == 0) throw ImageError(fmt::format("command {}: LOOP with 0 iterations", i));
-        size_t depth = 1;
-        while (!outer.empty() && outer.back().start >= c.a) {
-          depth = std::max(depth, outer.back().depth + 1);
-          outer.pop_back();
-        }
-        if (!outer.empty() && outer.back().loop >= c.a) {
-          const Body& o = outer.back();
-          throw ImageError(fmt::format("command {}: LOOP body [{}, {}) crosses the body [{}, {}) of the LOOP at command {}",
-                                       i, c.a, i, o.start, o.loop, o.loop));
-        }
-        if (depth > kMaxLoopDepth) {
-          throw ImageError(fmt::format("command {}: LOOP nests {} deep (at most {})", i, depth, kMaxLoopDepth));
-        }
-        outer.push_back({c.a, i, depth});
-        break;
-      }
-      case Opcode::Nop:
-      case Opcode::Wait:
-        break;
-    }
-  }
-  if (cmds.back().op != Opcode::End) throw ImageError("the last command is not END");
+  // The same checks as an image's commands get: the C++ decoder, then the program's.
+  std::vector<RawCommand> raw;
+  raw.reserve(cmds.size());
+  for (const Command& c : cmds) raw.push_back({static_cast<uint32_t>(c.op), c.a, c.b, c.c});
+  decode_program(raw, version, mapped);
 }
 
 size_t LoopStack::next(const Command& c, size_t index) {
@@ -250,31 +194,33 @@ std::vector<uint8_t> ProgramBuilder::image() const {
 
 namespace {
 
-std::vector<Command> parse(const std::vector<uint8_t>& image, const AddressCheck& mapped, uint16_t* version) {
+std::vector<Command> parse(const std::vector<uint8_t>& image, const AddressCheck& mapped, const ProgramDecoder& decode,
+                           uint16_t* version) {
   const ImageHeader h = parse_header(image.data(), image.size());
   const uint8_t* body = image.data() + kHeaderBytes;
   const uint32_t crc = crc_of(body, uint64_t(h.command_count) * kCommandBytes);
   if (crc != h.crc32) {
     throw ImageError(fmt::format("checksum mismatch: header says 0x{:08x}, commands hash to 0x{:08x}", h.crc32, crc));
   }
-  std::vector<Command> cmds;
-  cmds.reserve(h.command_count);
-  for (uint32_t i = 0; i < h.command_count; ++i) cmds.push_back(decode_command(body + i * kCommandBytes, i));
-  validate_program(cmds, h.version, mapped);
+  std::vector<RawCommand> raw;
+  raw.reserve(h.command_count);
+  for (uint32_t i = 0; i < h.command_count; ++i) raw.push_back(load_command(body + uint64_t(i) * kCommandBytes));
+  std::vector<Command> cmds = decode_program(raw, h.version, mapped, decode);
   if (version) *version = h.version;
   return cmds;
 }
 
 }  // namespace
 
-std::vector<Command> parse_image(const std::vector<uint8_t>& image, const AddressCheck& mapped) {
-  return parse(image, mapped, nullptr);
+std::vector<Command> parse_image(const std::vector<uint8_t>& image, const AddressCheck& mapped,
+                                 const ProgramDecoder& decode) {
+  return parse(image, mapped, decode, nullptr);
 }
 
 std::string disassemble_image(const std::vector<uint8_t>& image,
                               const std::function<std::string(const Command&)>& annotate) {
   uint16_t version = 0;
-  const auto cmds = parse(image, {}, &version);
+  const auto cmds = parse(image, {}, {}, &version);
   std::string out = fmt::format("; memgan program image v{}, {} commands, {} executed\n", version, cmds.size(),
                                 executed_length(cmds));
   for (size_t i = 0; i < cmds.size(); ++i) {

@@ -63,6 +63,13 @@ class ImageError : public std::runtime_error {
 // Whether a 32-bit register access at an address reaches a target (the bus's decode).
 using AddressCheck = std::function<bool(uint32_t addr)>;
 
+struct RawCommand;      // command_decoder.h
+struct DecodedCommand;  // command_decoder.h
+// Decodes the `count` commands of a program one by one into `out` (command_decoder.h): the C++
+// model (decode_with_model) or, in the controller, the RTL command decoder.
+using ProgramDecoder =
+    std::function<void(const RawCommand* raw, uint32_t count, uint16_t version, DecodedCommand* out)>;
+
 // Parses and checks a header: magic, version, header size, and that the commands fit in
 // `available_bytes` (bytes from the image start to the end of memory). Throws ImageError.
 ImageHeader parse_header(const uint8_t* bytes, uint64_t available_bytes);
@@ -119,8 +126,11 @@ class ProgramBuilder {
   std::vector<Command> commands_;
 };
 
-// Whole-image decoding and validation (header, checksum, opcodes, validate_program).
-std::vector<Command> parse_image(const std::vector<uint8_t>& image, const AddressCheck& mapped = {});
+// Whole-image decoding and validation (header, checksum, then decode_program of
+// command_decoder.h: opcodes and validate_program's checks), the commands decoded by `decode`
+// (the C++ model when empty).
+std::vector<Command> parse_image(const std::vector<uint8_t>& image, const AddressCheck& mapped = {},
+                                 const ProgramDecoder& decode = {});
 // The listing of `memgan disasm`; `annotate` may add a comment to a command ("  ; text").
 std::string disassemble_image(const std::vector<uint8_t>& image,
                               const std::function<std::string(const Command&)>& annotate = {});

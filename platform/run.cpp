@@ -33,6 +33,18 @@ bool ideal_device(const config::DeviceConfig& d) {
   return d.program_sigma == 0 && d.read_noise_sigma == 0 && d.stuck_on_rate == 0 && d.stuck_off_rate == 0;
 }
 
+void require_rtl_blocks(const config::LoadedConfig& loaded) {
+  if (Soc::rtl_available()) return;
+  const auto& r = loaded.config.arch.rtl;
+  for (const auto& [key, mode] : {std::pair{"shift_add", &r.shift_add}, std::pair{"cmd_decoder", &r.cmd_decoder}}) {
+    if (*mode == "rtl") {
+      throw InputError(fmt::format("{}: arch.rtl.{} is rtl, but this memgan was built without the RTL blocks "
+                                   "(configure with -DMEMGAN_WITH_RTL=ON)",
+                                   loaded.path, key));
+    }
+  }
+}
+
 // Energy grouped by the kind of block: the last name component ("tile0.xbar0.adc" -> "adc").
 std::map<std::string, double> energy_by_kind(const nlohmann::json& components) {
   std::map<std::string, double> kinds;
@@ -304,11 +316,7 @@ int run_platform(const config::LoadedConfig& loaded, const RunOptions& options, 
   const fs::path dir(options.out_dir);
   prepare_run_dir(dir, cfg, options.version);
 
-  if (cfg.arch.rtl.shift_add == "rtl" && !Soc::rtl_available()) {
-    throw InputError(fmt::format("{}: arch.rtl.shift_add is rtl, but this memgan was built without the RTL blocks "
-                                 "(configure with -DMEMGAN_WITH_RTL=ON)",
-                                 loaded.path));
-  }
+  require_rtl_blocks(loaded);
   // Observer first: every model's probe declares its trace signals as it is built.
   const auto observer_ptr = start_observer(loaded, dir);
   RunObserver& observer = *observer_ptr;

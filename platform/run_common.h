@@ -25,6 +25,8 @@ namespace run_detail {
 namespace fs = std::filesystem;
 
 bool ideal_device(const config::DeviceConfig& d);
+// InputError when arch.rtl.* asks for an RTL block this build lacks (MEMGAN_WITH_RTL off).
+void require_rtl_blocks(const config::LoadedConfig& loaded);
 // Energy grouped by the kind of block: the last name component ("tile0.xbar0.adc" -> "adc").
 std::map<std::string, double> energy_by_kind(const nlohmann::json& components);
 void write_text(const fs::path& path, const std::string& text);  // throws InputError

@@ -4,6 +4,7 @@
 
 #include "memory_map.h"
 #ifdef MEMGAN_WITH_RTL
+#include "rtl/cmd_decoder_transactor.h"
 #include "rtl/shift_add_transactor.h"
 #endif
 
@@ -123,12 +124,22 @@ Soc::Soc(sc_core::sc_module_name name, const config::Config& c, RunObserver& obs
     layer_engine_ = std::make_unique<LayerEngine>("layer_engine", training->params, *training->trainer, training->cost,
                                                   observer);
   }
+  Controller::DecoderFactory decoder;
+#ifdef MEMGAN_WITH_RTL
+  if (a.rtl.cmd_decoder == "rtl") {
+    decoder = [this, clk](const char* block) {
+      auto t = std::make_unique<rtl::CmdDecoderTransactor>(block, clk);
+      rtl_cmd_decoder_ = t.get();
+      return std::unique_ptr<CommandDecodeEngine>(std::move(t));
+    };
+  }
+#endif
   controller_ = std::make_unique<Controller>(
       "controller",
       ControllerTiming{clk, a.controller.cycles_per_command, a.controller.fetch_bytes, a.controller.poll_interval_cycles,
                        sc_core::sc_time(a.controller.poll_timeout_us, sc_core::SC_US), e.controller_command_pj},
       memory_map::kBootAddress, memory_map::kDramBase + dram_->size(), &bus_->address_map(), observer,
-      e.leakage.controller_mw);
+      e.leakage.controller_mw, decoder);
 
   // Initiators.
   controller_->master.bind(bus_->initiators);
@@ -162,13 +173,15 @@ bool Soc::rtl_available() {
 std::vector<std::string> Soc::trace_rtl(const std::string& dir) {
   std::vector<std::string> files;
 #ifdef MEMGAN_WITH_RTL
-  for (auto* t : rtl_shift_add_) {
-    std::string scope = t->name();  // soc.tile0.shift_add0
+  const bool single = rtl_shift_add_.size() + (rtl_cmd_decoder_ ? 1 : 0) == 1;
+  const auto file = [&](std::string scope) {  // soc.tile0.shift_add0 -> rtl_soc_tile0_shift_add0.vcd
     for (char& ch : scope)
       if (ch == '.') ch = '_';
-    files.push_back(rtl_shift_add_.size() == 1 ? "rtl.vcd" : "rtl_" + scope + ".vcd");
-    t->trace_to(dir + "/" + files.back());
-  }
+    files.push_back(single ? "rtl.vcd" : "rtl_" + scope + ".vcd");
+    return dir + "/" + files.back();
+  };
+  for (auto* t : rtl_shift_add_) t->trace_to(file(t->name()));
+  if (rtl_cmd_decoder_) rtl_cmd_decoder_->trace_to(file(rtl_cmd_decoder_->name()));
 #else
   (void)dir;
 #endif

@@ -26,6 +26,7 @@ namespace memgan {
 
 namespace rtl {
 class ShiftAddTransactor;
+class CmdDecoderTransactor;
 }
 
 // What a training run adds: the layer engine at memory_map::kLayerEngineBase.
@@ -55,6 +56,7 @@ class Soc : public sc_core::sc_module {
 
   // RTL co-simulation (arch.rtl.*, docs/rtl.md): the transactors of RTL blocks swapped in.
   const std::vector<rtl::ShiftAddTransactor*>& rtl_shift_adds() const { return rtl_shift_add_; }
+  rtl::CmdDecoderTransactor* rtl_cmd_decoder() const { return rtl_cmd_decoder_; }  // null in tlm mode
   // Before sc_start: each RTL block writes its own VCD into `dir` (rtl.vcd for a single block,
   // else rtl_<scope>.vcd); returns the file names.
   std::vector<std::string> trace_rtl(const std::string& dir);
@@ -70,6 +72,7 @@ class Soc : public sc_core::sc_module {
   std::unique_ptr<LayerEngine> layer_engine_;
   std::unique_ptr<Controller> controller_;
   std::vector<rtl::ShiftAddTransactor*> rtl_shift_add_;  // owned by their tiles
+  rtl::CmdDecoderTransactor* rtl_cmd_decoder_ = nullptr;  // owned by the controller
 };
 
 }  // namespace memgan

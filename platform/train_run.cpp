@@ -137,6 +137,7 @@ int run_training(const config::LoadedConfig& loaded, const RunOptions& options, 
   const fs::path dir(options.out_dir);
 
   // Inputs first: every bad-input error before anything is simulated.
+  require_rtl_blocks(loaded);
   mapping::Network net;
   if (cfg.network.file.empty())
     throw InputError(fmt::format("{}: network.file: training needs a network description (configs/nets/*.yaml)",

@@ -21,7 +21,7 @@ struct Interrupted {};
 
 Controller::Controller(sc_core::sc_module_name name, const ControllerTiming& timing, uint64_t boot_address,
                        uint64_t image_limit_bytes, const AddressMap* address_map, RunObserver& observer,
-                       double leakage_mw)
+                       double leakage_mw, const DecoderFactory& decoder)
     : sc_module(name),
       timing_(timing),
       boot_address_(boot_address),
@@ -34,6 +34,7 @@ Controller::Controller(sc_core::sc_module_name name, const ControllerTiming& tim
   // Targets do their work inside b_transport on this thread: the layer engine runs BLAS and
   // Eigen there, which want far more stack than SystemC's default.
   set_stack_size(size_t(32) << 20);
+  if (decoder) decoder_ = decoder("cmd_decoder");  // built here: a child of this module
 }
 
 std::string Controller::describe(uint64_t addr) const {
@@ -103,8 +104,16 @@ void Controller::boot(std::vector<firmware::Command>& program) {
   }
   firmware::AddressCheck mapped;
   if (address_map_) mapped = [this](uint32_t addr) { return address_map_->decode(addr, 4).has_value(); };
+  firmware::ProgramDecoder decode;  // empty: the C++ model, untimed as before
+  if (decoder_) {
+    decode = [this](const firmware::RawCommand* raw, uint32_t count, uint16_t version, firmware::DecodedCommand* out) {
+      qk_.sync();  // the RTL's clocks run on the kernel's time, after the fetch
+      advance_pending_ = true;
+      decoder_->decode(raw, count, version, out);
+    };
+  }
   try {
-    program = firmware::parse_image(image, mapped);
+    program = firmware::parse_image(image, mapped, decode);
   } catch (const firmware::ImageError& e) {
     throw FirmwareFault(fmt::format("{}: {}", what, e.what()));
   }

@@ -1,12 +1,14 @@
 // The accelerator's controller: at reset it loads the program image from DRAM (boot
-// address 0) over the bus, checks header, checksum, loops and that every register address is
-// mapped, then executes the commands (LOOP jumps back), driving the accelerator only through
-// memory-mapped registers, as firmware would.
+// address 0) over the bus, checks header and checksum, decodes every command (its command
+// decoder: the C++ model, or the RTL, arch.rtl.cmd_decoder), checks loops and that every
+// register address is mapped, then executes the commands (LOOP jumps back), driving the
+// accelerator only through memory-mapped registers, as firmware would.
 // Loosely timed with a quantum keeper; it is the run's only thread of control.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -16,6 +18,7 @@
 #include <tlm_utils/tlm_quantumkeeper.h>
 
 #include "bus/address_map.h"
+#include "controller/command_decode_engine.h"
 #include "observe/observer.h"
 #include "program_image.h"
 
@@ -36,8 +39,13 @@ class Controller : public sc_core::sc_module {
 
   tlm_utils::simple_initiator_socket<Controller> master{"master"};
 
+  // Builds the controller's command decoder as a child module named `name` (RTL co-simulation,
+  // arch.rtl.cmd_decoder: rtl); without one the C++ model decodes, taking no simulated time.
+  using DecoderFactory = std::function<std::unique_ptr<CommandDecodeEngine>(const char* name)>;
+
   Controller(sc_core::sc_module_name name, const ControllerTiming& timing, uint64_t boot_address,
-             uint64_t image_limit_bytes, const AddressMap* address_map, RunObserver& observer, double leakage_mw);
+             uint64_t image_limit_bytes, const AddressMap* address_map, RunObserver& observer, double leakage_mw,
+             const DecoderFactory& decoder = {});
 
   Outcome outcome() const { return outcome_; }
   const std::string& error() const { return error_; }
@@ -73,6 +81,7 @@ class Controller : public sc_core::sc_module {
   int64_t polls_ = 0;
   bool advance_pending_ = false;  // synced in a transfer; the observer may advance after account()
   std::function<void(int64_t, int64_t)> progress_;
+  std::unique_ptr<CommandDecodeEngine> decoder_;  // null: the C++ model (firmware/command_decoder.h)
   // The command running (nullptr while booting); messages are formatted only on errors.
   const firmware::Command* current_ = nullptr;
   size_t current_index_ = 0;

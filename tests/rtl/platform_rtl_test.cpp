@@ -1,6 +1,7 @@
-// The whole platform with the RTL shift-and-add swapped in (arch.rtl.shift_add=rtl) against the
-// pure TLM run of the same workload: byte-identical results in DRAM (results.bin), identical
-// result checks, no RTL/model mismatch, and the RTL's waveform in rtl.vcd under the tile's scope.
+// The whole platform with an RTL block swapped in (arch.rtl.shift_add=rtl, arch.rtl.cmd_decoder=rtl)
+// against the pure TLM run of the same workload: byte-identical results in DRAM (results.bin),
+// identical result checks, no RTL/model mismatch, and the RTL's waveform in rtl.vcd under the
+// block's scope.
 #include <unistd.h>
 
 #include <cstdlib>
@@ -45,10 +46,10 @@ class PlatformRtl : public ::testing::Test {
     cmd += " >" + (dir_ / (out + ".log")).string() + " 2>&1";
     return std::system(cmd.c_str());
   }
-  // Runs TLM and RTL with the same overrides and compares them.
-  void compare(std::vector<std::string> sets) {
+  // Runs TLM and RTL (the block `rtl` swapped in) with the same overrides and compares them.
+  void compare(std::vector<std::string> sets, const std::string& rtl = "arch.rtl.shift_add=rtl") {
     ASSERT_EQ(run("tlm", sets), 0) << slurp(dir_ / "tlm.log");
-    sets.push_back("arch.rtl.shift_add=rtl");
+    sets.push_back(rtl);
     ASSERT_EQ(run("rtl", sets), 0) << slurp(dir_ / "rtl.log");
     const json a = json::parse(slurp(dir_ / "tlm" / "report.json"));
     const json b = json::parse(slurp(dir_ / "rtl" / "report.json"));
@@ -90,6 +91,21 @@ TEST_F(PlatformRtl, OffsetEncodingTwoBitDacAndTwoArraysGiveIdenticalResults) {
            "job.array=1", "job.rows=100", "job.cols=10", "arch.adc.full_scale=auto"});
   // Two RTL instances: one waveform each, named by scope.
   EXPECT_TRUE(fs::exists(dir_ / "rtl" / "rtl_soc_tile0_shift_add1.vcd"));
+}
+
+TEST_F(PlatformRtl, RtlCommandDecoderGivesIdenticalResults) {
+  compare({"job.batch=16"}, "arch.rtl.cmd_decoder=rtl");
+  const std::string vcd = slurp(dir_ / "rtl" / "rtl.vcd");
+  EXPECT_NE(vcd.find("$scope module soc.controller.cmd_decoder.rtl $end"), std::string::npos);
+  for (const char* sig : {" in_op ", " out_error ", " out_op ", " clk "})
+    EXPECT_NE(vcd.find(sig), std::string::npos) << sig;
+  // The decode's clocks come before the first command and shift the whole run: one per
+  // command, one idle, one reset, at mvm.yaml's 1 GHz.
+  const json a = json::parse(slurp(dir_ / "tlm" / "report.json"));
+  const json b = json::parse(slurp(dir_ / "rtl" / "report.json"));
+  const double commands = double(slurp(dir_ / "rtl" / "program.bin").size() - 16) / 16;
+  EXPECT_NEAR(b["simulated_time_ns"].get<double>() - a["simulated_time_ns"].get<double>(), commands + 2, 1e-6);
+  EXPECT_EQ(a["counts"]["commands"], b["counts"]["commands"]);
 }
 
 }  // namespace
