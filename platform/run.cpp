@@ -321,7 +321,6 @@ int run_platform(const config::LoadedConfig& loaded, const RunOptions& options, 
   const auto observer_ptr = start_observer(loaded, dir);
   RunObserver& observer = *observer_ptr;
   Soc soc("soc", cfg, observer);
-  const auto rtl_traces = cfg.simulation.trace.enabled ? soc.trace_rtl(dir.string()) : std::vector<std::string>{};
   observer.begin_trace();
   const firmware::MvmJob job = load_job(loaded, soc);
 
@@ -354,7 +353,6 @@ int run_platform(const config::LoadedConfig& loaded, const RunOptions& options, 
   // The raw results as DRAM holds them (batch x cols, 4 bytes each), e.g. to compare runs.
   const char* y = reinterpret_cast<const char*>(soc.dram().data() + job.y_addr);
   write_text(dir / "results.bin", std::string(y, y + std::size_t(cfg.job.batch) * cfg.job.cols * 4));
-  files.insert(files.end(), rtl_traces.begin(), rtl_traces.end());
   write_observer_outputs(observer, cfg, dir, end_ps, files);
   nlohmann::json report = common_report(loaded, options.version, ctl, end_ps, observer);
   report["counts"] = counts_json(soc, tile);

@@ -5,6 +5,7 @@
 #include "memory_map.h"
 #ifdef MEMGAN_WITH_RTL
 #include "rtl/cmd_decoder_transactor.h"
+#include "rtl/red_addr_gen_transactor.h"
 #include "rtl/shift_add_transactor.h"
 #endif
 
@@ -109,8 +110,8 @@ Soc::Soc(sc_core::sc_module_name name, const config::Config& c, RunObserver& obs
   TileParams tp = tile_params(c);
 #ifdef MEMGAN_WITH_RTL
   if (a.rtl.shift_add == "rtl") {
-    tp.shift_add_engine = [this, clk](const char* block, int) {
-      auto t = std::make_unique<rtl::ShiftAddTransactor>(block, clk);
+    tp.shift_add_engine = [this, clk, &observer](const char* block, int) {
+      auto t = std::make_unique<rtl::ShiftAddTransactor>(block, clk, &observer);
       rtl_shift_add_.push_back(t.get());
       return std::unique_ptr<ShiftAddEngine>(std::move(t));
     };
@@ -123,12 +124,18 @@ Soc::Soc(sc_core::sc_module_name name, const config::Config& c, RunObserver& obs
   if (training) {
     layer_engine_ = std::make_unique<LayerEngine>("layer_engine", training->params, *training->trainer, training->cost,
                                                   observer);
+#ifdef MEMGAN_WITH_RTL
+    if (a.rtl.red_addr_gen == "rtl") {
+      rtl_red_addr_gen_ = std::make_unique<rtl::RedAddrGenTransactor>("mapper", clk, &observer);
+      layer_engine_->use_rtl_addresses(rtl_red_addr_gen_.get());
+    }
+#endif
   }
   Controller::DecoderFactory decoder;
 #ifdef MEMGAN_WITH_RTL
   if (a.rtl.cmd_decoder == "rtl") {
-    decoder = [this, clk](const char* block) {
-      auto t = std::make_unique<rtl::CmdDecoderTransactor>(block, clk);
+    decoder = [this, clk, &observer](const char* block) {
+      auto t = std::make_unique<rtl::CmdDecoderTransactor>(block, clk, &observer);
       rtl_cmd_decoder_ = t.get();
       return std::unique_ptr<CommandDecodeEngine>(std::move(t));
     };
@@ -162,30 +169,14 @@ Soc::Soc(sc_core::sc_module_name name, const config::Config& c, RunObserver& obs
   }
 }
 
+Soc::~Soc() = default;
+
 bool Soc::rtl_available() {
 #ifdef MEMGAN_WITH_RTL
   return true;
 #else
   return false;
 #endif
-}
-
-std::vector<std::string> Soc::trace_rtl(const std::string& dir) {
-  std::vector<std::string> files;
-#ifdef MEMGAN_WITH_RTL
-  const bool single = rtl_shift_add_.size() + (rtl_cmd_decoder_ ? 1 : 0) == 1;
-  const auto file = [&](std::string scope) {  // soc.tile0.shift_add0 -> rtl_soc_tile0_shift_add0.vcd
-    for (char& ch : scope)
-      if (ch == '.') ch = '_';
-    files.push_back(single ? "rtl.vcd" : "rtl_" + scope + ".vcd");
-    return dir + "/" + files.back();
-  };
-  for (auto* t : rtl_shift_add_) t->trace_to(file(t->name()));
-  if (rtl_cmd_decoder_) rtl_cmd_decoder_->trace_to(file(rtl_cmd_decoder_->name()));
-#else
-  (void)dir;
-#endif
-  return files;
 }
 
 }  // namespace memgan

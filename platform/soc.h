@@ -3,7 +3,7 @@
 //
 //   controller --\                       /-- dram
 //                 >-- interconnect (bus) --- dma (registers)
-//   dma ---------/                       \-- tile0 .. tileN-1
+//   dma ---------/                       \-- tile0 .. tileN-1, noise, layer_engine (training)
 #pragma once
 
 #include <memory>
@@ -27,6 +27,7 @@ namespace memgan {
 namespace rtl {
 class ShiftAddTransactor;
 class CmdDecoderTransactor;
+class RedAddrGenTransactor;
 }
 
 // What a training run adds: the layer engine at memory_map::kLayerEngineBase.
@@ -47,6 +48,7 @@ class Soc : public sc_core::sc_module {
   Dram& dram() { return *dram_; }
   Dma& dma() { return *dma_; }
   NoiseBlock& noise() { return *noise_; }
+  ~Soc() override;
   Tile& tile(int i) { return *tiles_[i]; }
   int tiles() const { return static_cast<int>(tiles_.size()); }
 
@@ -57,9 +59,9 @@ class Soc : public sc_core::sc_module {
   // RTL co-simulation (arch.rtl.*, docs/rtl.md): the transactors of RTL blocks swapped in.
   const std::vector<rtl::ShiftAddTransactor*>& rtl_shift_adds() const { return rtl_shift_add_; }
   rtl::CmdDecoderTransactor* rtl_cmd_decoder() const { return rtl_cmd_decoder_; }  // null in tlm mode
-  // Before sc_start: each RTL block writes its own VCD into `dir` (rtl.vcd for a single block,
-  // else rtl_<scope>.vcd); returns the file names.
-  std::vector<std::string> trace_rtl(const std::string& dir);
+  // The dataflow mapper's pixel_wise address generator (training runs); null in tlm mode.
+  rtl::RedAddrGenTransactor* rtl_red_addr_gen() const { return rtl_red_addr_gen_.get(); }
+  // Every RTL block's signals are in the run's trace under "<block>.rtl" (RtlSignalTap).
   // Whether this build has the Verilated blocks (CMake option MEMGAN_WITH_RTL).
   static bool rtl_available();
 
@@ -73,6 +75,7 @@ class Soc : public sc_core::sc_module {
   std::unique_ptr<Controller> controller_;
   std::vector<rtl::ShiftAddTransactor*> rtl_shift_add_;  // owned by their tiles
   rtl::CmdDecoderTransactor* rtl_cmd_decoder_ = nullptr;  // owned by the controller
+  std::unique_ptr<rtl::RedAddrGenTransactor> rtl_red_addr_gen_;
 };
 
 }  // namespace memgan

@@ -314,6 +314,15 @@ void validate(const LoadedConfig& loaded) {
     check(t.score_components < t.score_samples, "train.score_components",
           "must be below train.score_samples (the generated images' covariance needs more samples than dimensions)");
   }
+  // An RTL block swapped in where the run never uses it would silently test nothing.
+  if (a.rtl.shift_add == "rtl")
+    check(j.kind == "mvm" && a.quantize, "arch.rtl.shift_add",
+          "the RTL shift-and-add sits in the tiles' quantized MVM path: it needs job.kind mvm and arch.quantize true "
+          "(training runs its arrays in the layer engine)");
+  if (a.rtl.red_addr_gen == "rtl")
+    check(j.kind == "train" && c.network.dataflow == "pixel_wise", "arch.rtl.red_addr_gen",
+          "the RTL address generator serves pixel_wise scatters in training: it needs job.kind train and "
+          "network.dataflow pixel_wise");
   const auto& tr = c.simulation.trace;
   if (tr.stop_ns) check(*tr.stop_ns > tr.start_ns, "simulation.trace.stop_ns", "must be after simulation.trace.start_ns");
   if (tr.stop_step)

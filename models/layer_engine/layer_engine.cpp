@@ -23,6 +23,8 @@ LayerEngine::LayerEngine(sc_core::sc_module_name name, const LayerEngineParams& 
       probe_(observer, this->name(), params.leakage_mw, true, false),
       reg_probe_(observer, std::string(this->name()) + ".regs", 0.0, false) {
   socket.register_b_transport(this, &LayerEngine::b_transport);
+  SC_HAS_PROCESS(LayerEngine);
+  SC_THREAD(rtl_address_thread);
   for (const auto& [component, leak] : params.component_leakage_mw)
     components_[component] =
         std::make_unique<BlockProbe>(observer, std::string(this->name()) + "." + component, leak, true, false);
@@ -126,11 +128,30 @@ std::string LayerEngine::generate_addresses(const train::TrainOp& op, const trai
   const int64_t mvms_per_sample = int64_t(g->h) * g->w;
   if (mvms_per_sample * params_.batch != work.arrays.logical_mvms) ++addresses_.mvm_mismatches;
   if (!rtl_addresses_) return {};
-  try {
-    addresses_.rtl_clocks += int64_t(rtl_addresses_->generate(*g, rtl_steps_));
-  } catch (const std::exception& e) {
-    return e.what();
+  // The RTL runs in the engine's own thread, in parallel with the operation (its clocks are
+  // part of the operation's mapper time); the next register access waits for it.
+  rtl_geometry_ = *g;
+  rtl_label_ = op_label(op);
+  rtl_busy_ = true;
+  rtl_request_.notify(sc_core::SC_ZERO_TIME);
+  return {};
+}
+
+void LayerEngine::rtl_address_thread() {
+  for (;;) {
+    sc_core::wait(rtl_request_);
+    try {
+      addresses_.rtl_clocks += int64_t(rtl_addresses_->generate(rtl_geometry_, rtl_steps_));
+      compare_rtl_addresses();
+    } catch (const std::exception& e) {
+      rtl_error_ = e.what();
+    }
+    rtl_busy_ = false;
+    rtl_done_.notify(sc_core::SC_ZERO_TIME);
   }
+}
+
+void LayerEngine::compare_rtl_addresses() {
   int64_t differ = std::abs(int64_t(rtl_steps_.size()) - int64_t(model_steps_.size()));
   size_t first_bad = SIZE_MAX;
   for (size_t i = 0; i < std::min(rtl_steps_.size(), model_steps_.size()); ++i) {
@@ -144,10 +165,23 @@ std::string LayerEngine::generate_addresses(const train::TrainOp& op, const trai
                               : fmt::format("step {}: RTL {}, model {}", first_bad, describe(rtl_steps_[first_bad]),
                                             describe(model_steps_[first_bad]));
     SC_REPORT_WARNING("memgan/rtl", fmt::format("{}: red_addr_gen RTL differs from the C++ model ({}): {}", name(),
-                                                op_label(op), where).c_str());
+                                                rtl_label_, where).c_str());
   }
   addresses_.rtl_mismatches += differ;
-  return {};
+}
+
+// Called at every register access: an RTL sequence still running holds the initiator until it
+// is done. Its local time is kept (the RTL ran in parallel), or moved to the RTL's end if later.
+std::string LayerEngine::await_rtl_addresses(sc_core::sc_time& delay) {
+  if (rtl_busy_) {
+    const sc_core::sc_time local0 = sc_core::sc_time_stamp() + delay;
+    while (rtl_busy_) sc_core::wait(rtl_done_);
+    const sc_core::sc_time now = sc_core::sc_time_stamp();
+    delay = local0 > now ? local0 - now : sc_core::SC_ZERO_TIME;
+  }
+  std::string why;
+  why.swap(rtl_error_);
+  return why;
 }
 
 void LayerEngine::b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay) {
@@ -155,19 +189,15 @@ void LayerEngine::b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& de
   std::string why;
   if (off < kSize) {
     const uint64_t t0 = local_ps(delay);
+    why = await_rtl_addresses(delay);
     delay += params_.clock_period * double(params_.register_access_cycles);
     access_ps_ = local_ps(delay);
     if (off == kDone && tx.is_read() && access_ps_ < busy_until_ps_) {
       delay += sc_core::sc_time(double(busy_until_ps_ - access_ps_), sc_core::SC_PS);
       access_ps_ = busy_until_ps_;
     }
-    const sc_core::sc_time kernel0 = sc_core::sc_time_stamp(), local0 = kernel0 + delay;
-    why = bank_.access(tx, off);
-    // An RTL block co-simulated inside the operation advanced the kernel's time: the initiator
-    // keeps its local time, so the RTL's clocks overlap the operation's busy time (whose cost
-    // already includes the mapper) instead of adding to it.
-    if (const sc_core::sc_time now = sc_core::sc_time_stamp(); now > kernel0)
-      delay = local0 > now ? local0 - now : sc_core::SC_ZERO_TIME;
+    if (why.empty()) why = bank_.access(tx, off);
+    else tx.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
     reg_probe_.activity(t0, access_ps_, params_.register_access_pj);
   } else {
     tx.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);

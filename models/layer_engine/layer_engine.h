@@ -100,6 +100,9 @@ class LayerEngine : public sc_core::sc_module {
   std::string start(uint32_t word);
   std::string op_label(const train::TrainOp& op) const;
   std::string generate_addresses(const train::TrainOp& op, const train::OpWork& work);
+  void rtl_address_thread();
+  void compare_rtl_addresses();
+  std::string await_rtl_addresses(sc_core::sc_time& delay);
 
   LayerEngineParams params_;
   train::GanTrainer& trainer_;
@@ -112,6 +115,10 @@ class LayerEngine : public sc_core::sc_module {
   RedAddressSource* rtl_addresses_ = nullptr;
   AddressStats addresses_;
   std::vector<mapping::RedStep> model_steps_, rtl_steps_;
+  mapping::RedGeometry rtl_geometry_;
+  std::string rtl_label_, rtl_error_;
+  bool rtl_busy_ = false;
+  sc_core::sc_event rtl_request_, rtl_done_;
   uint64_t access_ps_ = 0, busy_until_ps_ = 0;
   int64_t ops_ = 0;
   std::map<std::string, double> energy_;

@@ -7,15 +7,16 @@
 
 #include <fmt/format.h>
 #include <verilated.h>
-#include <verilated_vcd_sc.h>
 
 #include "Vcmd_decoder.h"
+#include "common/sc_time_ps.h"
+#include "rtl/rtl_signal_tap.h"
 
 namespace memgan::rtl {
 
-CmdDecoderTransactor::CmdDecoderTransactor(sc_core::sc_module_name name, sc_core::sc_time clock_period)
+CmdDecoderTransactor::CmdDecoderTransactor(sc_core::sc_module_name name, sc_core::sc_time clock_period,
+                                           RunObserver* observer)
     : sc_module(name), half_(clock_period / 2) {
-  Verilated::traceEverOn(true);  // before elaboration; costs nothing unless a trace opens
   rtl_ = std::make_unique<Vcmd_decoder>("rtl");
   rtl_->clk(clk_);
   rtl_->rst_n(rst_n_);
@@ -35,28 +36,21 @@ CmdDecoderTransactor::CmdDecoderTransactor(sc_core::sc_module_name name, sc_core
   rtl_->out_b(out_b_);
   rtl_->out_c(out_c_);
   rtl_->out_error(out_error_);
+  const std::string model = rtl_->name();
+  tap_ = std::make_unique<RtlSignalTap>(observer, model + ".cmd_decoder", model);
 }
 
-CmdDecoderTransactor::~CmdDecoderTransactor() {
-  if (vcd_) vcd_->close();
-}
+CmdDecoderTransactor::~CmdDecoderTransactor() = default;
 
-void CmdDecoderTransactor::start_of_simulation() {
-  if (trace_path_.empty()) return;
-  vcd_ = std::make_unique<VerilatedVcdSc>();
-  rtl_->trace(vcd_.get(), 99);
-  vcd_->open(trace_path_.c_str());
-}
-
-void CmdDecoderTransactor::end_of_simulation() {
-  if (vcd_) vcd_->flush();
-}
-
+// Inputs written before the call change at the start of the period (the trace stamps them
+// there); the rising edge is half a period later.
 void CmdDecoderTransactor::clock() {
   clk_.write(false);
   sc_core::wait(half_);
+  tap_->sample(to_ps(sc_core::sc_time_stamp() - half_));
   clk_.write(true);
   sc_core::wait(half_);
+  tap_->sample(to_ps(sc_core::sc_time_stamp() - half_));
   ++clocks_;
 }
 

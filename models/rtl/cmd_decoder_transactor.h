@@ -15,30 +15,27 @@
 #include <systemc>
 
 #include "controller/command_decode_engine.h"
+#include "observe/observer.h"
 
 class Vcmd_decoder;
-class VerilatedVcdSc;
 
 namespace memgan::rtl {
 
+class RtlSignalTap;
+
 class CmdDecoderTransactor : public sc_core::sc_module, public CommandDecodeEngine {
  public:
-  CmdDecoderTransactor(sc_core::sc_module_name name, sc_core::sc_time clock_period);
+  // `observer` may be null; with a trace, the RTL's signals go into it under "<name>.rtl".
+  CmdDecoderTransactor(sc_core::sc_module_name name, sc_core::sc_time clock_period, RunObserver* observer = nullptr);
   ~CmdDecoderTransactor() override;
 
   void decode(const firmware::RawCommand* raw, uint32_t count, uint16_t version,
               firmware::DecodedCommand* out) override;
 
-  // Writes the RTL's own waveform (Verilator's VCD writer) to `path`, with the RTL's signals
-  // under this module's hierarchical name. Call before the simulation starts.
-  void trace_to(const std::string& path) { trace_path_ = path; }
-
   uint64_t commands() const { return commands_; }
   uint64_t clocks() const { return clocks_; }
 
  private:
-  void start_of_simulation() override;
-  void end_of_simulation() override;
   void clock();  // one full period: low half, rising edge, high half
 
   sc_core::sc_time half_;
@@ -48,8 +45,7 @@ class CmdDecoderTransactor : public sc_core::sc_module, public CommandDecodeEngi
       in_count_{"in_count"}, in_version_{"in_version"}, out_index_{"out_index"}, out_op_{"out_op"}, out_a_{"out_a"},
       out_b_{"out_b"}, out_c_{"out_c"}, out_error_{"out_error"};
   std::unique_ptr<Vcmd_decoder> rtl_;
-  std::unique_ptr<VerilatedVcdSc> vcd_;
-  std::string trace_path_;
+  std::unique_ptr<RtlSignalTap> tap_;
   bool reset_done_ = false;
   uint64_t commands_ = 0, clocks_ = 0;
 };

@@ -7,9 +7,10 @@
 #include <string>
 
 #include <verilated.h>
-#include <verilated_vcd_sc.h>
 
 #include "Vshift_add.h"
+#include "common/sc_time_ps.h"
+#include "rtl/rtl_signal_tap.h"
 
 namespace memgan::rtl {
 
@@ -17,9 +18,9 @@ namespace {
 constexpr int kMaxIndex = 8;  // IDX_W = 3 in rtl/CMakeLists.txt: up to 8 chunks and 8 slices
 }
 
-ShiftAddTransactor::ShiftAddTransactor(sc_core::sc_module_name name, sc_core::sc_time clock_period)
+ShiftAddTransactor::ShiftAddTransactor(sc_core::sc_module_name name, sc_core::sc_time clock_period,
+                                       RunObserver* observer)
     : sc_module(name), half_(clock_period / 2) {
-  Verilated::traceEverOn(true);  // before elaboration; costs nothing unless a trace opens
   rtl_ = std::make_unique<Vshift_add>("rtl");
   rtl_->clk(clk_);
   rtl_->rst_n(rst_n_);
@@ -33,28 +34,21 @@ ShiftAddTransactor::ShiftAddTransactor(sc_core::sc_module_name name, sc_core::sc
   rtl_->in_code(in_code_);
   rtl_->out_valid(out_valid_);
   rtl_->out_sum(out_sum_);
+  const std::string model = rtl_->name();
+  tap_ = std::make_unique<RtlSignalTap>(observer, model + ".shift_add", model);
 }
 
-ShiftAddTransactor::~ShiftAddTransactor() {
-  if (vcd_) vcd_->close();
-}
+ShiftAddTransactor::~ShiftAddTransactor() = default;
 
-void ShiftAddTransactor::start_of_simulation() {
-  if (trace_path_.empty()) return;
-  vcd_ = std::make_unique<VerilatedVcdSc>();
-  rtl_->trace(vcd_.get(), 99);
-  vcd_->open(trace_path_.c_str());
-}
-
-void ShiftAddTransactor::end_of_simulation() {
-  if (vcd_) vcd_->flush();
-}
-
+// Inputs written before the call change at the start of the period (the trace stamps them
+// there); the rising edge is half a period later.
 void ShiftAddTransactor::clock() {
   clk_.write(false);
   sc_core::wait(half_);
+  tap_->sample(to_ps(sc_core::sc_time_stamp() - half_));
   clk_.write(true);
   sc_core::wait(half_);
+  tap_->sample(to_ps(sc_core::sc_time_stamp() - half_));
   ++clocks_;
 }
 

@@ -15,32 +15,28 @@
 
 #include <systemc>
 
+#include "observe/observer.h"
 #include "tile/shift_add_engine.h"
 
 class Vshift_add;
-class VerilatedVcdSc;
 
 namespace memgan::rtl {
 
+class RtlSignalTap;
+
 class ShiftAddTransactor : public sc_core::sc_module, public ShiftAddEngine {
  public:
-  ShiftAddTransactor(sc_core::sc_module_name name, sc_core::sc_time clock_period);
+  // `observer` may be null; with a trace, the RTL's signals go into it under "<name>.rtl".
+  ShiftAddTransactor(sc_core::sc_module_name name, sc_core::sc_time clock_period, RunObserver* observer = nullptr);
   ~ShiftAddTransactor() override;
 
   void accumulate(const int16_t* codes, int vectors, int cycles, int slices, int cols, int dac_bits, int cell_bits,
                   int32_t* acc) override;
 
-  // Writes the RTL's own waveform (Verilator's VCD writer) to `path`, with the RTL's signals
-  // under this module's hierarchical name. Call before the simulation starts; the file opens at
-  // start of simulation.
-  void trace_to(const std::string& path) { trace_path_ = path; }
-
   uint64_t beats() const { return beats_; }
   uint64_t clocks() const { return clocks_; }
 
  private:
-  void start_of_simulation() override;
-  void end_of_simulation() override;
   void clock();  // one full period: low half, rising edge, high half
 
   sc_core::sc_time half_;
@@ -49,8 +45,7 @@ class ShiftAddTransactor : public sc_core::sc_module, public ShiftAddEngine {
   sc_core::sc_signal<uint32_t> cfg_dac_bits_{"cfg_dac_bits"}, cfg_cell_bits_{"cfg_cell_bits"}, in_cycle_{"in_cycle"},
       in_slice_{"in_slice"}, in_code_{"in_code"}, out_sum_{"out_sum"};
   std::unique_ptr<Vshift_add> rtl_;
-  std::unique_ptr<VerilatedVcdSc> vcd_;
-  std::string trace_path_;
+  std::unique_ptr<RtlSignalTap> tap_;
   bool reset_done_ = false;
   uint64_t beats_ = 0, clocks_ = 0;
 };

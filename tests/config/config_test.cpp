@@ -179,6 +179,17 @@ TEST_F(ConfigFiles, CrossFieldChecksNameTheKey) {
   EXPECT_EQ(error_of(p), p + ":2:16: arch.weight_bits: in-situ training needs one cell per weight, but 8-bit "
                              "weights on 4-bit cells take 2 slices (differential: weight_bits - 1 <= cell_bits; "
                              "offset: weight_bits <= cell_bits)");
+  // An RTL block where the run never uses it, and step windows without steps.
+  p = write("r.yaml", "arch:\n  rtl:\n    shift_add: rtl\n");
+  EXPECT_EQ(error_of(p), p + ":3:16: arch.rtl.shift_add: the RTL shift-and-add sits in the tiles' quantized MVM path: "
+                             "it needs job.kind mvm and arch.quantize true (training runs its arrays in the layer "
+                             "engine)");
+  p = write("a.yaml", "arch:\n  rtl:\n    red_addr_gen: rtl\nnetwork:\n  dataflow: zero_free\n");
+  EXPECT_EQ(error_of(p), p + ":3:19: arch.rtl.red_addr_gen: the RTL address generator serves pixel_wise scatters in "
+                             "training: it needs job.kind train and network.dataflow pixel_wise");
+  p = write("w.yaml", "job:\n  kind: mvm\nsimulation:\n  trace:\n    start_step: 3\n");
+  EXPECT_EQ(error_of(p), p + ":5:17: simulation.trace.start_step: a step window needs a training run (job.kind "
+                             "train); use start_ns/stop_ns");
 }
 
 TEST_F(ConfigFiles, OverridesUseTheSameRules) {

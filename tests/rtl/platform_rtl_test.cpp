@@ -1,9 +1,10 @@
-// The whole platform with an RTL block swapped in (arch.rtl.shift_add=rtl, arch.rtl.cmd_decoder=rtl)
-// against the pure TLM run of the same workload: byte-identical results in DRAM (results.bin),
-// identical result checks, no RTL/model mismatch, and the RTL's waveform in rtl.vcd under the
-// block's scope.
+// The whole platform with RTL blocks swapped in (arch.rtl.shift_add, cmd_decoder, red_addr_gen
+// = rtl) against the pure TLM run of the same workload: byte-identical results (results.bin for
+// the MVM job; train.csv, checkpoint and power log for training), no RTL/model mismatch, and the
+// RTL's own signals in the run's trace (VCD and FST) under the block's scope.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -13,6 +14,8 @@
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+
+#include "tiny_fashion.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -27,6 +30,34 @@ std::string slurp(const fs::path& p) {
   std::stringstream ss;
   ss << f.rdbuf();
   return ss.str();
+}
+
+// Every variable of a VCD by its full dotted name (scopes joined), as GTKWave shows them.
+std::vector<std::string> vcd_names(const std::string& vcd) {
+  std::istringstream in(vcd);
+  std::vector<std::string> scope, names;
+  for (std::string word; in >> word;) {
+    if (word == "$scope") {
+      std::string kind, name;
+      in >> kind >> name;
+      scope.push_back(name);
+    } else if (word == "$upscope") {
+      scope.pop_back();
+    } else if (word == "$var") {
+      std::string type, width, code, name;
+      in >> type >> width >> code >> name;
+      std::string full;
+      for (const auto& s : scope) full += s + ".";
+      names.push_back(full + name);
+    } else if (word == "$enddefinitions") {
+      break;
+    }
+  }
+  return names;
+}
+
+bool declares(const std::vector<std::string>& names, const std::string& name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
 }
 
 class PlatformRtl : public ::testing::Test {
@@ -64,41 +95,56 @@ class PlatformRtl : public ::testing::Test {
     EXPECT_EQ(yb.size(), std::size_t(batch) * cols * 4);
     EXPECT_EQ(ya, yb) << "the RTL run's DRAM results differ from the TLM run's";
     EXPECT_NE(yb, std::string(yb.size(), '\0'));
-    EXPECT_FALSE(fs::exists(dir_ / "tlm" / "rtl.vcd"));
+    EXPECT_EQ(b["trace"]["late_changes"], 0);
   }
   fs::path dir_;
 };
 
-TEST_F(PlatformRtl, DefaultConfigGivesIdenticalResultsAndAnRtlWaveform) {
+TEST_F(PlatformRtl, DefaultConfigGivesIdenticalResultsAndTheRtlSignalsInTheTrace) {
   compare({"job.batch=16"});
-  const std::string vcd = slurp(dir_ / "rtl" / "rtl.vcd");
-  EXPECT_NE(vcd.find("$scope module soc.tile0.shift_add0.rtl $end"), std::string::npos);
-  for (const char* sig : {" acc ", " term ", " shamt ", " in_code ", " out_sum ", " clk "})
-    EXPECT_NE(vcd.find(sig), std::string::npos) << sig;
-  const json b = json::parse(slurp(dir_ / "rtl" / "report.json"));
-  bool listed = false;
-  for (const auto& f : b["outputs"]) listed |= f == "rtl.vcd";
-  EXPECT_TRUE(listed);
+  const std::vector<std::string> names = vcd_names(slurp(dir_ / "rtl" / "trace.vcd"));
+  for (const char* sig : {"acc", "term", "shamt", "in_code", "out_sum", "clk"})
+    EXPECT_TRUE(declares(names, std::string("soc.tile0.shift_add0.rtl.") + sig)) << sig;
+  EXPECT_TRUE(declares(names, "soc.tile0.xbar0.adc.busy"));  // next to the TLM signals
+  EXPECT_FALSE(declares(vcd_names(slurp(dir_ / "tlm" / "trace.vcd")), "soc.tile0.shift_add0.rtl.acc"));
+  // The GTKWave save file groups them under the block.
+  const std::string gtkw = slurp(dir_ / "rtl" / "memgan.gtkw");
+  EXPECT_NE(gtkw.find("soc.tile0.shift_add0.rtl.acc"), std::string::npos);
   if (fs::exists("/usr/bin/vcd2fst")) {
-    const std::string cmd = "/usr/bin/vcd2fst " + (dir_ / "rtl" / "rtl.vcd").string() + " " +
+    const std::string cmd = "/usr/bin/vcd2fst " + (dir_ / "rtl" / "trace.vcd").string() + " " +
                             (dir_ / "rtl.fst").string() + " >/dev/null 2>&1";
     EXPECT_EQ(std::system(cmd.c_str()), 0);
   }
 }
 
+// The same signals through the FST writer (the fstapi Verilator ships).
+TEST_F(PlatformRtl, RtlSignalsInAnFstTrace) {
+  ASSERT_EQ(run("fst", {"job.batch=4", "arch.rtl.shift_add=rtl", "simulation.trace.format=fst"}), 0)
+      << slurp(dir_ / "fst.log");
+  ASSERT_TRUE(fs::exists(dir_ / "fst" / "trace.fst"));
+  if (!fs::exists("/usr/bin/fst2vcd")) GTEST_SKIP() << "fst2vcd (gtkwave) not installed";
+  const std::string cmd = "/usr/bin/fst2vcd " + (dir_ / "fst" / "trace.fst").string() + " > " +
+                          (dir_ / "back.vcd").string() + " 2>/dev/null";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  const std::vector<std::string> names = vcd_names(slurp(dir_ / "back.vcd"));
+  EXPECT_TRUE(declares(names, "soc.tile0.shift_add0.rtl.acc"));
+  EXPECT_TRUE(declares(names, "soc.tile0.shift_add0.rtl.out_valid"));
+}
+
 TEST_F(PlatformRtl, OffsetEncodingTwoBitDacAndTwoArraysGiveIdenticalResults) {
   compare({"job.batch=8", "arch.weight_encoding=offset", "arch.dac_bits=2", "arch.arrays_per_tile=2",
            "job.array=1", "job.rows=100", "job.cols=10", "arch.adc.full_scale=auto"});
-  // Two RTL instances: one waveform each, named by scope.
-  EXPECT_TRUE(fs::exists(dir_ / "rtl" / "rtl_soc_tile0_shift_add1.vcd"));
+  // Two RTL instances, each under its own array's shift-and-add.
+  const std::vector<std::string> names = vcd_names(slurp(dir_ / "rtl" / "trace.vcd"));
+  EXPECT_TRUE(declares(names, "soc.tile0.shift_add0.rtl.acc"));
+  EXPECT_TRUE(declares(names, "soc.tile0.shift_add1.rtl.acc"));
 }
 
 TEST_F(PlatformRtl, RtlCommandDecoderGivesIdenticalResults) {
   compare({"job.batch=16"}, "arch.rtl.cmd_decoder=rtl");
-  const std::string vcd = slurp(dir_ / "rtl" / "rtl.vcd");
-  EXPECT_NE(vcd.find("$scope module soc.controller.cmd_decoder.rtl $end"), std::string::npos);
-  for (const char* sig : {" in_op ", " out_error ", " out_op ", " clk "})
-    EXPECT_NE(vcd.find(sig), std::string::npos) << sig;
+  const std::vector<std::string> names = vcd_names(slurp(dir_ / "rtl" / "trace.vcd"));
+  for (const char* sig : {"in_op", "out_error", "out_op", "clk"})
+    EXPECT_TRUE(declares(names, std::string("soc.controller.cmd_decoder.rtl.") + sig)) << sig;
   // The decode's clocks come before the first command and shift the whole run: one per
   // command, one idle, one reset, at mvm.yaml's 1 GHz.
   const json a = json::parse(slurp(dir_ / "tlm" / "report.json"));
@@ -106,6 +152,54 @@ TEST_F(PlatformRtl, RtlCommandDecoderGivesIdenticalResults) {
   const double commands = double(slurp(dir_ / "rtl" / "program.bin").size() - 16) / 16;
   EXPECT_NEAR(b["simulated_time_ns"].get<double>() - a["simulated_time_ns"].get<double>(), commands + 2, 1e-6);
   EXPECT_EQ(a["counts"]["commands"], b["counts"]["commands"]);
+}
+
+// Training with the mapper's address generator in RTL is the TLM training bit for bit (losses,
+// scores, conductances, energy over time, simulated time: the RTL's clocks overlap the operations
+// that need them), with every generated address equal to the C++ model's. Adding the RTL command
+// decoder shifts the run by its boot-time decode (one clock per command, plus reset and idle)
+// and changes nothing else.
+TEST_F(PlatformRtl, TrainingWithRtlAddressGeneratorAndDecoderIsTheTlmTraining) {
+  memgan::testing::write_tiny_fashion(dir_ / "data", 64);
+  const std::string train = std::string(MEMGAN_SOURCE_DIR) + "/configs/default.yaml";
+  const auto train_run = [&](const std::string& out, const std::string& addr, const std::string& decoder) {
+    std::string cmd = kBinary + " run " + train + " --out " + (dir_ / out).string() + " --quiet";
+    for (const std::string& s :
+         {"train.data=" + (dir_ / "data").string(), std::string("train.images=64"),
+          std::string("train.score_reference=64"), std::string("train.score_samples=32"),
+          std::string("train.score_components=4"), std::string("train.eval_samples=4"),
+          std::string("network.batch=8"), std::string("train.steps=2"), std::string("train.eval_every=1"),
+          std::string("train.checkpoint_every=2"), "arch.rtl.red_addr_gen=" + addr, "arch.rtl.cmd_decoder=" + decoder})
+      cmd += " --set " + s;
+    cmd += " >" + (dir_ / (out + ".log")).string() + " 2>&1";
+    return std::system(cmd.c_str());
+  };
+  ASSERT_EQ(train_run("tlm", "tlm", "tlm"), 0) << slurp(dir_ / "tlm.log");
+  ASSERT_EQ(train_run("addr", "rtl", "tlm"), 0) << slurp(dir_ / "addr.log");
+  ASSERT_EQ(train_run("both", "rtl", "rtl"), 0) << slurp(dir_ / "both.log");
+  for (const char* f : {"train.csv", "checkpoint.bin", "power.csv"})
+    EXPECT_EQ(slurp(dir_ / "tlm" / f), slurp(dir_ / "addr" / f)) << f;
+  for (const char* f : {"train.csv", "checkpoint.bin"}) EXPECT_EQ(slurp(dir_ / "tlm" / f), slurp(dir_ / "both" / f)) << f;
+  const json a = json::parse(slurp(dir_ / "tlm" / "report.json"));
+  const json b = json::parse(slurp(dir_ / "addr" / "report.json"));
+  const json c = json::parse(slurp(dir_ / "both" / "report.json"));
+  EXPECT_EQ(a["simulated_time_ns"], b["simulated_time_ns"]);
+  const double commands = double(slurp(dir_ / "both" / "program.bin").size() - 16) / 16;
+  EXPECT_NEAR(c["simulated_time_ns"].get<double>() - a["simulated_time_ns"].get<double>(), commands + 2, 1e-6);
+  const json& addr = b["training"]["mapper_addresses"];
+  EXPECT_EQ(addr["impl"], "rtl");
+  EXPECT_GT(addr["steps"].get<int64_t>(), 0);
+  EXPECT_EQ(addr["steps"], a["training"]["mapper_addresses"]["steps"]);
+  EXPECT_GT(addr["rtl_clocks"].get<int64_t>(), addr["steps"].get<int64_t>());
+  EXPECT_EQ(addr["rtl_mismatches"], 0);
+  EXPECT_EQ(addr["mvm_mismatches"], 0);
+  EXPECT_EQ(c["training"]["mapper_addresses"]["rtl_mismatches"], 0);
+  EXPECT_EQ(b["trace"]["late_changes"], 0);
+  EXPECT_EQ(c["trace"]["late_changes"], 0);
+  const std::vector<std::string> names = vcd_names(slurp(dir_ / "both" / "trace.vcd"));
+  EXPECT_TRUE(declares(names, "soc.mapper.rtl.step_in_addr"));
+  EXPECT_TRUE(declares(names, "soc.controller.cmd_decoder.rtl.out_op"));
+  EXPECT_TRUE(declares(names, "soc.layer_engine.op"));
 }
 
 }  // namespace
