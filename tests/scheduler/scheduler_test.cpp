@@ -44,17 +44,46 @@ TEST(OperationGraph, HasEveryOpWithItsDependencies) {
   EXPECT_THROW(sched::build_training_step({{"generator", "g", 1, 1, 0, 0, 0, 0}}, 1), std::invalid_argument);
 }
 
+// A bus and registers that take no time, so the schedule is the ops' own.
+SchedulerTiming untimed() {
+  return {InterconnectTiming{sc_core::SC_ZERO_TIME, 4, 0, 0.0}, 0.0,
+          ArrayGroupTiming{sc_core::SC_ZERO_TIME, 0, 0.0, 0, 0.0}};
+}
+
 TEST(OperationScheduler, PipelinesAndOverlapsAsScheduledByHand) {
   RunObserver observer(1000, nullptr);
-  OperationScheduler s("sched", sched::build_training_step(tiny(), 3),
-                       SchedulerTiming{sc_core::SC_ZERO_TIME, 0, sc_core::SC_ZERO_TIME, 0, 0}, observer);
+  OperationScheduler s("sched", sched::build_training_step(tiny(), 3), untimed(), observer);
   sc_core::sc_start();
+  EXPECT_TRUE(s.error().empty()) << s.error();
   EXPECT_EQ(s.ops_done(), 21);
   // g0 fwd 0-30; g1 fwd 10-70; d0: real0 0-5, fake0 30-35, real1 35-40, fake1 50-55,
   // real2 55-60, fake2 70-75, bwd 75-87; g1 bwd 79-82, 83-86, 87-90; g0 bwd 82-89, 89-96, 96-103.
   EXPECT_EQ(s.makespan(), sc_core::sc_time(103, sc_core::SC_NS));
-  // Busy time per group equals its work: the ledger saw every op.
-  EXPECT_EQ(observer.ledger().events(2), 6);  // 0 dispatch, 1 dataflow_mapper, 2 generator.g0
+  // Every op was dispatched over the bus: a CMD write and a DONE read each.
+  EXPECT_EQ(s.bus().transactions(), 2 * 21);
+  // Busy time per group equals its work: the ledger saw every op (components in creation
+  // order: 0 dataflow_mapper, 1 bus, 2 generator.g0, 3 its registers).
+  EXPECT_EQ(observer.ledger().events(2), 6);
+}
+
+// Real bus and register timing: each op waits for its CMD to cross the bus (2 latency + 1 beat
+// clocks, 1 register clock) and its DONE read to be decoded (the same again) before the next.
+TEST(OperationScheduler, DispatchCrossesTheBus) {
+  RunObserver observer(1000, nullptr);
+  const sc_core::sc_time clk(1, sc_core::SC_NS);
+  SchedulerTiming t{InterconnectTiming{clk, 4, 2, 0.5}, 0.0, ArrayGroupTiming{clk, 1, 0.25, 0, 0.0}};
+  OperationScheduler s("sched", sched::build_training_step({{"generator", "g0", 10, 7, 1, 2, 0, 0},
+                                                            {"discriminator", "d0", 5, 4, 1, 2, 0, 0}},
+                                                           1),
+                       t, observer);
+  sc_core::sc_start();
+  EXPECT_TRUE(s.error().empty()) << s.error();
+  // g0.fwd: CMD 4 ns to start, runs 10 ns, done at 14 (the DONE read, issued at 4 + 4, stalls
+  // until then). d0.real in parallel from 4 to 9. d0.fake: CMD 14-18, runs 5 -> 23. d0.bwd:
+  // 23-27 dispatch, 4 -> 31. g0.bwd: 31-35, 7 -> 42.
+  EXPECT_EQ(s.makespan(), sc_core::sc_time(42, sc_core::SC_NS));
+  EXPECT_EQ(s.bus().transactions(), 2 * 5);
+  EXPECT_DOUBLE_EQ(observer.ledger().dynamic_pj(1), 2 * 5 * 4 * 0.5);  // bus: 4 bytes each
 }
 
 TEST(OperationScheduler, DataflowMapperBoundsAnOpWithManyMvms) {
@@ -62,12 +91,14 @@ TEST(OperationScheduler, DataflowMapperBoundsAnOpWithManyMvms) {
   auto layers = tiny();
   layers[0].forward_mvms = 100;
   RunObserver observer(1000, nullptr);
-  OperationScheduler s("sched", sched::build_training_step(layers, 1),
-                       SchedulerTiming{sc_core::SC_ZERO_TIME, 0, sc_core::sc_time(1, sc_core::SC_NS), 1, 0.5},
-                       observer);
+  SchedulerTiming t = untimed();
+  t.groups.clock_period = sc_core::sc_time(1, sc_core::SC_NS);
+  t.groups.mapper_cycles_per_mvm = 1;
+  t.groups.mapper_pj_per_mvm = 0.5;
+  OperationScheduler s("sched", sched::build_training_step(layers, 1), t, observer);
   sc_core::sc_start();
   // g0.fwd 0-101 (1 fill + 100 addresses); g1.fwd 101-121; d0.fake 121-126 (real 0-5);
   // d0.bwd 126-130; g1.bwd 130-133; g0.bwd 133-140.
   EXPECT_EQ(s.makespan(), sc_core::sc_time(140, sc_core::SC_NS));
-  EXPECT_DOUBLE_EQ(observer.ledger().dynamic_pj(1), 50.0);  // 100 MVMs x 0.5 pJ
+  EXPECT_DOUBLE_EQ(observer.ledger().dynamic_pj(0), 50.0);  // dataflow_mapper: 100 MVMs x 0.5 pJ
 }

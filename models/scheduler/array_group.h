@@ -1,0 +1,73 @@
+// One array group as the operation scheduler sees it: the arrays that hold one layer, behind a
+// small register file on the scheduler's bus. A CMD write starts one of the group's operations
+// (an index into the training step's operation table, the layer program the mapping gave the
+// group); the group is then busy for the operation's time, which its dataflow-mapper share
+// bounds from below (mvms x cycles per address, plus one address of pipeline fill).
+//
+// Registers (offsets from the group's base):
+//   0x00 ID RO "MGAG" | 0x04 STATUS RO bit0 BUSY | 0x08 CMD WO: operation index to start
+//   0x0C DONE RO: as STATUS, but a read while busy stalls until the operation completes
+//   0x10 OPS RO operations completed
+// A CMD while busy, or naming an operation of another group or none, is a TLM error with the
+// reason (the scheduler stops with it).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_target_socket.h>
+
+#include "common/register_bank.h"
+#include "observe/observer.h"
+#include "scheduler/operation_graph.h"
+
+namespace memgan {
+
+namespace array_group_reg {
+constexpr uint32_t kId = 0x00, kStatus = 0x04, kCmd = 0x08, kDone = 0x0C, kOps = 0x10;
+constexpr uint32_t kIdValue = 0x4741474D;  // "MGAG"
+constexpr uint32_t kStatusBusy = 1u << 0;
+constexpr uint64_t kSize = 0x1000;
+}  // namespace array_group_reg
+
+struct ArrayGroupTiming {
+  sc_core::sc_time clock_period;
+  int register_access_cycles = 1;
+  double register_access_pj = 0;
+  int mapper_cycles_per_mvm = 1;
+  double mapper_pj_per_mvm = 0;
+};
+
+class ArrayGroup : public sc_core::sc_module {
+ public:
+  tlm_utils::simple_target_socket<ArrayGroup> socket{"socket"};
+
+  // `ops`: the whole training step's operations; this group runs those whose resource is
+  // `resource`. `trace_name`: the group's name in the trace and power log. `mapper`: the
+  // dataflow mapper's probe (one unit, shared by the groups).
+  ArrayGroup(sc_core::sc_module_name name, const std::vector<sched::Op>& ops, int resource,
+             const ArrayGroupTiming& timing, RunObserver& observer, const std::string& trace_name,
+             BlockProbe& mapper);
+
+  int64_t ops_done() const { return ops_done_; }
+
+ private:
+  void b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay);
+  std::string start(uint32_t op_index);
+
+  const std::vector<sched::Op>& ops_;
+  int resource_;
+  ArrayGroupTiming timing_;
+  RunObserver& observer_;
+  BlockProbe probe_, reg_probe_;
+  BlockProbe& mapper_;
+  trace::SignalId op_signal_ = ~trace::SignalId{0};
+  RegisterBank bank_;
+  uint64_t access_ps_ = 0, busy_until_ps_ = 0;
+  int64_t ops_done_ = 0;
+};
+
+}  // namespace memgan
