@@ -60,6 +60,24 @@ bool declares(const std::vector<std::string>& names, const std::string& name) {
   return std::find(names.begin(), names.end(), name) != names.end();
 }
 
+// The signals a GTKWave save file shows (without their bit ranges).
+std::vector<std::string> gtkw_signals(const fs::path& path) {
+  std::istringstream in(slurp(path));
+  std::vector<std::string> names;
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty() || line[0] == '@' || line[0] == '-' || line[0] == '[') continue;
+    names.push_back(line.substr(0, line.find('[')));
+  }
+  return names;
+}
+
+// Every signal of a shipped save file (traces/*.gtkw) is in the trace of the run it is for.
+void expect_shows(const fs::path& gtkw, const std::vector<std::string>& trace_names) {
+  const std::vector<std::string> wanted = gtkw_signals(gtkw);
+  EXPECT_GT(wanted.size(), 10u) << gtkw;
+  for (const auto& name : wanted) EXPECT_TRUE(declares(trace_names, name)) << gtkw << ": " << name;
+}
+
 class PlatformRtl : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -115,6 +133,13 @@ TEST_F(PlatformRtl, DefaultConfigGivesIdenticalResultsAndTheRtlSignalsInTheTrace
                             (dir_ / "rtl.fst").string() + " >/dev/null 2>&1";
     EXPECT_EQ(std::system(cmd.c_str()), 0);
   }
+}
+
+// traces/rtl-mvm.gtkw opens this run's trace with every signal it names.
+TEST_F(PlatformRtl, ShippedMvmSaveFileMatchesTheTrace) {
+  ASSERT_EQ(run("both", {"job.batch=4", "arch.rtl.shift_add=rtl", "arch.rtl.cmd_decoder=rtl"}), 0)
+      << slurp(dir_ / "both.log");
+  expect_shows(fs::path(MEMGAN_SOURCE_DIR) / "traces" / "rtl-mvm.gtkw", vcd_names(slurp(dir_ / "both" / "trace.vcd")));
 }
 
 // The same signals through the FST writer (the fstapi Verilator ships).
@@ -200,6 +225,7 @@ TEST_F(PlatformRtl, TrainingWithRtlAddressGeneratorAndDecoderIsTheTlmTraining) {
   EXPECT_TRUE(declares(names, "soc.mapper.rtl.step_in_addr"));
   EXPECT_TRUE(declares(names, "soc.controller.cmd_decoder.rtl.out_op"));
   EXPECT_TRUE(declares(names, "soc.layer_engine.op"));
+  expect_shows(fs::path(MEMGAN_SOURCE_DIR) / "traces" / "rtl-train.gtkw", names);
 }
 
 }  // namespace
