@@ -20,7 +20,9 @@ struct ArrayConfig {
 struct AdcConfig {
   int bits = 8;
   int per_array = 8;                       // ADCs shared by the columns of one array
-  std::optional<double> full_scale;  // level units; nullopt = auto (never clips)
+  // Level units; nullopt = auto (the worst case: never clips). The default is calibrated for
+  // the default training run (configs/default.yaml explains the choice).
+  std::optional<double> full_scale = 512.0;
 };
 
 struct BufferConfig {
