@@ -1,6 +1,9 @@
 #include "trace/fst_writer.h"
 
 #include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
 #include <stdexcept>
 #include <system_error>
 
@@ -31,6 +34,30 @@ uint64_t FstWriter::bytes_written() const {
 
 void FstWriter::on_begin(const std::vector<SignalInfo>& signals) {
   handles_.resize(signals.size());
+  // One enum table per EnumLabels object, emitted before the first variable that uses it.
+  std::map<const EnumLabels*, fstEnumHandle> tables;
+  const auto enum_table = [&](const SignalInfo& s) {
+    const auto it = tables.find(s.labels.get());
+    if (it != tables.end()) return it->second;
+    std::vector<std::string> values;
+    std::vector<const char*> literal_ptrs, value_ptrs;
+    for (const auto& [value, label] : s.labels->values) {
+      std::string bits(static_cast<size_t>(s.width), '0');  // binary, MSB first, the variable's width
+      for (int b = 0; b < s.width; ++b)
+        if ((value >> b) & 1) bits[static_cast<size_t>(s.width - 1 - b)] = '1';
+      values.push_back(std::move(bits));
+    }
+    for (size_t i = 0; i < values.size(); ++i) {
+      literal_ptrs.push_back(s.labels->values[i].second.c_str());
+      value_ptrs.push_back(values[i].c_str());
+    }
+    const fstEnumHandle h = fstWriterCreateEnumTable(fst_, s.labels->name.c_str(),
+                                                     static_cast<uint32_t>(values.size()),
+                                                     static_cast<unsigned>(s.width), literal_ptrs.data(),
+                                                     value_ptrs.data());
+    tables.emplace(s.labels.get(), h);
+    return h;
+  };
   walk_hierarchy(
       signals,
       [&](const std::string& scope) {
@@ -43,6 +70,7 @@ void FstWriter::on_begin(const std::vector<SignalInfo>& signals) {
         } else if (s.width == 1) {
           handles_[id] = fstWriterCreateVar(fst_, FST_VT_VCD_WIRE, FST_VD_IMPLICIT, 1, leaf.c_str(), 0);
         } else {
+          if (s.labels) fstWriterEmitEnumTableRef(fst_, enum_table(s));
           const std::string name = leaf + " [" + std::to_string(s.width - 1) + ":0]";
           handles_[id] = fstWriterCreateVar(fst_, FST_VT_VCD_REG, FST_VD_IMPLICIT,
                                             static_cast<uint32_t>(s.width), name.c_str(), 0);

@@ -1,6 +1,7 @@
 #include "trace/trace_writer.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <memory>
 #include <stdexcept>
@@ -100,14 +101,41 @@ SignalId TraceWriter::add_int(const std::string& hier_name, int width) {
   if (width < 1 || width > 64) {
     throw std::invalid_argument("trace signal '" + hier_name + "': width must be 1..64");
   }
-  return declare({hier_name, SignalKind::kInt, width, 1.0});
+  SignalInfo info;
+  info.name = hier_name;
+  info.width = width;
+  return declare(std::move(info));
+}
+
+SignalId TraceWriter::add_enum(const std::string& hier_name, int width, std::shared_ptr<const EnumLabels> labels) {
+  if (width < 2 || width > 64) throw std::invalid_argument("trace signal '" + hier_name + "': width must be 2..64");
+  if (!labels || labels->name.empty()) throw std::invalid_argument("trace signal '" + hier_name + "': no enum labels");
+  for (const auto& [value, label] : labels->values) {
+    const bool fits = width == 64 || value < (uint64_t{1} << width);
+    const bool word = !label.empty() && std::all_of(label.begin(), label.end(), [](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+    });
+    if (!fits || !word)
+      throw std::invalid_argument("trace signal '" + hier_name + "': enum label '" + label + "' for " +
+                                  std::to_string(value) + (fits ? " is not [A-Za-z0-9_]+" : " does not fit the width"));
+  }
+  SignalInfo info;
+  info.name = hier_name;
+  info.width = width;
+  info.labels = std::move(labels);
+  return declare(std::move(info));
 }
 
 SignalId TraceWriter::add_real(const std::string& hier_name, double unit) {
   if (!(unit > 0) || !std::isfinite(unit)) {
     throw std::invalid_argument("trace signal '" + hier_name + "': unit must be finite and > 0");
   }
-  return declare({hier_name, SignalKind::kReal, 64, unit});
+  SignalInfo info;
+  info.name = hier_name;
+  info.kind = SignalKind::kReal;
+  info.width = 64;
+  info.unit = unit;
+  return declare(std::move(info));
 }
 
 void TraceWriter::begin() {

@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -26,11 +27,20 @@ using SignalId = uint32_t;
 
 enum class SignalKind : uint8_t { kInt, kReal };
 
+// Names for the values of an enumerated integer signal (an operation code): FST stores them as
+// an enum table, so GTKWave shows "forward" rather than 3; VCD has no such thing and keeps the
+// numbers. Signals that share one EnumLabels object share one table.
+struct EnumLabels {
+  std::string name;                                   // e.g. "train_op"
+  std::vector<std::pair<uint64_t, std::string>> values;  // value -> label ([A-Za-z0-9_]+)
+};
+
 struct SignalInfo {
   std::string name;  // full dotted name, e.g. "soc.tile0.xbar.busy"
   SignalKind kind = SignalKind::kInt;
   int width = 1;     // bits for kInt (1..64); 64 for kReal
   double unit = 1;   // kReal: the value shown is accumulator * unit
+  std::shared_ptr<const EnumLabels> labels;  // kInt only; null: a plain number
 };
 
 class TraceWriter {
@@ -46,6 +56,10 @@ class TraceWriter {
   // Throws std::invalid_argument on a bad name/width or a name clash, std::logic_error
   // after begin().
   SignalId add_int(const std::string& hier_name, int width);
+  // Integer signal of 2..64 bits whose values have names (see EnumLabels). Throws
+  // std::invalid_argument as add_int, and for a label that is empty, not [A-Za-z0-9_]+, or
+  // whose value does not fit the width.
+  SignalId add_enum(const std::string& hier_name, int width, std::shared_ptr<const EnumLabels> labels);
   // Real signal whose value is an int64 count of `unit` (> 0): +x and -x deltas cancel
   // exactly and an idle signal returns to exactly 0.
   SignalId add_real(const std::string& hier_name, double unit);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <memory>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -31,7 +32,14 @@ LayerEngine::LayerEngine(sc_core::sc_module_name name, const LayerEngineParams& 
   if (auto* vcd = observer.vcd()) {
     const std::string base = this->name();
     // op: the opcode (train_ops.h numbering), layer: model * 256 + layer index.
-    if (observer.signals().selected(base + ".op")) op_signal_ = vcd->add_int(base + ".op", 8);
+    if (observer.signals().selected(base + ".op")) {
+      auto labels = std::make_shared<trace::EnumLabels>();
+      labels->name = "train_op";
+      labels->values.push_back({0, "idle"});
+      for (int v = int(train::TrainOpcode::Latent); v <= int(train::TrainOpcode::Checkpoint); ++v)
+        labels->values.push_back({uint64_t(v), train::opcode_name(train::TrainOpcode(v))});
+      op_signal_ = vcd->add_enum(base + ".op", 8, std::move(labels));
+    }
     if (observer.signals().selected(base + ".layer")) layer_signal_ = vcd->add_int(base + ".layer", 16);
     if (observer.signals().selected(base + ".step")) step_signal_ = vcd->add_int(base + ".step", 32);
   }

@@ -12,7 +12,7 @@ using namespace array_group_reg;
 
 ArrayGroup::ArrayGroup(sc_core::sc_module_name name, const std::vector<sched::Op>& ops, int resource,
                        const ArrayGroupTiming& timing, RunObserver& observer, const std::string& trace_name,
-                       BlockProbe& mapper)
+                       BlockProbe& mapper, std::shared_ptr<const trace::EnumLabels> layer_labels)
     : sc_module(name),
       ops_(ops),
       resource_(resource),
@@ -23,7 +23,8 @@ ArrayGroup::ArrayGroup(sc_core::sc_module_name name, const std::vector<sched::Op
       mapper_(mapper) {
   socket.register_b_transport(this, &ArrayGroup::b_transport);
   if (auto* vcd = observer.vcd(); vcd && observer.signals().selected(trace_name + ".op"))
-    op_signal_ = vcd->add_int(trace_name + ".op", 16);
+    op_signal_ = layer_labels ? vcd->add_enum(trace_name + ".op", 16, std::move(layer_labels))
+                              : vcd->add_int(trace_name + ".op", 16);
   bank_.add_ro("ID", kId, [] { return kIdValue; });
   bank_.add_ro("STATUS", kStatus, [this] { return access_ps_ < busy_until_ps_ ? kStatusBusy : 0u; });
   bank_.add_wo("CMD", kCmd, [this](uint32_t v) { return start(v); });

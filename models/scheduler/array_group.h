@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -50,7 +51,7 @@ class ArrayGroup : public sc_core::sc_module {
   // dataflow mapper's probe (one unit, shared by the groups).
   ArrayGroup(sc_core::sc_module_name name, const std::vector<sched::Op>& ops, int resource,
              const ArrayGroupTiming& timing, RunObserver& observer, const std::string& trace_name,
-             BlockProbe& mapper);
+             BlockProbe& mapper, std::shared_ptr<const trace::EnumLabels> layer_labels = nullptr);
 
   int64_t ops_done() const { return ops_done_; }
 

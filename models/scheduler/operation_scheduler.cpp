@@ -29,10 +29,16 @@ OperationScheduler::OperationScheduler(sc_core::sc_module_name name, sched::Oper
     queue_[graph_.ops[i].resource].push_back(static_cast<int>(i));
     done_event_.push_back(std::make_unique<sc_core::sc_event>());
   }
+  // The groups' op signal shows the layer it runs (op.layer + 1), named in FST traces.
+  auto labels = std::make_shared<trace::EnumLabels>();
+  labels->name = std::string(basename()) + "_layer";
+  labels->values.push_back({0, "idle"});
+  for (size_t r = 0; r < graph_.resources.size(); ++r) labels->values.push_back({r + 1, module_name(graph_.resources[r])});
   for (size_t r = 0; r < graph_.resources.size(); ++r) {
     const std::string& res = graph_.resources[r];
     groups_.push_back(std::make_unique<ArrayGroup>(module_name(res).c_str(), graph_.ops, int(r), timing.groups,
-                                                   observer, std::string(this->name()) + "." + res, mapper_probe_));
+                                                   observer, std::string(this->name()) + "." + res, mapper_probe_,
+                                                   labels));
     bus_->targets.bind(groups_.back()->socket);
     bus_->map(res, group_base(int(r)), array_group_reg::kSize, int(r));
   }

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <memory>
 
 #include <fmt/format.h>
 
@@ -42,7 +43,11 @@ Tile::Tile(sc_core::sc_module_name name, const TileParams& p, RunObserver& obser
     u.shift_add = std::make_unique<BlockProbe>(observer, base + ".shift_add", p.shift_add_leak_mw);
     u.writes = std::make_unique<BlockProbe>(observer, base + ".writes", 0.0);
     if (auto* vcd = observer.vcd()) {
-      if (observer.signals().selected(base + ".op")) u.op_signal = static_cast<int>(vcd->add_int(base + ".op", 2));
+      if (observer.signals().selected(base + ".op")) {
+        static const auto labels = std::make_shared<const trace::EnumLabels>(
+            trace::EnumLabels{"array_op", {{0, "idle"}, {1, "mvm"}, {2, "program"}}});
+        u.op_signal = static_cast<int>(vcd->add_enum(base + ".op", 2, labels));
+      }
       if (observer.signals().selected(base + ".utilization")) {
         u.utilization_signal = static_cast<int>(vcd->add_real(base + ".utilization", 1e-6));
       }

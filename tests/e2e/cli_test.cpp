@@ -481,6 +481,22 @@ TEST_F(Training, TraceWindowInTrainingSteps) {
       << bad.err;
 }
 
+// An FST trace names the layer engine's operations (an enum table GTKWave shows as text).
+TEST_F(Training, FstTraceNamesTheOperations) {
+  const auto r = run(train_args("fst", {"--set", "simulation.trace.format=fst", "--set", "train.steps=2"}), "fst");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_TRUE(fs::exists(dir_ / "fst" / "trace.fst"));
+  if (!fs::exists("/usr/bin/fst2vcd")) GTEST_SKIP() << "fst2vcd (gtkwave) not installed";
+  const fs::path back = dir_ / "fst" / "back.vcd";
+  ASSERT_EQ(std::system(("/usr/bin/fst2vcd -e " + (dir_ / "fst" / "trace.fst").string() + " > " + back.string() +
+                         " 2>/dev/null").c_str()),
+            0);
+  const std::string vcd = slurp(back);
+  EXPECT_NE(vcd.find("$attrbegin misc 07 train_op 11 idle latent load_real forward loss backward_data"),
+            std::string::npos)
+      << vcd.substr(0, 2000);
+}
+
 TEST_F(Training, DigitalReferenceWritesNoCells) {
   const auto r = run(train_args("d", {"--set", "train.mode=digital"}), "d");
   ASSERT_EQ(r.exit_code, 0) << r.err;

@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -72,6 +75,43 @@ TEST(FstWriter, SmallDumpReadsBack) {
   EXPECT_EQ(changes_of(f, "soc.tile0.busy"), (Timeline{{100, "1"}}));  // 2 then 1 stays up
   EXPECT_EQ(changes_of(f, "soc.tile0.power_mw"), (Timeline{{100, "0.3"}, {300, "0"}}));
   EXPECT_EQ(changes_of(f, "soc.tile0.ops"), (Timeline{{300, std::string(64, '1')}}));
+}
+
+// Enumerated signals carry their value names as an FST enum table (what GTKWave shows); two
+// signals with one label set share one table.
+TEST(FstWriter, EnumSignalsCarryTheirNames) {
+  if (!tool_available("fst2vcd")) GTEST_SKIP() << "fst2vcd (gtkwave package) not installed";
+  const std::string path = out_path(".fst");
+  const std::string back = out_path(".roundtrip.vcd");
+  const auto labels = std::make_shared<const EnumLabels>(EnumLabels{"array_op", {{0, "idle"}, {1, "mvm"}, {2, "program"}}});
+  {
+    FstWriter fst(path);
+    const SignalId a = fst.add_enum("soc.tile0.xbar0.op", 2, labels);
+    const SignalId b = fst.add_enum("soc.tile0.xbar1.op", 2, labels);
+    fst.begin();
+    fst.set(a, 100, 1);
+    fst.set(b, 200, 2);
+  }
+  // -e: with FST's extensions (attributes such as enum tables) in the VCD.
+  ASSERT_EQ(std::system(("fst2vcd -e '" + path + "' > '" + back + "' 2>/dev/null").c_str()), 0);
+  std::ifstream in(back);
+  const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  // fst2vcd writes the table as a misc attribute (type 07) naming every value.
+  const auto table = text.find("$attrbegin misc 07 array_op 3 idle mvm program 00 01 10");
+  EXPECT_NE(table, std::string::npos) << text.substr(0, 600);
+  EXPECT_EQ(text.find("$attrbegin misc 07 array_op", table + 1), std::string::npos) << "one table for both";
+  const VcdFile f = read_vcd(back);
+  EXPECT_EQ(changes_of(f, "soc.tile0.xbar0.op"), (Timeline{{100, "1"}}));
+  EXPECT_EQ(changes_of(f, "soc.tile0.xbar1.op"), (Timeline{{200, "10"}}));
+}
+
+TEST(FstWriter, EnumLabelsAreChecked) {
+  FstWriter fst(out_path(".fst"));
+  const auto wide = std::make_shared<const EnumLabels>(EnumLabels{"w", {{4, "four"}}});
+  EXPECT_THROW(fst.add_enum("soc.a", 2, wide), std::invalid_argument);
+  const auto bad = std::make_shared<const EnumLabels>(EnumLabels{"b", {{1, "two words"}}});
+  EXPECT_THROW(fst.add_enum("soc.b", 2, bad), std::invalid_argument);
+  EXPECT_THROW(fst.add_enum("soc.c", 2, nullptr), std::invalid_argument);
 }
 
 TEST(FstWriter, UnopenablePathThrowsNamingIt) {

@@ -108,9 +108,9 @@ TEST(GtkwWriter, EverySignalIsDeclaredInTheDumpAndGroupsAreBalanced) {
 TEST(GtkwWriter, WritesGtkwaveFlagsPerStyle) {
   const auto dir = out_dir();
   GtkwWriter gtkw("/abs/run.vcd");
-  const SignalInfo flag{"soc.a.busy", SignalKind::kInt, 1, 1};
-  const SignalInfo count{"soc.a.ops", SignalKind::kInt, 8, 1};
-  const SignalInfo power{"soc.a.power_mw", SignalKind::kReal, 64, 1e-6};
+  const SignalInfo flag{"soc.a.busy", SignalKind::kInt, 1, 1, nullptr};
+  const SignalInfo count{"soc.a.ops", SignalKind::kInt, 8, 1, nullptr};
+  const SignalInfo power{"soc.a.power_mw", SignalKind::kReal, 64, 1e-6, nullptr};
   gtkw.add("a", flag);
   gtkw.add("a", count);
   gtkw.add("a", count, DisplayStyle::kSignedDecimal);
@@ -137,7 +137,7 @@ TEST(GtkwWriter, WritesGtkwaveFlagsPerStyle) {
 }
 
 TEST(GtkwWriter, RejectsMeaninglessRequests) {
-  const SignalInfo power{"soc.p", SignalKind::kReal, 64, 1};
+  const SignalInfo power{"soc.p", SignalKind::kReal, 64, 1, nullptr};
   GtkwWriter gtkw("run.vcd");
   EXPECT_THROW(gtkw.add("g", power, DisplayStyle::kBinary), std::invalid_argument);
   EXPECT_THROW(gtkw.add("g", power, DisplayStyle::kHex), std::invalid_argument);
