@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
 
 namespace memgan {
 namespace {
@@ -85,27 +86,61 @@ mapping::ArchSpec arch_spec(const config::Config& cfg) {
   return a;
 }
 
-std::vector<LayerCostEstimate> estimate_network(const mapping::NetworkMapping& m, const config::Config& cfg) {
+PhaseCost digital_cost(int64_t ops, const config::Config& cfg) {
+  PhaseCost p;
+  p.time_ns = double(ceil_div(ops, cfg.arch.digital.lanes)) * 1e3 / cfg.arch.clock_mhz;
+  p.energy_pj["digital"] = double(ops) * cfg.energy.digital_op_pj;
+  return p;
+}
+
+double energy_of(const PhaseCost& p, const std::string& key) {
+  const auto it = p.energy_pj.find(key);
+  return it == p.energy_pj.end() ? 0.0 : it->second;
+}
+
+std::vector<LayerCostEstimate> estimate_network(const mapping::Network& net, const mapping::NetworkMapping& m,
+                                                const config::Config& cfg) {
   std::vector<LayerCostEstimate> out;
-  for (const auto& l : m.layers) {
-    int64_t forward_arrays = 0, backward_only_arrays = 0, resident_arrays = 0;
-    for (const auto& mat : l.matrices) {
-      resident_arrays += mat.tiling.arrays();
-      if (mat.forward_mvms > 0) forward_arrays += mat.tiling.arrays();
-      else backward_only_arrays += mat.tiling.arrays();
+  size_t mapped = 0;
+  for (const auto& model : net.models) {
+    for (const auto& spec : model.layers) {
+      if (spec.on_crossbars()) {
+        if (mapped >= m.layers.size() || m.layers[mapped].name != spec.name)
+          throw std::logic_error("estimate_network: the mapping is not of this network");
+        const auto& l = m.layers[mapped++];
+        int64_t forward_arrays = 0, backward_only_arrays = 0, resident_arrays = 0;
+        for (const auto& mat : l.matrices) {
+          resident_arrays += mat.tiling.arrays();
+          if (mat.forward_mvms > 0) forward_arrays += mat.tiling.arrays();
+          else backward_only_arrays += mat.tiling.arrays();
+        }
+        LayerCostEstimate e;
+        e.model = l.model;
+        e.name = l.name;
+        e.type = layer_type_name(l.type);
+        e.arrays = l.arrays * l.replicas;
+        e.utilization = l.utilization;
+        e.fed_zero_fraction = l.fed_zero_fraction;
+        e.forward = phase_cost(l.cost.forward, forward_arrays * l.replicas, cfg, m.shape);
+        e.backward = phase_cost(l.cost.backward_data, backward_only_arrays ? backward_only_arrays : resident_arrays,
+                                cfg, m.shape);
+        add(e.backward, phase_cost(l.cost.backward_weight, l.scratch_arrays, cfg, m.shape));
+        out.push_back(std::move(e));
+        continue;
+      }
+      const int64_t fwd = mapping::elementwise_ops_per_element(spec.type, false);
+      if (fwd == 0) continue;  // reshape: no work
+      int64_t elements = cfg.network.batch;
+      for (int d : spec.output) elements *= d;
+      LayerCostEstimate e;
+      e.model = model.name;
+      e.name = spec.name;
+      e.type = layer_type_name(spec.type);
+      e.digital = true;
+      e.forward = digital_cost(elements * fwd, cfg);
+      e.backward = digital_cost(elements * mapping::elementwise_ops_per_element(spec.type, true), cfg);
+      out.push_back(std::move(e));
     }
-    LayerCostEstimate e;
-    e.model = l.model;
-    e.name = l.name;
-    e.type = layer_type_name(l.type);
-    e.arrays = l.arrays * l.replicas;
-    e.utilization = l.utilization;
-    e.fed_zero_fraction = l.fed_zero_fraction;
-    e.forward = phase_cost(l.cost.forward, forward_arrays * l.replicas, cfg, m.shape);
-    e.backward = phase_cost(l.cost.backward_data, backward_only_arrays ? backward_only_arrays : resident_arrays, cfg,
-                            m.shape);
-    add(e.backward, phase_cost(l.cost.backward_weight, l.scratch_arrays, cfg, m.shape));
-    out.push_back(std::move(e));
   }
   return out;
 }

@@ -15,6 +15,10 @@
 //            column when the counts carry none; buffers per byte of inputs applied and outputs
 //            produced; programming pulses (pulses_full_range / 2 per cell on average) at
 //            V_write^2 * G_mid * t_write.
+// Element-wise layers (batch norm, activations) run on the digital unit:
+//   time     ceil(ops / arch.digital.lanes) clocks, ops = elements x ops per element
+//            (mapping::elementwise_ops_per_element, the training cost uses the same)
+//   energy   ops x energy.digital_op_pj ("digital")
 // Left out: DRAM and bus traffic between layers, the pipeline overlap of consecutive layers
 // (each layer's time is its own), and data-dependent zero skipping.
 #pragma once
@@ -39,6 +43,7 @@ struct PhaseCost {
 
 struct LayerCostEstimate {
   std::string model, name, type;
+  bool digital = false;  // an element-wise layer on the digital unit (no arrays)
   PhaseCost forward, backward;
   int64_t arrays = 0;
   double utilization = 0;
@@ -49,7 +54,14 @@ struct LayerCostEstimate {
 PhaseCost phase_cost(const nn::MvmCounts& counts, int64_t parallel, const config::Config& cfg,
                      const nn::ArrayShape& shape);
 mapping::ArchSpec arch_spec(const config::Config& cfg);
-std::vector<LayerCostEstimate> estimate_network(const mapping::NetworkMapping& mapping, const config::Config& cfg);
+// Every layer of `net` that does work, in network order: the crossbar layers from `mapping`
+// (mapped from `net`), the element-wise ones on the digital unit; reshapes are left out.
+std::vector<LayerCostEstimate> estimate_network(const mapping::Network& net, const mapping::NetworkMapping& mapping,
+                                                const config::Config& cfg);
+// Digital-unit cost of `ops` FP32 operations.
+PhaseCost digital_cost(int64_t ops, const config::Config& cfg);
+// energy_pj[key], 0 when the phase has no such component.
+double energy_of(const PhaseCost& p, const std::string& key);
 nlohmann::json to_json(const PhaseCost& phase);
 
 }  // namespace memgan

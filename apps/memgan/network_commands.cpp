@@ -84,12 +84,12 @@ int compare_command(const config::LoadedConfig& loaded, const std::vector<std::s
     }
   }
   // The baseline every speedup and saving is measured against.
-  const auto baseline = estimate_network(map_with(net, cfg, mapping::Dataflow::ZeroInsertion), cfg);
+  const auto baseline = estimate_network(net, map_with(net, cfg, mapping::Dataflow::ZeroInsertion), cfg);
 
   const fs::path dir = prepare_dir(out_dir);
   std::ofstream csv(dir / "compare.csv");
   csv << "model,layer,type,dataflow,phase,time_ns,cycles,energy_pJ,array_pJ,dac_pJ,adc_pJ,shift_add_pJ,buffers_pJ,"
-         "writes_pJ,mvms,array_reads,adc_conversions,arrays,utilization,fed_zero_fraction,"
+         "writes_pJ,digital_pJ,mvms,array_reads,adc_conversions,arrays,utilization,fed_zero_fraction,"
          "speedup_vs_zero_insertion,energy_saving_vs_zero_insertion\n";
   nlohmann::json js;
   js["network"] = net.name;
@@ -105,7 +105,7 @@ int compare_command(const config::LoadedConfig& loaded, const std::vector<std::s
   const int64_t stages = int64_t(flows.size()) + 1;  // each dataflow's costs, then the scheduler
   int64_t stage = 0;
   for (const auto flow : flows) {
-    const auto est = estimate_network(map_with(net, cfg, flow), cfg);
+    const auto est = estimate_network(net, map_with(net, cfg, flow), cfg);
     progress.update(++stage, stages);
     PhaseCost total_f, total_b, base_f, base_b;
     for (size_t i = 0; i < est.size(); ++i) {
@@ -121,11 +121,11 @@ int compare_command(const config::LoadedConfig& loaded, const std::vector<std::s
                    e.model + "." + e.name, e.type, mapping::dataflow_name(flow), phase, p.time_ns / 1e3,
                    p.energy_total_pj() / 1e3, p.mvms, p.adc_conversions, e.arrays, 100 * e.utilization, speedup,
                    100 * saving);
-        fmt::print(csv, "{},{},{},{},{},{:.6g},{:.0f},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{},{},{},{},{:.6g},{:.6g},{:.6g},{:.6g}\n",
+        fmt::print(csv, "{},{},{},{},{},{:.6g},{:.0f},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{},{},{},{},{:.6g},{:.6g},{:.6g},{:.6g}\n",
                    e.model, e.name, e.type, mapping::dataflow_name(flow), phase, p.time_ns,
-                   std::ceil(p.time_ns / clock_ns), p.energy_total_pj(), p.energy_pj.at("array"), p.energy_pj.at("dac"),
-                   p.energy_pj.at("adc"), p.energy_pj.at("shift_add"), p.energy_pj.at("buffers"),
-                   p.energy_pj.at("writes"), p.mvms, p.array_reads, p.adc_conversions, e.arrays, e.utilization,
+                   std::ceil(p.time_ns / clock_ns), p.energy_total_pj(), energy_of(p, "array"), energy_of(p, "dac"),
+                   energy_of(p, "adc"), energy_of(p, "shift_add"), energy_of(p, "buffers"),
+                   energy_of(p, "writes"), energy_of(p, "digital"), p.mvms, p.array_reads, p.adc_conversions, e.arrays, e.utilization,
                    e.fed_zero_fraction, speedup, saving);
         js["layers"].push_back({{"model", e.model},
                                 {"layer", e.name},
@@ -178,12 +178,41 @@ int compare_command(const config::LoadedConfig& loaded, const std::vector<std::s
   std::vector<std::unique_ptr<OperationScheduler>> schedulers;
   for (const auto flow : flows) {
     std::vector<sched::LayerTiming> layers;
-    for (const auto& e : estimate_network(map_with(net, cfg, flow), cfg)) {
-      const double n = cfg.network.batch;
-      layers.push_back({e.model, e.name, e.forward.time_ns / n, e.backward.time_ns / n,
-                        e.forward.energy_total_pj() / n, e.backward.energy_total_pj() / n,
-                        static_cast<int64_t>(std::llround(e.forward.mvms / n)),
-                        static_cast<int64_t>(std::llround(e.backward.mvms / n))});
+    const double n = cfg.network.batch;
+    // An element-wise layer runs on the digital unit behind the crossbar layer before it (batch
+    // norm and activation right after a convolution): its time and energy join that layer's.
+    PhaseCost pending_f, pending_b;  // digital layers before the model's first crossbar layer
+    std::string pending_model;
+    for (const auto& e : estimate_network(net, map_with(net, cfg, flow), cfg)) {
+      if (e.digital) {
+        if (!layers.empty() && layers.back().model == e.model) {
+          auto& l = layers.back();
+          l.forward_ns += e.forward.time_ns / n;
+          l.backward_ns += e.backward.time_ns / n;
+          l.forward_pj += e.forward.energy_total_pj() / n;
+          l.backward_pj += e.backward.energy_total_pj() / n;
+        } else {
+          pending_model = e.model;
+          pending_f.time_ns += e.forward.time_ns;
+          pending_b.time_ns += e.backward.time_ns;
+          pending_f.energy_pj["digital"] += e.forward.energy_total_pj();
+          pending_b.energy_pj["digital"] += e.backward.energy_total_pj();
+        }
+        continue;
+      }
+      sched::LayerTiming l{e.model, e.name, e.forward.time_ns / n, e.backward.time_ns / n,
+                           e.forward.energy_total_pj() / n, e.backward.energy_total_pj() / n,
+                           static_cast<int64_t>(std::llround(e.forward.mvms / n)),
+                           static_cast<int64_t>(std::llround(e.backward.mvms / n))};
+      if (pending_model == e.model) {
+        l.forward_ns += pending_f.time_ns / n;
+        l.backward_ns += pending_b.time_ns / n;
+        l.forward_pj += pending_f.energy_total_pj() / n;
+        l.backward_pj += pending_b.energy_total_pj() / n;
+        pending_f = pending_b = PhaseCost{};
+        pending_model.clear();
+      }
+      layers.push_back(l);
     }
     schedulers.push_back(std::make_unique<OperationScheduler>(
         (std::string("sched_") + mapping::dataflow_name(flow)).c_str(),

@@ -258,6 +258,21 @@ class Parser {
 
 }  // namespace
 
+int elementwise_ops_per_element(LayerType t, bool backward) {
+  switch (t) {
+    case LayerType::BatchNorm: return backward ? 12 : 8;  // mean, variance, normalise, scale+shift
+    case LayerType::Relu: return 1;
+    case LayerType::LeakyRelu: return 2;
+    case LayerType::Tanh:
+    case LayerType::Sigmoid: return backward ? 3 : 4;  // exp-based forward, y(1-y)-style backward
+    case LayerType::Linear:
+    case LayerType::Conv2d:
+    case LayerType::ConvTranspose2d:
+    case LayerType::Reshape: return 0;
+  }
+  return 0;
+}
+
 const char* layer_type_name(LayerType t) {
   switch (t) {
     case LayerType::Linear: return "linear";

@@ -37,6 +37,10 @@ class NetworkError : public std::runtime_error {
 
 enum class LayerType { Linear, Conv2d, ConvTranspose2d, BatchNorm, Relu, LeakyRelu, Tanh, Sigmoid, Reshape };
 const char* layer_type_name(LayerType t);  // the YAML spelling
+// FP32 operations per element the digital unit spends on an element-wise layer (batch norm,
+// activations), forward or backward (input gradient; batch norm also its parameter gradients).
+// 0 for the crossbar layers and reshape. The training cost and `memgan compare` both use it.
+int elementwise_ops_per_element(LayerType t, bool backward);
 
 struct LayerSpec {
   std::string name;

@@ -22,6 +22,9 @@ namespace {
 using mapping::LayerType;
 using nn::Tensor;
 
+// Digital-unit operations per element of an element-wise layer (shared with the cost model).
+int64_t ew(LayerType t, bool backward) { return mapping::elementwise_ops_per_element(t, backward); }
+
 // Checkpoint framing (xbar::state_io, as the arrays and engines save themselves).
 constexpr const char* kCheckpointTag = "memgan-checkpoint";
 constexpr uint32_t kCheckpointVersion = 1;
@@ -200,15 +203,24 @@ Tensor GanTrainer::Impl::forward_layer(ModelState& ms, int i, const Tensor& x_in
       break;
     case LayerType::BatchNorm:
       y = L.bn->forward(x, true);
-      w.digital_ops += 8 * x.size();
+      w.digital_ops += ew(LayerType::BatchNorm, false) * x.size();
       break;
-    case LayerType::Relu: y = nn::activate(nn::Activation::Relu, x); w.digital_ops += x.size(); break;
+    case LayerType::Relu:
+      y = nn::activate(nn::Activation::Relu, x);
+      w.digital_ops += ew(LayerType::Relu, false) * x.size();
+      break;
     case LayerType::LeakyRelu:
       y = nn::activate(nn::Activation::LeakyRelu, x, L.spec.slope);
-      w.digital_ops += 2 * x.size();
+      w.digital_ops += ew(LayerType::LeakyRelu, false) * x.size();
       break;
-    case LayerType::Tanh: y = nn::activate(nn::Activation::Tanh, x); w.digital_ops += 4 * x.size(); break;
-    case LayerType::Sigmoid: y = nn::activate(nn::Activation::Sigmoid, x); w.digital_ops += 4 * x.size(); break;
+    case LayerType::Tanh:
+      y = nn::activate(nn::Activation::Tanh, x);
+      w.digital_ops += ew(LayerType::Tanh, false) * x.size();
+      break;
+    case LayerType::Sigmoid:
+      y = nn::activate(nn::Activation::Sigmoid, x);
+      w.digital_ops += ew(LayerType::Sigmoid, false) * x.size();
+      break;
     case LayerType::Reshape: y = x.reshaped(with_batch(n, L.spec.output)); break;
   }
   if (keep) {
@@ -241,24 +253,24 @@ void GanTrainer::Impl::backward_data(ModelState& ms, int i, OpWork& w) {
         L.grad_w.data[c] += L.bn->grad_gamma[c];
         L.grad_b.data[c] += L.bn->grad_beta[c];
       }
-      w.digital_ops += 12 * dy.size();
+      w.digital_ops += ew(LayerType::BatchNorm, true) * dy.size();
       break;
     }
     case LayerType::Relu:
       dx = nn::activate_backward(nn::Activation::Relu, L.input, L.output, dy);
-      w.digital_ops += dy.size();
+      w.digital_ops += ew(LayerType::Relu, true) * dy.size();
       break;
     case LayerType::LeakyRelu:
       dx = nn::activate_backward(nn::Activation::LeakyRelu, L.input, L.output, dy, L.spec.slope);
-      w.digital_ops += 2 * dy.size();
+      w.digital_ops += ew(LayerType::LeakyRelu, true) * dy.size();
       break;
     case LayerType::Tanh:
       dx = nn::activate_backward(nn::Activation::Tanh, L.input, L.output, dy);
-      w.digital_ops += 3 * dy.size();
+      w.digital_ops += ew(LayerType::Tanh, true) * dy.size();
       break;
     case LayerType::Sigmoid:
       dx = nn::activate_backward(nn::Activation::Sigmoid, L.input, L.output, dy);
-      w.digital_ops += 3 * dy.size();
+      w.digital_ops += ew(LayerType::Sigmoid, true) * dy.size();
       break;
     case LayerType::Reshape: dx = dy; break;
   }

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -354,6 +355,23 @@ TEST_F(Cli, CompareShowsZeroFreeAndPixelWiseBeatTheBaselineForward) {
   std::string header;
   std::getline(csv, header);
   EXPECT_NE(header.find("speedup_vs_zero_insertion"), std::string::npos);
+  EXPECT_NE(header.find("digital_pJ"), std::string::npos);
+  // Element-wise layers on the digital unit: ops = elements x ops per element (batch norm 8
+  // forward / 12 backward, ReLU 1 / 1 on the same tensor), time = ceil(ops / lanes) clocks.
+  const json cj = c;
+  const auto cost = [&](const std::string& layer, const std::string& phase) {
+    for (const auto& l : cj["layers"])
+      if (l["layer"] == layer && l["phase"] == phase && l["dataflow"] == "zero_free") return l["cost"];
+    ADD_FAILURE() << "no row " << layer << " " << phase;
+    return json();
+  };
+  const json bn_f = cost("bn0", "forward"), relu_f = cost("relu0", "forward"), bn_b = cost("bn0", "backward");
+  const double relu_ops = relu_f["energy_pJ"]["digital"].get<double>() / 1.0;  // energy.digital_op_pj = 1 pJ
+  EXPECT_GT(relu_ops, 0);
+  EXPECT_DOUBLE_EQ(bn_f["energy_pJ"]["digital"].get<double>(), 8 * relu_ops);
+  EXPECT_DOUBLE_EQ(bn_b["energy_pJ"]["digital"].get<double>(), 12 * relu_ops);
+  EXPECT_DOUBLE_EQ(bn_f["time_ns"].get<double>(), std::ceil(8 * relu_ops / 64));  // 64 lanes at 1 GHz
+  EXPECT_EQ(bn_f["mvms"], 0);
 }
 
 // --- GAN training (job.kind train) on a tiny generated data set ----------------------------
