@@ -36,7 +36,8 @@ bool ideal_device(const config::DeviceConfig& d) {
 void require_rtl_blocks(const config::LoadedConfig& loaded) {
   if (Soc::rtl_available()) return;
   const auto& r = loaded.config.arch.rtl;
-  for (const auto& [key, mode] : {std::pair{"shift_add", &r.shift_add}, std::pair{"cmd_decoder", &r.cmd_decoder}}) {
+  for (const auto& [key, mode] : {std::pair{"shift_add", &r.shift_add}, std::pair{"cmd_decoder", &r.cmd_decoder},
+                                  std::pair{"red_addr_gen", &r.red_addr_gen}}) {
     if (*mode == "rtl") {
       throw InputError(fmt::format("{}: arch.rtl.{} is rtl, but this memgan was built without the RTL blocks "
                                    "(configure with -DMEMGAN_WITH_RTL=ON)",

@@ -126,8 +126,10 @@ Soc::Soc(sc_core::sc_module_name name, const config::Config& c, RunObserver& obs
                                                   observer);
 #ifdef MEMGAN_WITH_RTL
     if (a.rtl.red_addr_gen == "rtl") {
-      rtl_red_addr_gen_ = std::make_unique<rtl::RedAddrGenTransactor>("mapper", clk, &observer);
-      layer_engine_->use_rtl_addresses(rtl_red_addr_gen_.get());
+      auto t = std::make_unique<rtl::RedAddrGenTransactor>("mapper", clk, &observer);
+      rtl_red_addr_gen_ = t.get();
+      layer_engine_->use_rtl_addresses(t.get());
+      rtl_red_addr_gen_owner_ = std::move(t);
     }
 #endif
   }

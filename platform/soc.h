@@ -60,7 +60,7 @@ class Soc : public sc_core::sc_module {
   const std::vector<rtl::ShiftAddTransactor*>& rtl_shift_adds() const { return rtl_shift_add_; }
   rtl::CmdDecoderTransactor* rtl_cmd_decoder() const { return rtl_cmd_decoder_; }  // null in tlm mode
   // The dataflow mapper's pixel_wise address generator (training runs); null in tlm mode.
-  rtl::RedAddrGenTransactor* rtl_red_addr_gen() const { return rtl_red_addr_gen_.get(); }
+  rtl::RedAddrGenTransactor* rtl_red_addr_gen() const { return rtl_red_addr_gen_; }
   // Every RTL block's signals are in the run's trace under "<block>.rtl" (RtlSignalTap).
   // Whether this build has the Verilated blocks (CMake option MEMGAN_WITH_RTL).
   static bool rtl_available();
@@ -75,7 +75,9 @@ class Soc : public sc_core::sc_module {
   std::unique_ptr<Controller> controller_;
   std::vector<rtl::ShiftAddTransactor*> rtl_shift_add_;  // owned by their tiles
   rtl::CmdDecoderTransactor* rtl_cmd_decoder_ = nullptr;  // owned by the controller
-  std::unique_ptr<rtl::RedAddrGenTransactor> rtl_red_addr_gen_;
+  // Owned as its sc_module base: a build without the RTL never sees the transactor's type.
+  std::unique_ptr<sc_core::sc_module> rtl_red_addr_gen_owner_;
+  rtl::RedAddrGenTransactor* rtl_red_addr_gen_ = nullptr;
 };
 
 }  // namespace memgan
