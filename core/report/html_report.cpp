@@ -534,6 +534,17 @@ void training_run_section(Page& page, const json& t, const fs::path& dir) {
                                share(number_or_nan(t, "adc_saturations"), number_or_nan(t, "adc_conversions")));
   }
   summary.row({"ADC saturations", saturations});
+  // The dataflow mapper's run-time addressing of the pixel_wise scatters (C++ model or RTL).
+  if (t.contains("mapper_addresses") && t.at("mapper_addresses").is_object()) {
+    const json& a = t.at("mapper_addresses");
+    const auto n = [&](const char* key) { return a.contains(key) ? grouped(a.at(key).get<int64_t>()) : "&ndash;"; };
+    std::string line = fmt::format("{} sequences, {} steps ({})", n("sequences"), n("steps"),
+                                   esc(a.value("impl", std::string("tlm"))));
+    if (a.value("impl", std::string()) == "rtl")
+      line += fmt::format("; {} RTL clocks, {} RTL steps differing from the model", n("rtl_clocks"), n("rtl_mismatches"));
+    line += fmt::format("; {} sequences off the MVM count", n("mvm_mismatches"));
+    summary.row({"mapper addresses (pixel_wise scatters)", line});
+  }
   std::string body = summary.done();
 
   // Curves. At step 0 no training step has run: the trainer reports its losses and D

@@ -443,6 +443,7 @@ TEST_F(Training, WritesGridsScoresAndTheReport) {
   // The mapper generated the addressing of every pixel_wise scatter, one MVM per step.
   EXPECT_GT(tr["mapper_addresses"]["sequences"].get<int64_t>(), 0);
   EXPECT_EQ(tr["mapper_addresses"]["mvm_mismatches"], 0);
+  EXPECT_NE(slurp(dir_ / "t" / "report.html").find("mapper addresses (pixel_wise scatters)"), std::string::npos);
   // Every trace change arrived before the writer's horizon passed it (none clamped).
   EXPECT_EQ(rep["trace"]["late_changes"], 0);
   for (const auto& point : tr["curve"]) EXPECT_TRUE(std::isfinite(point["score"].get<double>()));
