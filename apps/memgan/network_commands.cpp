@@ -15,6 +15,7 @@
 #include "nn/npy.h"
 #include "report/html_report.h"
 #include "run.h"
+#include "run_common.h"
 #include "scheduler/operation_scheduler.h"
 #include "soc.h"
 #include "trace/vcd_writer.h"
@@ -222,6 +223,10 @@ int compare_command(const config::LoadedConfig& loaded, const std::vector<std::s
   sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
   sc_core::sc_start();
   observer.finish();
+  // GTKWave view of the schedule: each array group, the bus and the mapper per dataflow.
+  run_detail::write_gtkw(observer, "schedule.vcd", dir / "schedule.gtkw");
+  for (const auto& s : schedulers)
+    if (!s->error().empty()) throw InputError(s->error());
   progress.update(++stage, stages);
   progress.finish();
   fmt::print(out, "\ntraining step on the operation scheduler (layers pipelined over the batch, D on real images "
@@ -246,7 +251,7 @@ int compare_command(const config::LoadedConfig& loaded, const std::vector<std::s
   }
   write_file(dir / "compare.json", js.dump(2) + "\n");
   report::write_html_report(dir.string(), (dir / "report.html").string());
-  fmt::print(out, "outputs  {}/ : compare.csv, compare.json, schedule.vcd, report.html\n", dir.string());
+  fmt::print(out, "outputs  {}/ : compare.csv, compare.json, schedule.vcd, schedule.gtkw, report.html\n", dir.string());
   return 0;
 }
 

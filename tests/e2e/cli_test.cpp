@@ -351,6 +351,10 @@ TEST_F(Cli, CompareShowsZeroFreeAndPixelWiseBeatTheBaselineForward) {
   }
   EXPECT_LT(c["schedule"][1]["step_time_ns"].get<double>(), c["schedule"][0]["step_time_ns"].get<double>());
   EXPECT_TRUE(vcd2fst_accepts(dir_ / "cmp" / "schedule.vcd", dir_));
+  // Its GTKWave view groups every array group of every dataflow's scheduler.
+  const std::string gtkw = slurp(dir_ / "cmp" / "schedule.gtkw");
+  EXPECT_NE(gtkw.find("[dumpfile] \"schedule.vcd\""), std::string::npos);
+  EXPECT_NE(gtkw.find("sched_pixel_wise.generator.up1.busy"), std::string::npos) << gtkw.substr(0, 400);
   std::ifstream csv(dir_ / "cmp" / "compare.csv");
   std::string header;
   std::getline(csv, header);
