@@ -9,17 +9,15 @@
 #include <verilated.h>
 
 #include "Vcmd_decoder.h"
-#include "common/sc_time_ps.h"
-#include "rtl/rtl_signal_tap.h"
 
 namespace memgan::rtl {
 
 CmdDecoderTransactor::CmdDecoderTransactor(sc_core::sc_module_name name, sc_core::sc_time clock_period,
                                            RunObserver* observer)
-    : sc_module(name), half_(clock_period / 2) {
+    : sc_module(name), clock_(clock_period) {
   rtl_ = std::make_unique<Vcmd_decoder>("rtl");
-  rtl_->clk(clk_);
-  rtl_->rst_n(rst_n_);
+  rtl_->clk(clock_.clk);
+  rtl_->rst_n(clock_.rst_n);
   rtl_->in_valid(in_valid_);
   rtl_->in_op(in_op_);
   rtl_->in_a(in_a_);
@@ -36,34 +34,15 @@ CmdDecoderTransactor::CmdDecoderTransactor(sc_core::sc_module_name name, sc_core
   rtl_->out_b(out_b_);
   rtl_->out_c(out_c_);
   rtl_->out_error(out_error_);
-  const std::string model = rtl_->name();
-  tap_ = std::make_unique<RtlSignalTap>(observer, model + ".cmd_decoder", model);
+  clock_.trace(observer, rtl_->name(), "cmd_decoder");
 }
 
 CmdDecoderTransactor::~CmdDecoderTransactor() = default;
 
-// Inputs written before the call change at the start of the period (the trace stamps them
-// there); the rising edge is half a period later.
-void CmdDecoderTransactor::clock() {
-  clk_.write(false);
-  sc_core::wait(half_);
-  tap_->sample(to_ps(sc_core::sc_time_stamp() - half_));
-  clk_.write(true);
-  sc_core::wait(half_);
-  tap_->sample(to_ps(sc_core::sc_time_stamp() - half_));
-  ++clocks_;
-}
-
 void CmdDecoderTransactor::decode(const firmware::RawCommand* raw, uint32_t count, uint16_t version,
                                   firmware::DecodedCommand* out) {
   if (count == 0) return;
-  if (!reset_done_) {  // one reset clock before the first program
-    rst_n_.write(false);
-    in_valid_.write(false);
-    clock();
-    rst_n_.write(true);
-    reset_done_ = true;
-  }
+  clock_.reset_once();  // one reset clock before the first use
   in_count_.write(count);
   in_version_.write(version);
   for (uint32_t i = 0; i < count; ++i) {
@@ -73,7 +52,7 @@ void CmdDecoderTransactor::decode(const firmware::RawCommand* raw, uint32_t coun
     in_a_.write(raw[i].a);
     in_b_.write(raw[i].b);
     in_c_.write(raw[i].c);
-    clock();  // the rising edge takes the command; its decode is on out_* after it
+    clock_.tick();  // the rising edge takes the command; its decode is on out_* after it
     ++commands_;
     const uint32_t error = out_error_.read();
     if (!out_valid_.read() || out_index_.read() != i || error > firmware::kMaxDecodeError) {
@@ -85,7 +64,7 @@ void CmdDecoderTransactor::decode(const firmware::RawCommand* raw, uint32_t coun
     out[i].error = static_cast<firmware::DecodeError>(error);
   }
   in_valid_.write(false);
-  clock();  // one idle clock: out_valid falls
+  clock_.tick();  // one idle clock: out_valid falls
 }
 
 }  // namespace memgan::rtl

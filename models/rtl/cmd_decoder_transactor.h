@@ -16,12 +16,11 @@
 
 #include "controller/command_decode_engine.h"
 #include "observe/observer.h"
+#include "rtl/rtl_clock.h"
 
 class Vcmd_decoder;
 
 namespace memgan::rtl {
-
-class RtlSignalTap;
 
 class CmdDecoderTransactor : public sc_core::sc_module, public CommandDecodeEngine {
  public:
@@ -33,21 +32,17 @@ class CmdDecoderTransactor : public sc_core::sc_module, public CommandDecodeEngi
               firmware::DecodedCommand* out) override;
 
   uint64_t commands() const { return commands_; }
-  uint64_t clocks() const { return clocks_; }
+  uint64_t clocks() const { return clock_.clocks(); }
 
  private:
-  void clock();  // one full period: low half, rising edge, high half
-
-  sc_core::sc_time half_;
-  sc_core::sc_signal<bool> clk_{"clk"}, rst_n_{"rst_n"}, in_valid_{"in_valid"}, out_valid_{"out_valid"},
+  RtlClock clock_;  // first: the model binds its clk and rst_n
+  sc_core::sc_signal<bool> in_valid_{"in_valid"}, out_valid_{"out_valid"},
       out_reg_{"out_reg"};
   sc_core::sc_signal<uint32_t> in_op_{"in_op"}, in_a_{"in_a"}, in_b_{"in_b"}, in_c_{"in_c"}, in_index_{"in_index"},
       in_count_{"in_count"}, in_version_{"in_version"}, out_index_{"out_index"}, out_op_{"out_op"}, out_a_{"out_a"},
       out_b_{"out_b"}, out_c_{"out_c"}, out_error_{"out_error"};
   std::unique_ptr<Vcmd_decoder> rtl_;
-  std::unique_ptr<RtlSignalTap> tap_;
-  bool reset_done_ = false;
-  uint64_t commands_ = 0, clocks_ = 0;
+  uint64_t commands_ = 0;
 };
 
 }  // namespace memgan::rtl

@@ -10,8 +10,6 @@
 #include <verilated.h>
 
 #include "Vred_addr_gen_sc.h"
-#include "common/sc_time_ps.h"
-#include "rtl/rtl_signal_tap.h"
 
 namespace memgan::rtl {
 
@@ -26,10 +24,10 @@ int64_t sign_extend(uint32_t v, int bits) {
 
 RedAddrGenTransactor::RedAddrGenTransactor(sc_core::sc_module_name name, sc_core::sc_time clock_period,
                                            RunObserver* observer)
-    : sc_module(name), half_(clock_period / 2) {
+    : sc_module(name), clock_(clock_period) {
   rtl_ = std::make_unique<Vred_addr_gen_sc>("rtl");
-  rtl_->clk(clk_);
-  rtl_->rst_n(rst_n_);
+  rtl_->clk(clock_.clk);
+  rtl_->rst_n(clock_.rst_n);
   rtl_->start(start_);
   rtl_->cfg_h(cfg_h_);
   rtl_->cfg_w(cfg_w_);
@@ -50,23 +48,10 @@ RedAddrGenTransactor::RedAddrGenTransactor(sc_core::sc_module_name name, sc_core
   rtl_->step_last(step_last_);
   rtl_->step_done(step_done_);
   rtl_->busy(busy_);
-  const std::string model = rtl_->name();
-  tap_ = std::make_unique<RtlSignalTap>(observer, model + ".red_addr_gen", model);
+  clock_.trace(observer, rtl_->name(), "red_addr_gen");
 }
 
 RedAddrGenTransactor::~RedAddrGenTransactor() = default;
-
-// Inputs written before the call change at the start of the period (stamped there); the rising
-// edge is half a period later.
-void RedAddrGenTransactor::clock() {
-  clk_.write(false);
-  sc_core::wait(half_);
-  tap_->sample(to_ps(sc_core::sc_time_stamp() - half_));
-  clk_.write(true);
-  sc_core::wait(half_);
-  tap_->sample(to_ps(sc_core::sc_time_stamp() - half_));
-  ++clocks_;
-}
 
 uint64_t RedAddrGenTransactor::generate(const mapping::RedGeometry& g, std::vector<mapping::RedStep>& steps) {
   const auto fits = [](int64_t v, int bits) { return v >= 0 && v < (int64_t{1} << bits); };
@@ -78,13 +63,8 @@ uint64_t RedAddrGenTransactor::generate(const mapping::RedGeometry& g, std::vect
         "red_addr_gen RTL: layer geometry {}x{} pixels, S {}, P {}, {} channels, {}x{} arrays exceeds its fields "
         "({}-bit sizes, {}-bit tile counts, {}-bit addresses)",
         g.h, g.w, g.stride, g.pad, g.channels, g.row_tiles, g.col_tiles, kDimBits, kTileBits, kAddrBits));
-  const uint64_t clocks0 = clocks_;
-  if (!reset_done_) {
-    rst_n_.write(false);
-    clock();
-    rst_n_.write(true);
-    reset_done_ = true;
-  }
+  const uint64_t clocks0 = clock_.clocks();
+  clock_.reset_once();  // one reset clock before the first use
   cfg_h_.write(uint32_t(g.h));
   cfg_w_.write(uint32_t(g.w));
   cfg_stride_.write(uint32_t(g.stride));
@@ -94,7 +74,7 @@ uint64_t RedAddrGenTransactor::generate(const mapping::RedGeometry& g, std::vect
   cfg_row_tiles_.write(uint32_t(g.row_tiles));
   cfg_col_tiles_.write(uint32_t(g.col_tiles));
   start_.write(true);
-  clock();  // loads the configuration
+  clock_.tick();  // loads the configuration
   start_.write(false);
   step_ready_.write(true);
   steps.clear();
@@ -111,13 +91,13 @@ uint64_t RedAddrGenTransactor::generate(const mapping::RedGeometry& g, std::vect
     s.last = step_last_.read();
     s.done = step_done_.read();
     steps.push_back(s);
-    clock();  // the rising edge takes the step
+    clock_.tick();  // the rising edge takes the step
     // A runaway sequence (a done flag never raised) stops at twice the expected length.
     if (s.done || int64_t(steps.size()) >= 2 * expected) break;
   }
   step_ready_.write(false);
-  clock();  // idle: busy has fallen
-  return clocks_ - clocks0;
+  clock_.tick();  // idle: busy has fallen
+  return clock_.clocks() - clocks0;
 }
 
 }  // namespace memgan::rtl

@@ -16,12 +16,11 @@
 
 #include "layer_engine/red_address_source.h"
 #include "observe/observer.h"
+#include "rtl/rtl_clock.h"
 
 class Vred_addr_gen_sc;
 
 namespace memgan::rtl {
-
-class RtlSignalTap;
 
 class RedAddrGenTransactor : public sc_core::sc_module, public RedAddressSource {
  public:
@@ -33,13 +32,11 @@ class RedAddrGenTransactor : public sc_core::sc_module, public RedAddressSource 
   ~RedAddrGenTransactor() override;
 
   uint64_t generate(const mapping::RedGeometry& g, std::vector<mapping::RedStep>& steps) override;
-  uint64_t clocks() const { return clocks_; }
+  uint64_t clocks() const { return clock_.clocks(); }
 
  private:
-  void clock();
-
-  sc_core::sc_time half_;
-  sc_core::sc_signal<bool> clk_{"clk"}, rst_n_{"rst_n"}, start_{"start"}, step_ready_{"step_ready"},
+  RtlClock clock_;  // first: the model binds its clk and rst_n
+  sc_core::sc_signal<bool> start_{"start"}, step_ready_{"step_ready"},
       step_valid_{"step_valid"}, step_first_{"step_first"}, step_last_{"step_last"}, step_done_{"step_done"},
       busy_{"busy"};
   sc_core::sc_signal<uint32_t> cfg_h_{"cfg_h"}, cfg_w_{"cfg_w"}, cfg_stride_{"cfg_stride"}, cfg_pad_{"cfg_pad"},
@@ -47,9 +44,6 @@ class RedAddrGenTransactor : public sc_core::sc_module, public RedAddressSource 
       step_pixel_{"step_pixel"}, step_in_addr_{"step_in_addr"}, step_array_{"step_array"},
       step_out_y0_{"step_out_y0"}, step_out_x0_{"step_out_x0"};
   std::unique_ptr<Vred_addr_gen_sc> rtl_;
-  std::unique_ptr<RtlSignalTap> tap_;
-  bool reset_done_ = false;
-  uint64_t clocks_ = 0;
 };
 
 }  // namespace memgan::rtl

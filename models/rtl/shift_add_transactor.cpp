@@ -9,8 +9,6 @@
 #include <verilated.h>
 
 #include "Vshift_add.h"
-#include "common/sc_time_ps.h"
-#include "rtl/rtl_signal_tap.h"
 
 namespace memgan::rtl {
 
@@ -20,10 +18,10 @@ constexpr int kMaxIndex = 8;  // IDX_W = 3 in rtl/CMakeLists.txt: up to 8 chunks
 
 ShiftAddTransactor::ShiftAddTransactor(sc_core::sc_module_name name, sc_core::sc_time clock_period,
                                        RunObserver* observer)
-    : sc_module(name), half_(clock_period / 2) {
+    : sc_module(name), clock_(clock_period) {
   rtl_ = std::make_unique<Vshift_add>("rtl");
-  rtl_->clk(clk_);
-  rtl_->rst_n(rst_n_);
+  rtl_->clk(clock_.clk);
+  rtl_->rst_n(clock_.rst_n);
   rtl_->cfg_dac_bits(cfg_dac_bits_);
   rtl_->cfg_cell_bits(cfg_cell_bits_);
   rtl_->in_valid(in_valid_);
@@ -34,36 +32,17 @@ ShiftAddTransactor::ShiftAddTransactor(sc_core::sc_module_name name, sc_core::sc
   rtl_->in_code(in_code_);
   rtl_->out_valid(out_valid_);
   rtl_->out_sum(out_sum_);
-  const std::string model = rtl_->name();
-  tap_ = std::make_unique<RtlSignalTap>(observer, model + ".shift_add", model);
+  clock_.trace(observer, rtl_->name(), "shift_add");
 }
 
 ShiftAddTransactor::~ShiftAddTransactor() = default;
-
-// Inputs written before the call change at the start of the period (the trace stamps them
-// there); the rising edge is half a period later.
-void ShiftAddTransactor::clock() {
-  clk_.write(false);
-  sc_core::wait(half_);
-  tap_->sample(to_ps(sc_core::sc_time_stamp() - half_));
-  clk_.write(true);
-  sc_core::wait(half_);
-  tap_->sample(to_ps(sc_core::sc_time_stamp() - half_));
-  ++clocks_;
-}
 
 void ShiftAddTransactor::accumulate(const int16_t* codes, int vectors, int cycles, int slices, int cols,
                                     int dac_bits, int cell_bits, int32_t* acc) {
   if (cycles < 1 || cycles > kMaxIndex || slices < 1 || slices > kMaxIndex || dac_bits < 1 || dac_bits > 15 ||
       cell_bits < 1 || cell_bits > 15)
     throw std::invalid_argument("ShiftAddTransactor: up to 8 input cycles and 8 weight slices, bit widths 1..15");
-  if (!reset_done_) {  // one reset clock before the first block
-    rst_n_.write(false);
-    in_valid_.write(false);
-    clock();
-    rst_n_.write(true);
-    reset_done_ = true;
-  }
+  clock_.reset_once();  // one reset clock before the first use
   cfg_dac_bits_.write(uint32_t(dac_bits));
   cfg_cell_bits_.write(uint32_t(cell_bits));
   const int per_output = cycles * slices;
@@ -78,7 +57,7 @@ void ShiftAddTransactor::accumulate(const int16_t* codes, int vectors, int cycle
         in_cycle_.write(uint32_t(c));
         in_slice_.write(uint32_t(s));
         in_code_.write(uint32_t(uint16_t(code)));
-        clock();  // the rising edge takes the beat; a last beat's sum is on out_sum after it
+        clock_.tick();  // the rising edge takes the beat; a last beat's sum is on out_sum after it
         ++beats_;
       }
       if (!out_valid_.read()) throw std::logic_error("ShiftAddTransactor: the RTL did not flag its result valid");
@@ -87,7 +66,7 @@ void ShiftAddTransactor::accumulate(const int16_t* codes, int vectors, int cycle
   in_valid_.write(false);
   in_first_.write(false);
   in_last_.write(false);
-  clock();  // one idle clock: out_valid falls
+  clock_.tick();  // one idle clock: out_valid falls
 }
 
 }  // namespace memgan::rtl

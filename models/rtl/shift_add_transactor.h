@@ -16,13 +16,12 @@
 #include <systemc>
 
 #include "observe/observer.h"
+#include "rtl/rtl_clock.h"
 #include "tile/shift_add_engine.h"
 
 class Vshift_add;
 
 namespace memgan::rtl {
-
-class RtlSignalTap;
 
 class ShiftAddTransactor : public sc_core::sc_module, public ShiftAddEngine {
  public:
@@ -34,20 +33,16 @@ class ShiftAddTransactor : public sc_core::sc_module, public ShiftAddEngine {
                   int32_t* acc) override;
 
   uint64_t beats() const { return beats_; }
-  uint64_t clocks() const { return clocks_; }
+  uint64_t clocks() const { return clock_.clocks(); }
 
  private:
-  void clock();  // one full period: low half, rising edge, high half
-
-  sc_core::sc_time half_;
-  sc_core::sc_signal<bool> clk_{"clk"}, rst_n_{"rst_n"}, in_valid_{"in_valid"}, in_first_{"in_first"},
+  RtlClock clock_;  // first: the model binds its clk and rst_n
+  sc_core::sc_signal<bool> in_valid_{"in_valid"}, in_first_{"in_first"},
       in_last_{"in_last"}, out_valid_{"out_valid"};
   sc_core::sc_signal<uint32_t> cfg_dac_bits_{"cfg_dac_bits"}, cfg_cell_bits_{"cfg_cell_bits"}, in_cycle_{"in_cycle"},
       in_slice_{"in_slice"}, in_code_{"in_code"}, out_sum_{"out_sum"};
   std::unique_ptr<Vshift_add> rtl_;
-  std::unique_ptr<RtlSignalTap> tap_;
-  bool reset_done_ = false;
-  uint64_t beats_ = 0, clocks_ = 0;
+  uint64_t beats_ = 0;
 };
 
 }  // namespace memgan::rtl

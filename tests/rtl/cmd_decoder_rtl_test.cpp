@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "Vcmd_decoder_cc.h"
+#include "cc_clock.h"
 #include "command_decoder.h"
 #include "verilated.h"
 
@@ -41,12 +42,7 @@ class CmdDecoderRtl : public ::testing::Test {
     EXPECT_FALSE(dut_->out_valid);
     dut_->rst_n = 1;
   }
-  void tick() {
-    dut_->clk = 0;
-    dut_->eval();
-    dut_->clk = 1;
-    dut_->eval();
-  }
+  void tick() { memgan::rtl::test::clock_cycle(*dut_); }
   // Streams the inputs back to back (one per clock) and checks each decode one clock later.
   void check(const std::vector<Input>& inputs) {
     for (std::size_t k = 0; k <= inputs.size(); ++k) {

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "Vred_addr_gen.h"
+#include "cc_clock.h"
 #include "golden.h"
 #include "verilated.h"
 
@@ -28,12 +29,7 @@ class RedAddrGen : public ::testing::Test {
     tick();
     dut_->rst_n = 1;
   }
-  void tick() {
-    dut_->clk = 0;
-    dut_->eval();
-    dut_->clk = 1;
-    dut_->eval();
-  }
+  void tick() { memgan::rtl::test::clock_cycle(*dut_); }
   // Runs one layer; ready_prob < 1 stalls the consumer at random.
   std::vector<RedStep> run(const Shape& s, double ready_prob, std::mt19937& rng) {
     dut_->cfg_h = s.h, dut_->cfg_w = s.w, dut_->cfg_stride = s.stride, dut_->cfg_pad = s.pad;
