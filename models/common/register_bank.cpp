@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "common/sc_time_ps.h"
+
 namespace memgan {
 
 void RegisterBank::add_ro(const std::string& name, uint32_t offset, ReadHandler on_read) {
@@ -78,6 +80,17 @@ std::string RegisterBank::access(tlm::tlm_generic_payload& tx, uint64_t offset) 
   }
   tx.set_response_status(tlm::TLM_OK_RESPONSE);
   return {};
+}
+
+uint64_t stalling_register_access(const tlm::tlm_generic_payload& tx, sc_core::sc_time& delay,
+                                  const sc_core::sc_time& access_time, uint64_t done_offset, uint64_t busy_until_ps) {
+  delay += access_time;
+  uint64_t done_ps = local_ps(delay);
+  if (tx.get_address() == done_offset && tx.is_read() && done_ps < busy_until_ps) {
+    delay += sc_core::sc_time(double(busy_until_ps - done_ps), sc_core::SC_PS);
+    done_ps = busy_until_ps;
+  }
+  return done_ps;
 }
 
 }  // namespace memgan

@@ -45,4 +45,12 @@ class RegisterBank {
   std::vector<Register> regs_;
 };
 
+// Timing of one access to the registers of a block that runs long operations and has a
+// stalling DONE register (the layer engine, the scheduler's array groups): `delay` grows by
+// `access_time`, and a read of `done_offset` while the block is busy until `busy_until_ps`
+// holds the initiator until then (wait states, instead of a poll storm). Returns the local
+// time at which the access completes, ps.
+uint64_t stalling_register_access(const tlm::tlm_generic_payload& tx, sc_core::sc_time& delay,
+                                  const sc_core::sc_time& access_time, uint64_t done_offset, uint64_t busy_until_ps);
+
 }  // namespace memgan

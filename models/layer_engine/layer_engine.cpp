@@ -198,12 +198,8 @@ void LayerEngine::b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& de
   if (off < kSize) {
     const uint64_t t0 = local_ps(delay);
     why = await_rtl_addresses(delay);
-    delay += params_.clock_period * double(params_.register_access_cycles);
-    access_ps_ = local_ps(delay);
-    if (off == kDone && tx.is_read() && access_ps_ < busy_until_ps_) {
-      delay += sc_core::sc_time(double(busy_until_ps_ - access_ps_), sc_core::SC_PS);
-      access_ps_ = busy_until_ps_;
-    }
+    access_ps_ = stalling_register_access(tx, delay, params_.clock_period * double(params_.register_access_cycles),
+                                          kDone, busy_until_ps_);
     if (why.empty()) why = bank_.access(tx, off);
     else tx.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
     reg_probe_.activity(t0, access_ps_, params_.register_access_pj);

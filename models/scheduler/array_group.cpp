@@ -58,12 +58,8 @@ void ArrayGroup::b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& del
   std::string why;
   if (off < kSize) {
     const uint64_t t0 = local_ps(delay);
-    delay += timing_.clock_period * double(timing_.register_access_cycles);
-    access_ps_ = local_ps(delay);
-    if (off == kDone && tx.is_read() && access_ps_ < busy_until_ps_) {
-      delay += sc_core::sc_time(double(busy_until_ps_ - access_ps_), sc_core::SC_PS);
-      access_ps_ = busy_until_ps_;
-    }
+    access_ps_ = stalling_register_access(tx, delay, timing_.clock_period * double(timing_.register_access_cycles),
+                                          kDone, busy_until_ps_);
     why = bank_.access(tx, off);
     reg_probe_.activity(t0, access_ps_, timing_.register_access_pj);
   } else {
