@@ -6,7 +6,7 @@
 #include <random>
 #include <vector>
 
-#include "crossbar/crossbar_array.h"
+#include "core/xbar/crossbar_array.h"
 
 namespace {
 

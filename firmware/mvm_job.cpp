@@ -1,4 +1,4 @@
-#include "mvm_job.h"
+#include "firmware/mvm_job.h"
 
 #include <algorithm>
 #include <cmath>
@@ -7,10 +7,10 @@
 
 #include <fmt/format.h>
 
-#include "dma/dma_regs.h"
-#include "platform/memory_map.h"
-#include "program_image.h"
-#include "tile/tile_map.h"
+#include "spec/regs/dma.h"
+#include "spec/memory_map.h"
+#include "firmware/program_builder.h"
+#include "spec/regs/tile.h"
 
 namespace memgan::firmware {
 namespace {

@@ -48,7 +48,7 @@ struct MvmCheck {
 
 // `y_bytes` are the batch x cols results read from DRAM; `out_lsb` the value of one output
 // count (tile register OUT_LSB); `adc_bound_counts` the per-element ADC error bound in
-// integer-product units (models/crossbar mvm_error_bound).
+// integer-product units (core/xbar mvm_error_bound).
 MvmCheck check_mvm_result(const MvmJob& job, const uint8_t* y_bytes, double out_lsb, double adc_bound,
                           bool ideal_device);
 

@@ -1,4 +1,4 @@
-#include "train_program.h"
+#include "firmware/train_program.h"
 
 #include <algorithm>
 #include <limits>
@@ -6,7 +6,9 @@
 
 #include <fmt/format.h>
 
-#include "train/train_ops.h"
+#include "core/train/train_ops.h"
+#include "firmware/program_builder.h"
+#include "spec/isa/cmd_decoder.h"
 
 namespace memgan::firmware {
 namespace {

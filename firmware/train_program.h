@@ -23,8 +23,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "mapping/network.h"
-#include "program_image.h"
+#include "core/mapping/network.h"
+#include "spec/isa/program_image.h"
 
 namespace memgan::firmware {
 

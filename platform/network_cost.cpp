@@ -1,4 +1,4 @@
-#include "network_cost.h"
+#include "platform/network_cost.h"
 
 #include <algorithm>
 #include <cmath>

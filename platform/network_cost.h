@@ -29,8 +29,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "config/config.h"
-#include "mapping/mapper.h"
+#include "core/config/config.h"
+#include "core/mapping/mapper.h"
 
 namespace memgan {
 

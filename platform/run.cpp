@@ -1,4 +1,4 @@
-#include "run.h"
+#include "platform/run.h"
 
 #include <chrono>
 #include <cstring>
@@ -13,18 +13,18 @@
 #include <systemc>
 #include <tlm>
 
-#include "common/sc_time_ps.h"
-#include "memory_map.h"
-#include "mvm_job.h"
-#include "run_common.h"
-#include "soc.h"
-#include "tile/tile_map.h"
-#include "report/html_report.h"
-#include "timeline/timeline_writer.h"
-#include "trace/fst_writer.h"
-#include "trace/gtkw_writer.h"
-#include "util/progress.h"
-#include "trace/vcd_writer.h"
+#include "models/base/sc_time_ps.h"
+#include "spec/memory_map.h"
+#include "firmware/mvm_job.h"
+#include "platform/run_common.h"
+#include "platform/soc.h"
+#include "spec/regs/tile.h"
+#include "core/report/html_report.h"
+#include "core/timeline/timeline_writer.h"
+#include "core/trace/fst_writer.h"
+#include "core/trace/gtkw_writer.h"
+#include "core/util/progress.h"
+#include "core/trace/vcd_writer.h"
 
 namespace memgan {
 namespace run_detail {

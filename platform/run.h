@@ -7,7 +7,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "config/loader.h"
+#include "core/config/loader.h"
 
 namespace memgan {
 

@@ -9,12 +9,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include "config/loader.h"
-#include "controller/controller.h"
-#include "observe/observer.h"
-#include "run.h"
-#include "trace/trace_filter.h"
-#include "trace/trace_writer.h"
+#include "core/config/loader.h"
+#include "models/controller/controller.h"
+#include "core/observe/observer.h"
+#include "platform/run.h"
+#include "core/trace/trace_filter.h"
+#include "core/trace/trace_writer.h"
 
 namespace memgan {
 

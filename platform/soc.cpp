@@ -1,12 +1,12 @@
-#include "soc.h"
+#include "platform/soc.h"
 
 #include <fmt/format.h>
 
-#include "memory_map.h"
+#include "spec/memory_map.h"
 #ifdef MEMGAN_WITH_RTL
-#include "rtl/cmd_decoder_transactor.h"
-#include "rtl/red_addr_gen_transactor.h"
-#include "rtl/shift_add_transactor.h"
+#include "models/cmd_decoder/cmd_decoder_transactor.h"
+#include "models/red_addr_gen/red_addr_gen_transactor.h"
+#include "models/shift_add/shift_add_transactor.h"
 #endif
 
 namespace memgan {
@@ -139,7 +139,7 @@ Soc::Soc(sc_core::sc_module_name name, const config::Config& c, RunObserver& obs
     decoder = [this, clk, &observer](const char* block) {
       auto t = std::make_unique<rtl::CmdDecoderTransactor>(block, clk, &observer);
       rtl_cmd_decoder_ = t.get();
-      return std::unique_ptr<CommandDecodeEngine>(std::move(t));
+      return std::unique_ptr<CmdDecoderEngine>(std::move(t));
     };
   }
 #endif

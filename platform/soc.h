@@ -12,15 +12,15 @@
 
 #include <systemc>
 
-#include "bus/interconnect.h"
-#include "config/config.h"
-#include "controller/controller.h"
-#include "dma/dma.h"
-#include "dram/dram.h"
-#include "layer_engine/layer_engine.h"
-#include "noise/noise_block.h"
-#include "observe/observer.h"
-#include "tile/tile.h"
+#include "models/bus/interconnect.h"
+#include "core/config/config.h"
+#include "models/controller/controller.h"
+#include "models/dma/dma.h"
+#include "models/dram/dram.h"
+#include "models/layer_engine/layer_engine.h"
+#include "models/noise/noise_block.h"
+#include "core/observe/observer.h"
+#include "models/tile/tile.h"
 
 namespace memgan {
 

@@ -21,20 +21,20 @@
 #include <systemc>
 #include <tlm>
 
-#include "common/sc_time_ps.h"
-#include "data/idx.h"
-#include "image/png.h"
-#include "memory_map.h"
-#include "metrics/frechet.h"
-#include "network_cost.h"
-#include "report/html_report.h"
-#include "run_common.h"
-#include "soc.h"
-#include "timeline/timeline_writer.h"
-#include "train/gan_trainer.h"
-#include "train_program.h"
-#include "util/interrupt.h"
-#include "util/progress.h"
+#include "models/base/sc_time_ps.h"
+#include "core/data/idx.h"
+#include "core/image/png.h"
+#include "spec/memory_map.h"
+#include "core/metrics/frechet.h"
+#include "platform/network_cost.h"
+#include "core/report/html_report.h"
+#include "platform/run_common.h"
+#include "platform/soc.h"
+#include "core/timeline/timeline_writer.h"
+#include "core/train/gan_trainer.h"
+#include "firmware/train_program.h"
+#include "core/util/interrupt.h"
+#include "core/util/progress.h"
 
 namespace memgan {
 namespace {

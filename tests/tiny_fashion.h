@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <filesystem>
 
-#include "data/idx.h"
+#include "core/data/idx.h"
 
 namespace memgan::testing {
 

@@ -15,16 +15,16 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
-#include "config/loader.h"
-#include "network_commands.h"
-#include "report/html_report.h"
-#include "report/power_summary.h"
-#include "program_image.h"
-#include "layer_engine/layer_engine.h"
-#include "memory_map.h"
-#include "run.h"
-#include "train/train_ops.h"
-#include "util/interrupt.h"
+#include "core/config/loader.h"
+#include "apps/memgan/network_commands.h"
+#include "core/report/html_report.h"
+#include "core/report/power_summary.h"
+#include "spec/isa/cmd_decoder.h"
+#include "models/layer_engine/layer_engine.h"
+#include "spec/memory_map.h"
+#include "platform/run.h"
+#include "core/train/train_ops.h"
+#include "core/util/interrupt.h"
 
 #ifndef MEMGAN_VERSION
 #define MEMGAN_VERSION "0.0.0"

@@ -1,4 +1,4 @@
-#include "network_commands.h"
+#include "apps/memgan/network_commands.h"
 
 #include <filesystem>
 #include <fstream>
@@ -6,20 +6,20 @@
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 
-#include "mapping/dataflow.h"
-#include "mapping/mapper.h"
-#include "mapping/network.h"
-#include "network_cost.h"
-#include "nn/linear.h"
-#include "nn/mvm_engine.h"
-#include "nn/npy.h"
-#include "report/html_report.h"
-#include "run.h"
-#include "run_common.h"
-#include "scheduler/operation_scheduler.h"
-#include "soc.h"
-#include "trace/vcd_writer.h"
-#include "util/progress.h"
+#include "core/mapping/dataflow.h"
+#include "core/mapping/mapper.h"
+#include "core/mapping/network.h"
+#include "platform/network_cost.h"
+#include "core/nn/linear.h"
+#include "core/nn/mvm_engine.h"
+#include "core/nn/npy.h"
+#include "core/report/html_report.h"
+#include "platform/run.h"
+#include "platform/run_common.h"
+#include "models/scheduler/operation_scheduler.h"
+#include "platform/soc.h"
+#include "core/trace/vcd_writer.h"
+#include "core/util/progress.h"
 
 namespace memgan::cli {
 namespace fs = std::filesystem;

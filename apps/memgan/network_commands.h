@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "config/loader.h"
+#include "core/config/loader.h"
 
 namespace memgan::cli {
 

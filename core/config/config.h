@@ -141,7 +141,7 @@ struct LeakageConfig {
 };
 
 // Energy per event, picojoules. The array's read energy is not in this table: it is
-// computed from the programmed conductances (V^2 * G * t), see models/crossbar.
+// computed from the programmed conductances (V^2 * G * t), see core/xbar.
 struct EnergyConfig {
   double dac_conversion_pj = 0.004;
   double adc_conversion_pj = 2.0;

@@ -1,4 +1,4 @@
-#include "config/loader.h"
+#include "core/config/loader.h"
 
 #include <algorithm>
 #include <filesystem>
@@ -8,7 +8,7 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
-#include "config/schema.h"
+#include "core/config/schema.h"
 
 namespace memgan::config {
 namespace {
@@ -276,7 +276,7 @@ void validate(const LoadedConfig& loaded) {
           fmt::format("{} outputs do not fit: the {}-column array holds {} outputs of {} columns each", j.cols,
                       a.array.cols, logical_cols, cols_per_output));
     const int in_bytes = a.quantize ? 1 : 4;
-    // Each array's weights are written through a 2 MiB window (platform/memory_map.h).
+    // Each array's weights are written through a 2 MiB window (spec/memory_map.h).
     check(int64_t(logical_rows) * logical_cols * in_bytes <= (int64_t(2) << 20), "arch.array.rows",
           fmt::format("{} rows x {} outputs of {}-byte weights exceed the 2 MiB weight window of an array",
                       a.array.rows, logical_cols, in_bytes));

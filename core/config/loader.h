@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "config/config.h"
+#include "core/config/config.h"
 
 namespace memgan::config {
 

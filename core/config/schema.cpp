@@ -1,4 +1,4 @@
-#include "config/schema.h"
+#include "core/config/schema.h"
 
 #include <cerrno>
 #include <cmath>

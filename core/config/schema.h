@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "config/config.h"
+#include "core/config/config.h"
 
 namespace memgan::config {
 

@@ -1,4 +1,4 @@
-#include "data/idx.h"
+#include "core/data/idx.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>

@@ -1,4 +1,4 @@
-#include "image/png.h"
+#include "core/image/png.h"
 
 #include <png.h>
 

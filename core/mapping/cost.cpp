@@ -1,9 +1,9 @@
-#include "mapping/cost.h"
+#include "core/mapping/cost.h"
 
 #include <algorithm>
 #include <stdexcept>
 
-#include "mapping/phase_geometry.h"
+#include "core/mapping/phase_geometry.h"
 
 namespace memgan::mapping {
 namespace {

@@ -14,9 +14,9 @@
 #include <string>
 #include <vector>
 
-#include "mapping/dataflow.h"
-#include "mapping/phase_geometry.h"
-#include "nn/mvm_engine.h"
+#include "core/mapping/dataflow.h"
+#include "core/mapping/phase_geometry.h"
+#include "core/nn/mvm_engine.h"
 
 namespace memgan::mapping {
 

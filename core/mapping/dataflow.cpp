@@ -1,4 +1,4 @@
-#include "mapping/dataflow.h"
+#include "core/mapping/dataflow.h"
 
 #include <istream>
 #include <ostream>
@@ -6,7 +6,7 @@
 #include <string>
 #include <utility>
 
-#include "mapping/phase_geometry.h"
+#include "core/mapping/phase_geometry.h"
 
 namespace memgan::mapping {
 namespace {

@@ -50,9 +50,9 @@
 #include <string>
 #include <vector>
 
-#include "nn/linear.h"
-#include "nn/mvm_engine.h"
-#include "nn/tensor.h"
+#include "core/nn/linear.h"
+#include "core/nn/mvm_engine.h"
+#include "core/nn/tensor.h"
 
 namespace memgan::mapping {
 

@@ -1,4 +1,4 @@
-#include "mapping/mapper.h"
+#include "core/mapping/mapper.h"
 
 #include <algorithm>
 

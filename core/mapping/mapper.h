@@ -25,10 +25,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "crossbar/crossbar_array.h"
-#include "mapping/cost.h"
-#include "mapping/dataflow.h"
-#include "mapping/network.h"
+#include "core/xbar/crossbar_array.h"
+#include "core/mapping/cost.h"
+#include "core/mapping/dataflow.h"
+#include "core/mapping/network.h"
 
 namespace memgan::mapping {
 

@@ -1,4 +1,4 @@
-#include "mapping/network.h"
+#include "core/mapping/network.h"
 
 #include <algorithm>
 #include <fstream>
@@ -8,7 +8,7 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
-#include "nn/tensor.h"
+#include "core/nn/tensor.h"
 
 namespace memgan::mapping {
 namespace {

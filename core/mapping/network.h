@@ -26,7 +26,7 @@
 #include <string>
 #include <vector>
 
-#include "mapping/dataflow.h"
+#include "core/mapping/dataflow.h"
 
 namespace memgan::mapping {
 

@@ -1,4 +1,4 @@
-#include "metrics/frechet.h"
+#include "core/metrics/frechet.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,4 +1,4 @@
-#include "nn/activation.h"
+#include "core/nn/activation.h"
 
 #include <cmath>
 #include <stdexcept>

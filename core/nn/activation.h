@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "nn/tensor.h"
+#include "core/nn/tensor.h"
 
 namespace memgan::nn {
 

@@ -1,4 +1,4 @@
-#include "nn/batchnorm.h"
+#include "core/nn/batchnorm.h"
 
 #include <algorithm>
 #include <cmath>

@@ -6,7 +6,7 @@
 
 #include <vector>
 
-#include "nn/tensor.h"
+#include "core/nn/tensor.h"
 
 namespace memgan::nn {
 

@@ -1,4 +1,4 @@
-#include "nn/linear.h"
+#include "core/nn/linear.h"
 
 #include <istream>
 #include <ostream>

@@ -11,8 +11,8 @@
 
 #include <iosfwd>
 
-#include "nn/mvm_engine.h"
-#include "nn/tensor.h"
+#include "core/nn/mvm_engine.h"
+#include "core/nn/tensor.h"
 
 namespace memgan::nn {
 

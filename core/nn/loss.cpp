@@ -1,4 +1,4 @@
-#include "nn/loss.h"
+#include "core/nn/loss.h"
 
 #include <algorithm>
 #include <cmath>

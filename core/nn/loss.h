@@ -3,7 +3,7 @@
 //   l(z, t) = max(z, 0) - z t + log(1 + exp(-|z|)),   dl/dz = sigmoid(z) - t.
 #pragma once
 
-#include "nn/tensor.h"
+#include "core/nn/tensor.h"
 
 namespace memgan::nn {
 

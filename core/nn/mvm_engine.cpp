@@ -1,4 +1,4 @@
-#include "nn/mvm_engine.h"
+#include "core/nn/mvm_engine.h"
 
 #include <cblas.h>
 

@@ -27,7 +27,7 @@
 #include <map>
 #include <vector>
 
-#include "crossbar/crossbar_array.h"
+#include "core/xbar/crossbar_array.h"
 
 namespace memgan::nn {
 

@@ -1,4 +1,4 @@
-#include "nn/npy.h"
+#include "core/nn/npy.h"
 
 #include <cctype>
 #include <cstdint>

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "nn/tensor.h"
+#include "core/nn/tensor.h"
 
 namespace memgan::nn {
 

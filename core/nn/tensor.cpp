@@ -1,4 +1,4 @@
-#include "nn/tensor.h"
+#include "core/nn/tensor.h"
 
 #include <stdexcept>
 #include <utility>

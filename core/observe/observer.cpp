@@ -1,4 +1,4 @@
-#include "observe/observer.h"
+#include "core/observe/observer.h"
 
 #include <cmath>
 

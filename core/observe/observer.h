@@ -9,10 +9,10 @@
 #include <string>
 #include <vector>
 
-#include "power/energy_ledger.h"
-#include "timeline/timeline_writer.h"
-#include "trace/trace_filter.h"
-#include "trace/trace_writer.h"
+#include "core/power/energy_ledger.h"
+#include "core/timeline/timeline_writer.h"
+#include "core/trace/trace_filter.h"
+#include "core/trace/trace_writer.h"
 
 namespace memgan {
 

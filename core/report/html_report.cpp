@@ -1,4 +1,4 @@
-#include "report/html_report.h"
+#include "core/report/html_report.h"
 
 #include <algorithm>
 #include <cctype>
@@ -14,9 +14,9 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "report/power_summary.h"
-#include "report/report_io.h"
-#include "report/svg_chart.h"
+#include "core/report/power_summary.h"
+#include "core/report/report_io.h"
+#include "core/report/svg_chart.h"
 
 namespace memgan::report {
 namespace {

@@ -1,4 +1,4 @@
-#include "report/power_summary.h"
+#include "core/report/power_summary.h"
 
 #include <algorithm>
 #include <cmath>
@@ -9,7 +9,7 @@
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 
-#include "report/report_io.h"
+#include "core/report/report_io.h"
 
 namespace memgan::report {
 namespace {

@@ -1,4 +1,4 @@
-#include "report/report_io.h"
+#include "core/report/report_io.h"
 
 #include <cerrno>
 #include <cmath>

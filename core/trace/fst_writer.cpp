@@ -1,4 +1,4 @@
-#include "trace/fst_writer.h"
+#include "core/trace/fst_writer.h"
 
 #include <filesystem>
 #include <map>

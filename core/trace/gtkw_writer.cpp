@@ -1,4 +1,4 @@
-#include "trace/gtkw_writer.h"
+#include "core/trace/gtkw_writer.h"
 
 #include <cerrno>
 #include <cstdio>

@@ -1,4 +1,4 @@
-#include "trace/trace_filter.h"
+#include "core/trace/trace_filter.h"
 
 #include <cctype>
 #include <stdexcept>

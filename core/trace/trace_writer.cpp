@@ -1,4 +1,4 @@
-#include "trace/trace_writer.h"
+#include "core/trace/trace_writer.h"
 
 #include <algorithm>
 #include <cctype>

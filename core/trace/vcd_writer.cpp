@@ -1,4 +1,4 @@
-#include "trace/vcd_writer.h"
+#include "core/trace/vcd_writer.h"
 
 #include <cerrno>
 #include <charconv>

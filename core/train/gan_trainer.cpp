@@ -1,4 +1,4 @@
-#include "train/gan_trainer.h"
+#include "core/train/gan_trainer.h"
 
 #include <algorithm>
 #include <cmath>
@@ -10,11 +10,11 @@
 
 #include <fmt/format.h>
 
-#include "mapping/mapper.h"
-#include "nn/activation.h"
-#include "nn/batchnorm.h"
-#include "nn/linear.h"
-#include "nn/loss.h"
+#include "core/mapping/mapper.h"
+#include "core/nn/activation.h"
+#include "core/nn/batchnorm.h"
+#include "core/nn/linear.h"
+#include "core/nn/loss.h"
 
 namespace memgan::train {
 namespace {

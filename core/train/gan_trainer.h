@@ -27,12 +27,12 @@
 #include <string>
 #include <vector>
 
-#include "crossbar/crossbar_array.h"
-#include "mapping/dataflow.h"
-#include "mapping/network.h"
-#include "nn/mvm_engine.h"
-#include "nn/tensor.h"
-#include "train/train_ops.h"
+#include "core/xbar/crossbar_array.h"
+#include "core/mapping/dataflow.h"
+#include "core/mapping/network.h"
+#include "core/nn/mvm_engine.h"
+#include "core/nn/tensor.h"
+#include "core/train/train_ops.h"
 
 namespace memgan::train {
 

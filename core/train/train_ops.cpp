@@ -1,4 +1,4 @@
-#include "train/train_ops.h"
+#include "core/train/train_ops.h"
 
 #include <fmt/format.h>
 

@@ -1,4 +1,4 @@
-#include "util/interrupt.h"
+#include "core/util/interrupt.h"
 
 #include <atomic>
 #include <csignal>

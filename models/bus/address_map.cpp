@@ -1,4 +1,4 @@
-#include "bus/address_map.h"
+#include "models/bus/address_map.h"
 
 #include <algorithm>
 #include <stdexcept>

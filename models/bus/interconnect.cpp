@@ -1,8 +1,8 @@
-#include "bus/interconnect.h"
+#include "models/bus/interconnect.h"
 
 #include <fmt/format.h>
 
-#include "common/sc_time_ps.h"
+#include "models/base/sc_time_ps.h"
 
 namespace memgan {
 

@@ -9,8 +9,8 @@
 #include <tlm_utils/multi_passthrough_initiator_socket.h>
 #include <tlm_utils/multi_passthrough_target_socket.h>
 
-#include "bus/address_map.h"
-#include "observe/observer.h"
+#include "models/bus/address_map.h"
+#include "core/observe/observer.h"
 
 namespace memgan {
 

@@ -1,4 +1,4 @@
-#include "controller/controller.h"
+#include "models/controller/controller.h"
 
 #include <zlib.h>
 
@@ -7,8 +7,8 @@
 
 #include <fmt/format.h>
 
-#include "common/sc_time_ps.h"
-#include "util/interrupt.h"
+#include "models/base/sc_time_ps.h"
+#include "core/util/interrupt.h"
 
 namespace memgan {
 

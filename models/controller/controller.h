@@ -17,10 +17,10 @@
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/tlm_quantumkeeper.h>
 
-#include "bus/address_map.h"
-#include "controller/command_decode_engine.h"
-#include "observe/observer.h"
-#include "program_image.h"
+#include "models/bus/address_map.h"
+#include "models/cmd_decoder/cmd_decoder_engine.h"
+#include "core/observe/observer.h"
+#include "spec/isa/cmd_decoder.h"
 
 namespace memgan {
 
@@ -41,7 +41,7 @@ class Controller : public sc_core::sc_module {
 
   // Builds the controller's command decoder as a child module named `name` (RTL co-simulation,
   // arch.rtl.cmd_decoder: rtl); without one the C++ model decodes, taking no simulated time.
-  using DecoderFactory = std::function<std::unique_ptr<CommandDecodeEngine>(const char* name)>;
+  using DecoderFactory = std::function<std::unique_ptr<CmdDecoderEngine>(const char* name)>;
 
   Controller(sc_core::sc_module_name name, const ControllerTiming& timing, uint64_t boot_address,
              uint64_t image_limit_bytes, const AddressMap* address_map, RunObserver& observer, double leakage_mw,
@@ -81,7 +81,7 @@ class Controller : public sc_core::sc_module {
   int64_t polls_ = 0;
   bool advance_pending_ = false;  // synced in a transfer; the observer may advance after account()
   std::function<void(int64_t, int64_t)> progress_;
-  std::unique_ptr<CommandDecodeEngine> decoder_;  // null: the C++ model (firmware/command_decoder.h)
+  std::unique_ptr<CmdDecoderEngine> decoder_;  // null: the C++ model (spec/isa/cmd_decoder.h)
   // The command running (nullptr while booting); messages are formatted only on errors.
   const firmware::Command* current_ = nullptr;
   size_t current_index_ = 0;

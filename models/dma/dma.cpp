@@ -1,8 +1,8 @@
-#include "dma/dma.h"
+#include "models/dma/dma.h"
 
 #include <fmt/format.h>
 
-#include "common/sc_time_ps.h"
+#include "models/base/sc_time_ps.h"
 
 namespace memgan {
 

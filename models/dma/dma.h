@@ -16,9 +16,9 @@
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/simple_target_socket.h>
 
-#include "common/register_bank.h"
-#include "dma/dma_regs.h"
-#include "observe/observer.h"
+#include "models/base/register_bank.h"
+#include "spec/regs/dma.h"
+#include "core/observe/observer.h"
 
 namespace memgan {
 

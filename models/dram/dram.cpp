@@ -1,10 +1,10 @@
-#include "dram/dram.h"
+#include "models/dram/dram.h"
 
 #include <cstring>
 
 #include <fmt/format.h>
 
-#include "common/sc_time_ps.h"
+#include "models/base/sc_time_ps.h"
 
 namespace memgan {
 

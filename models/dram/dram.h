@@ -10,7 +10,7 @@
 #include <tlm>
 #include <tlm_utils/simple_target_socket.h>
 
-#include "observe/observer.h"
+#include "core/observe/observer.h"
 
 namespace memgan {
 

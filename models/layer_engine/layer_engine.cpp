@@ -1,4 +1,4 @@
-#include "layer_engine/layer_engine.h"
+#include "models/layer_engine/layer_engine.h"
 
 #include <algorithm>
 #include <cmath>
@@ -8,7 +8,7 @@
 
 #include <fmt/format.h>
 
-#include "common/sc_time_ps.h"
+#include "models/base/sc_time_ps.h"
 
 namespace memgan {
 

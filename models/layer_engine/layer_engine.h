@@ -28,20 +28,14 @@
 #include <tlm>
 #include <tlm_utils/simple_target_socket.h>
 
-#include "common/register_bank.h"
-#include "layer_engine/red_address_source.h"
-#include "mapping/red_addresses.h"
-#include "observe/observer.h"
-#include "train/gan_trainer.h"
+#include "models/base/register_bank.h"
+#include "models/red_addr_gen/red_addr_gen_source.h"
+#include "core/mapping/red_addr_gen.h"
+#include "core/observe/observer.h"
+#include "core/train/gan_trainer.h"
+#include "spec/regs/layer_engine.h"
 
 namespace memgan {
-
-namespace layer_engine_reg {
-constexpr uint32_t kId = 0x00, kStatus = 0x04, kCmd = 0x08, kSteps = 0x0C, kOps = 0x10, kDone = 0x14;
-constexpr uint32_t kIdValue = 0x454C474D;  // "MGLE"
-constexpr uint32_t kStatusBusy = 1u << 0;
-constexpr uint64_t kSize = 0x1000;
-}  // namespace layer_engine_reg
 
 // Time and energy of one operation, energy by component ("arrays", "adc", "digital", ...).
 struct OpCost {
@@ -84,7 +78,7 @@ class LayerEngine : public sc_core::sc_module {
 
   void on_host(HostHook hook) { host_ = std::move(hook); }
   // Swaps the RTL address generator in (null: the C++ model alone).
-  void use_rtl_addresses(RedAddressSource* source) { rtl_addresses_ = source; }
+  void use_rtl_addresses(RedAddrGenSource* source) { rtl_addresses_ = source; }
   const AddressStats& address_stats() const { return addresses_; }
   int64_t ops() const { return ops_; }
   const std::map<std::string, double>& energy_by_component() const { return energy_; }
@@ -112,7 +106,7 @@ class LayerEngine : public sc_core::sc_module {
   std::map<std::string, std::unique_ptr<BlockProbe>> components_;
   RegisterBank bank_;
   HostHook host_;
-  RedAddressSource* rtl_addresses_ = nullptr;
+  RedAddrGenSource* rtl_addresses_ = nullptr;
   AddressStats addresses_;
   std::vector<mapping::RedStep> model_steps_, rtl_steps_;
   mapping::RedGeometry rtl_geometry_;

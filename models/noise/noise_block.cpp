@@ -1,11 +1,11 @@
-#include "noise/noise_block.h"
+#include "models/noise/noise_block.h"
 
 #include <cmath>
 #include <cstring>
 
 #include <fmt/format.h>
 
-#include "common/sc_time_ps.h"
+#include "models/base/sc_time_ps.h"
 
 namespace memgan {
 

@@ -1,5 +1,5 @@
 // True random noise block: produces the generator's latent vectors from the read noise of
-// ReRAM cell pairs (models/crossbar DeviceNoiseSource; Satyam et al.), behind registers and
+// ReRAM cell pairs (core/xbar DeviceNoiseSource; Satyam et al.), behind registers and
 // a sample window that firmware copies from with the DMA.
 //
 // Registers (offsets from the block base):
@@ -18,20 +18,12 @@
 #include <tlm>
 #include <tlm_utils/simple_target_socket.h>
 
-#include "common/register_bank.h"
-#include "crossbar/crossbar_array.h"
-#include "observe/observer.h"
+#include "models/base/register_bank.h"
+#include "core/xbar/crossbar_array.h"
+#include "core/observe/observer.h"
+#include "spec/regs/noise.h"
 
 namespace memgan {
-
-namespace noise_reg {
-constexpr uint32_t kId = 0x00, kStatus = 0x04, kCtrl = 0x08, kError = 0x0C, kMode = 0x10, kCount = 0x14,
-                   kSamples = 0x18;
-constexpr uint32_t kIdValue = 0x31474E52;  // "RNG1"
-constexpr uint32_t kStatusBusy = 1u << 0, kStatusError = 1u << 1, kCtrlStart = 1u << 0;
-constexpr uint32_t kModeUniform = 0, kModeGaussian = 1;
-constexpr uint64_t kWindow = 0x1000;
-}  // namespace noise_reg
 
 struct NoiseTiming {
   sc_core::sc_time clock_period;

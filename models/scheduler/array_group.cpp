@@ -1,10 +1,10 @@
-#include "scheduler/array_group.h"
+#include "models/scheduler/array_group.h"
 
 #include <algorithm>
 
 #include <fmt/format.h>
 
-#include "common/sc_time_ps.h"
+#include "models/base/sc_time_ps.h"
 
 namespace memgan {
 

@@ -21,18 +21,12 @@
 #include <tlm>
 #include <tlm_utils/simple_target_socket.h>
 
-#include "common/register_bank.h"
-#include "observe/observer.h"
-#include "scheduler/operation_graph.h"
+#include "models/base/register_bank.h"
+#include "core/observe/observer.h"
+#include "models/scheduler/operation_graph.h"
+#include "spec/regs/array_group.h"
 
 namespace memgan {
-
-namespace array_group_reg {
-constexpr uint32_t kId = 0x00, kStatus = 0x04, kCmd = 0x08, kDone = 0x0C, kOps = 0x10;
-constexpr uint32_t kIdValue = 0x4741474D;  // "MGAG"
-constexpr uint32_t kStatusBusy = 1u << 0;
-constexpr uint64_t kSize = 0x1000;
-}  // namespace array_group_reg
 
 struct ArrayGroupTiming {
   sc_core::sc_time clock_period;

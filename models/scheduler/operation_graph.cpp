@@ -1,4 +1,4 @@
-#include "scheduler/operation_graph.h"
+#include "models/scheduler/operation_graph.h"
 
 #include <cmath>
 #include <stdexcept>

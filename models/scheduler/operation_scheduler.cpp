@@ -1,8 +1,8 @@
-#include "scheduler/operation_scheduler.h"
+#include "models/scheduler/operation_scheduler.h"
 
 #include <fmt/format.h>
 
-#include "common/sc_time_ps.h"
+#include "models/base/sc_time_ps.h"
 
 namespace memgan {
 

@@ -22,10 +22,10 @@
 #include <tlm>
 #include <tlm_utils/simple_initiator_socket.h>
 
-#include "bus/interconnect.h"
-#include "observe/observer.h"
-#include "scheduler/array_group.h"
-#include "scheduler/operation_graph.h"
+#include "models/bus/interconnect.h"
+#include "core/observe/observer.h"
+#include "models/scheduler/array_group.h"
+#include "models/scheduler/operation_graph.h"
 
 namespace memgan {
 

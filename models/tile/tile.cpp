@@ -1,4 +1,4 @@
-#include "tile/tile.h"
+#include "models/tile/tile.h"
 
 #include <algorithm>
 #include <cmath>
@@ -8,9 +8,9 @@
 
 #include <fmt/format.h>
 
-#include "common/sc_time_ps.h"
-#include "crossbar/adc_codes.h"
-#include "tile/tile_map.h"
+#include "models/base/sc_time_ps.h"
+#include "core/xbar/adc_codes.h"
+#include "spec/regs/tile.h"
 
 namespace memgan {
 
@@ -92,7 +92,7 @@ Tile::Tile(sc_core::sc_module_name name, const TileParams& p, RunObserver& obser
 }
 
 // RTL co-simulation: the array's ADC codes go through the RTL shift-and-add, whose sums replace
-// the C++ model's y_ (same float conversion and Offset correction as models/crossbar); y_ from
+// the C++ model's y_ (same float conversion and Offset correction as core/xbar); y_ from
 // the C++ model is the reference every RTL output is checked against.
 void Tile::run_rtl_shift_add(ArrayUnit& unit, uint32_t n, uint32_t row0, uint32_t rows, uint32_t col0,
                              uint32_t cols) {
@@ -245,7 +245,7 @@ std::string Tile::weight_access(tlm::tlm_generic_payload& tx, uint64_t offset, s
   const uint64_t duration = ns_to_ps(params_.row_write_ns * double(total.rows_written));
   busy_until_ps_ = start + duration;
   delay += ps(start - t) + params_.clock_period * double(ceil_div(len, params_.buffer_bytes_per_cycle));
-  // Pulse energy is V^2 G t of each programmed cell (models/crossbar).
+  // Pulse energy is V^2 G t of each programmed cell (core/xbar).
   unit.writes->activity(start, busy_until_ps_, total.write_energy_pj, total.cells_written);
   trace_array_state(index, start, busy_until_ps_, ArrayOp::Program, 0.0);
   counters_.cells_written += total.cells_written;

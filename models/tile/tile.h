@@ -1,7 +1,7 @@
 // One accelerator tile: input buffer -> DACs -> crossbar arrays -> ADCs -> shift-and-add ->
-// output buffer, behind memory-mapped registers and memory windows (tile_map.h).
+// output buffer, behind memory-mapped registers and memory windows (spec/regs/tile.h).
 //
-// Functional numerics come from models/crossbar (CrossbarArray); this model adds the
+// Functional numerics come from core/xbar (CrossbarArray); this model adds the
 // register interface, buffers, timing and energy. Loosely timed: a START computes the
 // whole batch at once and marks the tile busy until the batch's modelled end time, which
 // firmware polls through STATUS.BUSY. Within a batch the stages (buffer read, DAC+array
@@ -17,10 +17,10 @@
 #include <tlm>
 #include <tlm_utils/simple_target_socket.h>
 
-#include "common/register_bank.h"
-#include "crossbar/crossbar_array.h"
-#include "observe/observer.h"
-#include "tile/shift_add_engine.h"
+#include "models/base/register_bank.h"
+#include "core/xbar/crossbar_array.h"
+#include "core/observe/observer.h"
+#include "models/shift_add/shift_add_engine.h"
 
 namespace memgan {
 

@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "bus/address_map.h"
+#include "models/bus/address_map.h"
 
 using memgan::AddressMap;
 

@@ -6,8 +6,8 @@
 
 #include <gtest/gtest.h>
 
-#include "config/loader.h"
-#include "config/schema.h"
+#include "core/config/loader.h"
+#include "core/config/schema.h"
 
 namespace fs = std::filesystem;
 using memgan::config::ConfigError;

@@ -3,7 +3,7 @@
 // Fashion-MNIST files when the Debian package is installed.
 #include <gtest/gtest.h>
 
-#include "temp_dir_test.h"
+#include "tests/temp_dir_test.h"
 #include <unistd.h>
 
 #include <array>
@@ -12,7 +12,7 @@
 #include <iterator>
 #include <string>
 
-#include "data/idx.h"
+#include "core/data/idx.h"
 
 namespace memgan::data {
 namespace {

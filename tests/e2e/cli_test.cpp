@@ -16,8 +16,8 @@
 
 #include <gtest/gtest.h>
 
-#include "data/idx.h"
-#include "tiny_fashion.h"
+#include "core/data/idx.h"
+#include "tests/tiny_fashion.h"
 #include <nlohmann/json.hpp>
 
 extern char** environ;

@@ -9,7 +9,7 @@
 
 #include <gtest/gtest.h>
 
-#include "nn/npy.h"
+#include "core/nn/npy.h"
 
 namespace fs = std::filesystem;
 using memgan::nn::Tensor;

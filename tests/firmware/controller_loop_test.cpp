@@ -5,11 +5,11 @@
 #include <gtest/gtest.h>
 #include <systemc>
 
-#include "config/loader.h"
-#include "memory_map.h"
-#include "program_image.h"
-#include "soc.h"
-#include "tile/tile_map.h"
+#include "core/config/loader.h"
+#include "spec/memory_map.h"
+#include "firmware/program_builder.h"
+#include "platform/soc.h"
+#include "spec/regs/tile.h"
 
 using namespace memgan;
 

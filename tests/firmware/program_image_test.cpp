@@ -6,7 +6,8 @@
 
 #include <gtest/gtest.h>
 
-#include "program_image.h"
+#include "firmware/program_builder.h"
+#include "spec/isa/cmd_decoder.h"
 
 using namespace memgan::firmware;
 

@@ -6,13 +6,14 @@
 
 #include <gtest/gtest.h>
 
-#include "tiny_gan.h"
+#include "tests/tiny_gan.h"
 
 #include <fmt/format.h>
 
-#include "mapping/network.h"
-#include "program_image.h"
-#include "train_program.h"
+#include "core/mapping/network.h"
+#include "spec/isa/program_image.h"
+#include "firmware/train_program.h"
+#include "spec/isa/cmd_decoder.h"
 
 using namespace memgan;
 using namespace memgan::firmware;

@@ -2,7 +2,7 @@
 // identical bytes for identical pixels, errors that name the path).
 #include <gtest/gtest.h>
 
-#include "temp_dir_test.h"
+#include "tests/temp_dir_test.h"
 #include <unistd.h>
 
 #include <cmath>
@@ -12,7 +12,7 @@
 #include <limits>
 #include <string>
 
-#include "image/png.h"
+#include "core/image/png.h"
 
 namespace memgan::image {
 namespace {

@@ -2,7 +2,7 @@
 // stride 1, K < S (phases without taps), 1x1 inputs and outputs. Small, so every test is fast.
 #pragma once
 
-#include "mapping/dataflow.h"
+#include "core/mapping/dataflow.h"
 
 namespace memgan::mapping::test {
 

@@ -4,11 +4,11 @@
 #include <random>
 #include <string>
 
-#include "mapping/cases.h"
-#include "mapping/cost.h"
-#include "mapping/dataflow.h"
-#include "nn/linear.h"
-#include "nn/reference.h"
+#include "tests/mapping/cases.h"
+#include "core/mapping/cost.h"
+#include "core/mapping/dataflow.h"
+#include "core/nn/linear.h"
+#include "tests/nn/reference.h"
 
 namespace memgan::mapping {
 namespace {

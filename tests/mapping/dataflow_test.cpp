@@ -9,9 +9,9 @@
 #include <stdexcept>
 #include <string>
 
-#include "mapping/dataflow.h"
-#include "mapping/cases.h"
-#include "nn/reference.h"
+#include "core/mapping/dataflow.h"
+#include "tests/mapping/cases.h"
+#include "tests/nn/reference.h"
 
 namespace memgan::mapping {
 namespace {

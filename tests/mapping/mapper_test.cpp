@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "mapping/mapper.h"
+#include "core/mapping/mapper.h"
 
 namespace memgan::mapping {
 namespace {

@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "mapping/network.h"
+#include "core/mapping/network.h"
 
 namespace memgan::mapping {
 namespace {

@@ -8,7 +8,7 @@
 #include <random>
 #include <vector>
 
-#include "metrics/frechet.h"
+#include "core/metrics/frechet.h"
 
 namespace memgan::metrics {
 namespace {

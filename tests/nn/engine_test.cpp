@@ -3,8 +3,8 @@
 #include <cmath>
 #include <random>
 
-#include "nn/mvm_engine.h"
-#include "nn/reference.h"
+#include "core/nn/mvm_engine.h"
+#include "tests/nn/reference.h"
 
 namespace memgan::nn {
 namespace {

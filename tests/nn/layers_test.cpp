@@ -6,11 +6,11 @@
 #include <functional>
 #include <random>
 
-#include "nn/activation.h"
-#include "nn/batchnorm.h"
-#include "nn/linear.h"
-#include "nn/loss.h"
-#include "nn/reference.h"
+#include "core/nn/activation.h"
+#include "core/nn/batchnorm.h"
+#include "core/nn/linear.h"
+#include "core/nn/loss.h"
+#include "tests/nn/reference.h"
 
 namespace memgan::nn {
 namespace {

@@ -4,7 +4,7 @@
 #include <fstream>
 #include <string>
 
-#include "nn/npy.h"
+#include "core/nn/npy.h"
 
 namespace memgan::nn {
 namespace {

@@ -7,7 +7,7 @@
 #include <random>
 #include <vector>
 
-#include "nn/tensor.h"
+#include "core/nn/tensor.h"
 
 namespace memgan::ref {
 

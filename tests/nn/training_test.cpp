@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
-#include "nn/linear.h"
-#include "nn/mvm_engine.h"
-#include "nn/reference.h"
+#include "core/nn/linear.h"
+#include "core/nn/mvm_engine.h"
+#include "tests/nn/reference.h"
 
 namespace memgan::nn {
 namespace {

@@ -8,12 +8,12 @@
 #include <tlm>
 #include <tlm_utils/simple_initiator_socket.h>
 
-#include "config/loader.h"
-#include "dma/dma_regs.h"
-#include "memory_map.h"
-#include "program_image.h"
-#include "soc.h"
-#include "tile/tile_map.h"
+#include "core/config/loader.h"
+#include "spec/regs/dma.h"
+#include "spec/memory_map.h"
+#include "firmware/program_builder.h"
+#include "platform/soc.h"
+#include "spec/regs/tile.h"
 
 using namespace memgan;
 

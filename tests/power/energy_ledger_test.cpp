@@ -1,4 +1,4 @@
-#include "power/energy_ledger.h"
+#include "core/power/energy_ledger.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "report/html_report.h"
+#include "core/report/html_report.h"
 
 #include <filesystem>
 #include <fstream>
@@ -8,7 +8,7 @@
 
 #include <gtest/gtest.h>
 
-#include "report/svg_chart.h"
+#include "core/report/svg_chart.h"
 
 namespace memgan::report {
 namespace {

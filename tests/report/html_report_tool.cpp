@@ -2,7 +2,7 @@
 #include <exception>
 #include <iostream>
 
-#include "report/html_report.h"
+#include "core/report/html_report.h"
 
 int main(int argc, char** argv) {
   if (argc != 3) {

@@ -1,4 +1,4 @@
-#include "report/power_summary.h"
+#include "core/report/power_summary.h"
 
 #include <filesystem>
 #include <fstream>
@@ -8,7 +8,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "report/report_io.h"
+#include "core/report/report_io.h"
 
 namespace memgan::report {
 namespace {

@@ -10,8 +10,8 @@
 
 #include <gtest/gtest.h>
 
-#include "crossbar/adc_codes.h"
-#include "golden.h"
+#include "core/xbar/adc_codes.h"
+#include "tests/rtl/golden.h"
 
 using namespace memgan;
 using xbar::WeightEncoding;

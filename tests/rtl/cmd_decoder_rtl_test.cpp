@@ -1,5 +1,5 @@
 // Pin-level equivalence of the Verilated command decoder (rtl/cmd_decoder.sv, clocked directly
-// through eval()) with its C++ golden model (firmware/command_decoder.h): corner commands and
+// through eval()) with its C++ golden model (spec/isa/cmd_decoder.h): corner commands and
 // several thousand random ones, streamed one per clock.
 #include <cstdio>
 #include <memory>
@@ -10,8 +10,8 @@
 #include <gtest/gtest.h>
 
 #include "Vcmd_decoder_cc.h"
-#include "cc_clock.h"
-#include "command_decoder.h"
+#include "tests/rtl/cc_clock.h"
+#include "spec/isa/cmd_decoder.h"
 #include "verilated.h"
 
 using namespace memgan::firmware;

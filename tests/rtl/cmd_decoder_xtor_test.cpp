@@ -1,4 +1,4 @@
-// The Verilated command decoder behind its transactor (models/rtl/cmd_decoder_transactor.h):
+// The Verilated command decoder behind its transactor (models/cmd_decoder/cmd_decoder_transactor.h):
 // decodes as the C++ model does (random programs), one command per clock; parse_image rejects
 // every kind of malformed image with the same message whichever decoder runs; and on the
 // assembled SoC (arch.rtl.cmd_decoder) the controller boots through it. One elaboration per
@@ -15,13 +15,13 @@
 #include <gtest/gtest.h>
 #include <systemc>
 
-#include "command_decoder.h"
-#include "config/loader.h"
-#include "memory_map.h"
-#include "program_image.h"
-#include "rtl/cmd_decoder_transactor.h"
-#include "soc.h"
-#include "tile/tile_map.h"
+#include "spec/isa/cmd_decoder.h"
+#include "core/config/loader.h"
+#include "spec/memory_map.h"
+#include "firmware/program_builder.h"
+#include "models/cmd_decoder/cmd_decoder_transactor.h"
+#include "platform/soc.h"
+#include "spec/regs/tile.h"
 
 using namespace memgan;
 using namespace memgan::firmware;

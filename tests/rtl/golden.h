@@ -6,7 +6,7 @@
 
 namespace memgan::rtl::golden {
 
-// The shift-and-add recombination of models/crossbar (crossbar_array.h):
+// The shift-and-add recombination of core/xbar (crossbar_array.h):
 // acc[v][j] = sum_c sum_s code[v][c][s][j] * 2^(c*Bd + s*Bc), in int64 (no wrap) so a test can
 // also check the sum fits the RTL's 32-bit accumulator.
 inline std::vector<int64_t> shift_add(const std::vector<int16_t>& codes, int vectors, int cycles, int slices,

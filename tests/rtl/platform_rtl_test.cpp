@@ -15,7 +15,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "tiny_fashion.h"
+#include "tests/tiny_fashion.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;

@@ -6,8 +6,8 @@
 #include <gtest/gtest.h>
 
 #include "Vred_addr_gen.h"
-#include "cc_clock.h"
-#include "golden.h"
+#include "tests/rtl/cc_clock.h"
+#include "tests/rtl/golden.h"
 #include "verilated.h"
 
 using memgan::rtl::golden::RedStep;

@@ -10,10 +10,10 @@
 #include <gtest/gtest.h>
 #include <systemc>
 
-#include "observe/observer.h"
-#include "rtl/red_addr_gen_transactor.h"
-#include "trace/vcd_writer.h"
-#include "temp_dir_test.h"
+#include "core/observe/observer.h"
+#include "models/red_addr_gen/red_addr_gen_transactor.h"
+#include "core/trace/vcd_writer.h"
+#include "tests/temp_dir_test.h"
 
 using namespace memgan;
 

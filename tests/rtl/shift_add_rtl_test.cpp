@@ -1,5 +1,5 @@
 // Equivalence of the Verilated shift-and-add (rtl/shift_add.sv) behind its transactor with the
-// C++ recombination of models/crossbar, on corner and random code streams over the converter
+// C++ recombination of core/xbar, on corner and random code streams over the converter
 // configurations the platform allows. One elaboration per process: one TEST drives the
 // transactor from a thread through every case.
 #include <algorithm>
@@ -11,8 +11,8 @@
 #include <gtest/gtest.h>
 #include <systemc>
 
-#include "golden.h"
-#include "rtl/shift_add_transactor.h"
+#include "tests/rtl/golden.h"
+#include "models/shift_add/shift_add_transactor.h"
 
 using namespace memgan;
 

@@ -3,8 +3,8 @@
 #include <gtest/gtest.h>
 #include <systemc>
 
-#include "scheduler/operation_graph.h"
-#include "scheduler/operation_scheduler.h"
+#include "models/scheduler/operation_graph.h"
+#include "models/scheduler/operation_scheduler.h"
 
 using namespace memgan;
 

@@ -1,4 +1,4 @@
-#include "timeline/timeline_writer.h"
+#include "core/timeline/timeline_writer.h"
 
 #include <filesystem>
 #include <fstream>

@@ -1,4 +1,4 @@
-#include "trace/fst_writer.h"
+#include "core/trace/fst_writer.h"
 
 #include <gtest/gtest.h>
 
@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "trace/vcd_writer.h"
-#include "trace_test_util.h"
+#include "core/trace/vcd_writer.h"
+#include "tests/trace/trace_test_util.h"
 
 namespace memgan::trace {
 namespace {

@@ -1,4 +1,4 @@
-#include "trace/gtkw_writer.h"
+#include "core/trace/gtkw_writer.h"
 
 #include <gtest/gtest.h>
 
@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "trace/vcd_writer.h"
-#include "trace_test_util.h"
+#include "core/trace/vcd_writer.h"
+#include "tests/trace/trace_test_util.h"
 
 namespace memgan::trace {
 namespace {

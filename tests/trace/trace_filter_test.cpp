@@ -1,4 +1,4 @@
-#include "trace/trace_filter.h"
+#include "core/trace/trace_filter.h"
 
 #include <gtest/gtest.h>
 
@@ -7,8 +7,8 @@
 #include <stdexcept>
 #include <string>
 
-#include "trace/vcd_writer.h"
-#include "trace_test_util.h"
+#include "core/trace/vcd_writer.h"
+#include "tests/trace/trace_test_util.h"
 
 namespace memgan::trace {
 namespace {

@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "trace/trace_writer.h"
+#include "core/trace/trace_writer.h"
 
 namespace memgan::trace::test_util {
 

@@ -1,4 +1,4 @@
-#include "trace/vcd_writer.h"
+#include "core/trace/vcd_writer.h"
 
 #include <gtest/gtest.h>
 
@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "trace_test_util.h"
+#include "tests/trace/trace_test_util.h"
 
 namespace memgan::trace {
 namespace {

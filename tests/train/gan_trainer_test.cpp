@@ -6,10 +6,10 @@
 
 #include <gtest/gtest.h>
 
-#include "mapping/network.h"
-#include "tiny_gan.h"
-#include "train/gan_trainer.h"
-#include "train_program.h"
+#include "core/mapping/network.h"
+#include "tests/tiny_gan.h"
+#include "core/train/gan_trainer.h"
+#include "firmware/train_program.h"
 
 namespace {
 
