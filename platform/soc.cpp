@@ -89,21 +89,21 @@ Soc::Soc(sc_core::sc_module_name name, const config::Config& c, RunObserver& obs
   const sc_core::sc_time clk = clock_period(c);
 
   bus_ = std::make_unique<Interconnect>(
-      "bus", InterconnectTiming{clk, a.bus.width_bytes, a.bus.latency_cycles, e.bus_pj_per_byte}, observer,
+      "bus", InterconnectParams{clk, a.bus.width_bytes, a.bus.latency_cycles, e.bus_pj_per_byte}, observer,
       e.leakage.bus_mw);
   dram_ = std::make_unique<Dram>(
       "dram", uint64_t(a.dram.size_mib) << 20,
-      DramTiming{sc_core::sc_time(a.dram.latency_ns, sc_core::SC_NS), a.dram.bandwidth_gbps, e.dram_read_pj_per_byte,
+      DramParams{sc_core::sc_time(a.dram.latency_ns, sc_core::SC_NS), a.dram.bandwidth_gbps, e.dram_read_pj_per_byte,
                  e.dram_write_pj_per_byte},
       observer, e.leakage.dram_mw);
   dma_ = std::make_unique<Dma>(
-      "dma", DmaTiming{clk, a.dma.burst_bytes, c.latency.register_access_cycles, e.dma_pj_per_byte, e.register_access_pj},
+      "dma", DmaParams{clk, a.dma.burst_bytes, c.latency.register_access_cycles, e.dma_pj_per_byte, e.register_access_pj},
       observer, e.leakage.dma_mw);
   xbar::DeviceParams noise_cells = device_params(c);
   noise_cells.read_noise_sigma = a.noise.read_noise_sigma;
   noise_ = std::make_unique<NoiseBlock>(
       "noise",
-      NoiseTiming{clk, c.latency.register_access_cycles, a.noise.sample_ns, e.noise_sample_pj, e.register_access_pj,
+      NoiseParams{clk, c.latency.register_access_cycles, a.noise.sample_ns, e.noise_sample_pj, e.register_access_pj,
                   static_cast<uint32_t>(a.noise.buffer_samples)},
       noise_cells, xbar::NoiseSourceParams{a.noise.pairs, a.noise.calibrate},
       uint64_t(c.simulation.seed) * 0x2545F4914F6CDD1Dull + 0x4E015E, observer, e.leakage.noise_mw);
@@ -145,7 +145,7 @@ Soc::Soc(sc_core::sc_module_name name, const config::Config& c, RunObserver& obs
 #endif
   controller_ = std::make_unique<Controller>(
       "controller",
-      ControllerTiming{clk, a.controller.cycles_per_command, a.controller.fetch_bytes, a.controller.poll_interval_cycles,
+      ControllerParams{clk, a.controller.cycles_per_command, a.controller.fetch_bytes, a.controller.poll_interval_cycles,
                        sc_core::sc_time(a.controller.poll_timeout_us, sc_core::SC_US), e.controller_command_pj},
       memory_map::kBootAddress, memory_map::kDramBase + dram_->size(), &bus_->address_map(), observer,
       e.leakage.controller_mw, decoder);

@@ -171,10 +171,10 @@ int compare_command(const config::LoadedConfig& loaded, const std::vector<std::s
   RunObserver observer(std::max<uint64_t>(1, window_ps),
                        std::make_unique<trace::VcdWriter>((dir / "schedule.vcd").string()));
   const sc_core::sc_time clk(1e3 / cfg.arch.clock_mhz, sc_core::SC_NS);
-  const SchedulerTiming timing{
-      InterconnectTiming{clk, cfg.arch.bus.width_bytes, cfg.arch.bus.latency_cycles, cfg.energy.bus_pj_per_byte},
+  const SchedulerParams timing{
+      InterconnectParams{clk, cfg.arch.bus.width_bytes, cfg.arch.bus.latency_cycles, cfg.energy.bus_pj_per_byte},
       cfg.energy.leakage.bus_mw,
-      ArrayGroupTiming{clk, cfg.latency.register_access_cycles, cfg.energy.register_access_pj,
+      ArrayGroupParams{clk, cfg.latency.register_access_cycles, cfg.energy.register_access_pj,
                        cfg.arch.mapper.cycles_per_mvm, cfg.energy.mapper_pj_per_mvm}};
   std::vector<std::unique_ptr<OperationScheduler>> schedulers;
   for (const auto flow : flows) {

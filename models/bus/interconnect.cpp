@@ -6,7 +6,7 @@
 
 namespace memgan {
 
-Interconnect::Interconnect(sc_core::sc_module_name name, const InterconnectTiming& timing, RunObserver& observer,
+Interconnect::Interconnect(sc_core::sc_module_name name, const InterconnectParams& timing, RunObserver& observer,
                            double leakage_mw)
     : sc_module(name), timing_(timing), observer_(observer), probe_(observer, this->name(), leakage_mw) {
   initiators.register_b_transport(this, &Interconnect::b_transport);

@@ -14,7 +14,7 @@
 
 namespace memgan {
 
-struct InterconnectTiming {
+struct InterconnectParams {
   sc_core::sc_time clock_period;
   int width_bytes;
   int latency_cycles;
@@ -26,7 +26,7 @@ class Interconnect : public sc_core::sc_module {
   tlm_utils::multi_passthrough_target_socket<Interconnect> initiators{"initiators"};
   tlm_utils::multi_passthrough_initiator_socket<Interconnect> targets{"targets"};
 
-  Interconnect(sc_core::sc_module_name name, const InterconnectTiming& timing, RunObserver& observer,
+  Interconnect(sc_core::sc_module_name name, const InterconnectParams& timing, RunObserver& observer,
                double leakage_mw);
 
   // Maps [base, base+size) to the target bound to `targets` port `port`.
@@ -39,7 +39,7 @@ class Interconnect : public sc_core::sc_module {
   void b_transport(int id, tlm::tlm_generic_payload& tx, sc_core::sc_time& delay);
   unsigned int transport_dbg(int id, tlm::tlm_generic_payload& tx);
 
-  InterconnectTiming timing_;
+  InterconnectParams timing_;
   RunObserver& observer_;
   BlockProbe probe_;
   AddressMap map_;

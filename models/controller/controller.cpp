@@ -19,7 +19,7 @@ struct FirmwareFault : std::runtime_error {
 struct Interrupted {};
 }  // namespace
 
-Controller::Controller(sc_core::sc_module_name name, const ControllerTiming& timing, uint64_t boot_address,
+Controller::Controller(sc_core::sc_module_name name, const ControllerParams& timing, uint64_t boot_address,
                        uint64_t image_limit_bytes, const AddressMap* address_map, RunObserver& observer,
                        double leakage_mw, const DecoderFactory& decoder)
     : sc_module(name),

@@ -24,7 +24,7 @@
 
 namespace memgan {
 
-struct ControllerTiming {
+struct ControllerParams {
   sc_core::sc_time clock_period;
   int cycles_per_command;
   int fetch_bytes;
@@ -43,7 +43,7 @@ class Controller : public sc_core::sc_module {
   // arch.rtl.cmd_decoder: rtl); without one the C++ model decodes, taking no simulated time.
   using DecoderFactory = std::function<std::unique_ptr<CmdDecoderEngine>(const char* name)>;
 
-  Controller(sc_core::sc_module_name name, const ControllerTiming& timing, uint64_t boot_address,
+  Controller(sc_core::sc_module_name name, const ControllerParams& timing, uint64_t boot_address,
              uint64_t image_limit_bytes, const AddressMap* address_map, RunObserver& observer, double leakage_mw,
              const DecoderFactory& decoder = {});
 
@@ -67,7 +67,7 @@ class Controller : public sc_core::sc_module {
   std::string context() const;  // what is running, for error messages
   void account(uint64_t t0_ps);
 
-  ControllerTiming timing_;
+  ControllerParams timing_;
   uint64_t boot_address_;
   uint64_t image_limit_;
   const AddressMap* address_map_;

@@ -8,7 +8,7 @@ namespace memgan {
 
 using namespace dma_reg;
 
-Dma::Dma(sc_core::sc_module_name name, const DmaTiming& timing, RunObserver& observer, double leakage_mw)
+Dma::Dma(sc_core::sc_module_name name, const DmaParams& timing, RunObserver& observer, double leakage_mw)
     : sc_module(name),
       timing_(timing),
       observer_(observer),

@@ -23,7 +23,7 @@
 namespace memgan {
 
 
-struct DmaTiming {
+struct DmaParams {
   sc_core::sc_time clock_period;
   int burst_bytes;
   int register_access_cycles;
@@ -36,7 +36,7 @@ class Dma : public sc_core::sc_module {
   tlm_utils::simple_target_socket<Dma> regs{"regs"};
   tlm_utils::simple_initiator_socket<Dma> master{"master"};
 
-  Dma(sc_core::sc_module_name name, const DmaTiming& timing, RunObserver& observer, double leakage_mw);
+  Dma(sc_core::sc_module_name name, const DmaParams& timing, RunObserver& observer, double leakage_mw);
 
   uint64_t bytes_moved() const { return bytes_moved_; }
   int64_t transfers() const { return probe_.ops(); }
@@ -46,7 +46,7 @@ class Dma : public sc_core::sc_module {
   std::string start(sc_core::sc_time& delay);
   bool move(uint64_t addr, uint8_t* data, uint32_t len, tlm::tlm_command cmd, sc_core::sc_time& t, std::string& why);
 
-  DmaTiming timing_;
+  DmaParams timing_;
   RunObserver& observer_;
   BlockProbe probe_;
   BlockProbe reg_probe_;

@@ -8,7 +8,7 @@
 
 namespace memgan {
 
-Dram::Dram(sc_core::sc_module_name name, uint64_t size_bytes, const DramTiming& timing, RunObserver& observer,
+Dram::Dram(sc_core::sc_module_name name, uint64_t size_bytes, const DramParams& timing, RunObserver& observer,
            double leakage_mw)
     : sc_module(name),
       memory_(size_bytes, 0),

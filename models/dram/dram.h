@@ -14,7 +14,7 @@
 
 namespace memgan {
 
-struct DramTiming {
+struct DramParams {
   sc_core::sc_time latency;
   double bandwidth_bytes_per_ns;
   double read_pj_per_byte;
@@ -25,7 +25,7 @@ class Dram : public sc_core::sc_module {
  public:
   tlm_utils::simple_target_socket<Dram> socket{"socket"};
 
-  Dram(sc_core::sc_module_name name, uint64_t size_bytes, const DramTiming& timing, RunObserver& observer,
+  Dram(sc_core::sc_module_name name, uint64_t size_bytes, const DramParams& timing, RunObserver& observer,
        double leakage_mw);
 
   // Backdoor for the loader and the result checker (no time, no energy).
@@ -39,7 +39,7 @@ class Dram : public sc_core::sc_module {
   unsigned int transport_dbg(tlm::tlm_generic_payload& tx);
 
   std::vector<uint8_t> memory_;
-  DramTiming timing_;
+  DramParams timing_;
   RunObserver& observer_;
   BlockProbe probe_;
   uint64_t bytes_read_ = 0, bytes_written_ = 0;

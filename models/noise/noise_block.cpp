@@ -11,7 +11,7 @@ namespace memgan {
 
 using namespace noise_reg;
 
-NoiseBlock::NoiseBlock(sc_core::sc_module_name name, const NoiseTiming& timing, const xbar::DeviceParams& device,
+NoiseBlock::NoiseBlock(sc_core::sc_module_name name, const NoiseParams& timing, const xbar::DeviceParams& device,
                        const xbar::NoiseSourceParams& source, uint64_t seed, RunObserver& observer, double leakage_mw)
     : sc_module(name),
       timing_(timing),

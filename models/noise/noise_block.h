@@ -25,7 +25,7 @@
 
 namespace memgan {
 
-struct NoiseTiming {
+struct NoiseParams {
   sc_core::sc_time clock_period;
   int register_access_cycles;
   double sample_ns;
@@ -38,7 +38,7 @@ class NoiseBlock : public sc_core::sc_module {
  public:
   tlm_utils::simple_target_socket<NoiseBlock> socket{"socket"};
 
-  NoiseBlock(sc_core::sc_module_name name, const NoiseTiming& timing, const xbar::DeviceParams& device,
+  NoiseBlock(sc_core::sc_module_name name, const NoiseParams& timing, const xbar::DeviceParams& device,
              const xbar::NoiseSourceParams& source, uint64_t seed, RunObserver& observer, double leakage_mw);
 
   int64_t samples() const { return source_.samples(); }
@@ -47,7 +47,7 @@ class NoiseBlock : public sc_core::sc_module {
   void b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay);
   std::string start();
 
-  NoiseTiming timing_;
+  NoiseParams timing_;
   xbar::DeviceNoiseSource source_;
   RunObserver& observer_;
   BlockProbe probe_, reg_probe_;

@@ -11,7 +11,7 @@ namespace memgan {
 using namespace array_group_reg;
 
 ArrayGroup::ArrayGroup(sc_core::sc_module_name name, const std::vector<sched::Op>& ops, int resource,
-                       const ArrayGroupTiming& timing, RunObserver& observer, const std::string& trace_name,
+                       const ArrayGroupParams& timing, RunObserver& observer, const std::string& trace_name,
                        BlockProbe& mapper, std::shared_ptr<const trace::EnumLabels> layer_labels)
     : sc_module(name),
       ops_(ops),

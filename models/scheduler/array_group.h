@@ -28,7 +28,7 @@
 
 namespace memgan {
 
-struct ArrayGroupTiming {
+struct ArrayGroupParams {
   sc_core::sc_time clock_period;
   int register_access_cycles = 1;
   double register_access_pj = 0;
@@ -44,7 +44,7 @@ class ArrayGroup : public sc_core::sc_module {
   // `resource`. `trace_name`: the group's name in the trace and power log. `mapper`: the
   // dataflow mapper's probe (one unit, shared by the groups).
   ArrayGroup(sc_core::sc_module_name name, const std::vector<sched::Op>& ops, int resource,
-             const ArrayGroupTiming& timing, RunObserver& observer, const std::string& trace_name,
+             const ArrayGroupParams& timing, RunObserver& observer, const std::string& trace_name,
              BlockProbe& mapper, std::shared_ptr<const trace::EnumLabels> layer_labels = nullptr);
 
   int64_t ops_done() const { return ops_done_; }
@@ -55,7 +55,7 @@ class ArrayGroup : public sc_core::sc_module {
 
   const std::vector<sched::Op>& ops_;
   int resource_;
-  ArrayGroupTiming timing_;
+  ArrayGroupParams timing_;
   RunObserver& observer_;
   BlockProbe probe_, reg_probe_;
   BlockProbe& mapper_;

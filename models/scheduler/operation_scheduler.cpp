@@ -16,7 +16,7 @@ std::string module_name(std::string resource) {
 }  // namespace
 
 OperationScheduler::OperationScheduler(sc_core::sc_module_name name, sched::OperationGraph graph,
-                                       const SchedulerTiming& timing, RunObserver& observer)
+                                       const SchedulerParams& timing, RunObserver& observer)
     : sc_module(name),
       graph_(std::move(graph)),
       observer_(observer),

@@ -29,20 +29,20 @@
 
 namespace memgan {
 
-struct SchedulerTiming {
-  InterconnectTiming bus;  // the scheduler's command bus
+struct SchedulerParams {
+  InterconnectParams bus;  // the scheduler's command bus
   double bus_leakage_mw = 0;
   // ZARA's dataflow mapper as a control unit: it generates the array and input-buffer
   // addresses of every MVM at run time, pipelined with the arrays: an op takes at least
   // mvms x cycles_per_mvm clocks, plus one address of pipeline fill.
-  ArrayGroupTiming groups;
+  ArrayGroupParams groups;
 };
 
 class OperationScheduler : public sc_core::sc_module {
  public:
   tlm_utils::simple_initiator_socket<OperationScheduler> master{"master"};
 
-  OperationScheduler(sc_core::sc_module_name name, sched::OperationGraph graph, const SchedulerTiming& timing,
+  OperationScheduler(sc_core::sc_module_name name, sched::OperationGraph graph, const SchedulerParams& timing,
                      RunObserver& observer);
 
   static uint64_t group_base(int group) { return uint64_t(group) * array_group_reg::kSize; }

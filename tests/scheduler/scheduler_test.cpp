@@ -45,9 +45,9 @@ TEST(OperationGraph, HasEveryOpWithItsDependencies) {
 }
 
 // A bus and registers that take no time, so the schedule is the ops' own.
-SchedulerTiming untimed() {
-  return {InterconnectTiming{sc_core::SC_ZERO_TIME, 4, 0, 0.0}, 0.0,
-          ArrayGroupTiming{sc_core::SC_ZERO_TIME, 0, 0.0, 0, 0.0}};
+SchedulerParams untimed() {
+  return {InterconnectParams{sc_core::SC_ZERO_TIME, 4, 0, 0.0}, 0.0,
+          ArrayGroupParams{sc_core::SC_ZERO_TIME, 0, 0.0, 0, 0.0}};
 }
 
 TEST(OperationScheduler, PipelinesAndOverlapsAsScheduledByHand) {
@@ -71,7 +71,7 @@ TEST(OperationScheduler, PipelinesAndOverlapsAsScheduledByHand) {
 TEST(OperationScheduler, DispatchCrossesTheBus) {
   RunObserver observer(1000, nullptr);
   const sc_core::sc_time clk(1, sc_core::SC_NS);
-  SchedulerTiming t{InterconnectTiming{clk, 4, 2, 0.5}, 0.0, ArrayGroupTiming{clk, 1, 0.25, 0, 0.0}};
+  SchedulerParams t{InterconnectParams{clk, 4, 2, 0.5}, 0.0, ArrayGroupParams{clk, 1, 0.25, 0, 0.0}};
   OperationScheduler s("sched", sched::build_training_step({{"generator", "g0", 10, 7, 1, 2, 0, 0},
                                                             {"discriminator", "d0", 5, 4, 1, 2, 0, 0}},
                                                            1),
@@ -91,7 +91,7 @@ TEST(OperationScheduler, DataflowMapperBoundsAnOpWithManyMvms) {
   auto layers = tiny();
   layers[0].forward_mvms = 100;
   RunObserver observer(1000, nullptr);
-  SchedulerTiming t = untimed();
+  SchedulerParams t = untimed();
   t.groups.clock_period = sc_core::sc_time(1, sc_core::SC_NS);
   t.groups.mapper_cycles_per_mvm = 1;
   t.groups.mapper_pj_per_mvm = 0.5;
