@@ -1,5 +1,7 @@
 #include "platform/soc.h"
 
+#include "models/base/log.h"
+
 #include <fmt/format.h>
 
 #include "spec/memory_map.h"
@@ -87,10 +89,13 @@ Soc::Soc(sc_core::sc_module_name name, const config::Config& c, RunObserver& obs
   const auto& a = c.arch;
   const auto& e = c.energy;
   const sc_core::sc_time clk = clock_period(c);
+  set_log_level(parse_log_level(c.simulation.log_level));
 
   bus_ = std::make_unique<Interconnect>(
-      "bus", InterconnectParams{clk, a.bus.width_bytes, a.bus.latency_cycles, e.bus_pj_per_byte}, observer,
-      e.leakage.bus_mw);
+      "bus",
+      InterconnectParams{clk, a.bus.width_bytes, a.bus.latency_cycles, e.bus_pj_per_byte,
+                         c.simulation.log_transactions},
+      observer, e.leakage.bus_mw);
   dram_ = std::make_unique<Dram>(
       "dram", uint64_t(a.dram.size_mib) << 20,
       DramParams{sc_core::sc_time(a.dram.latency_ns, sc_core::SC_NS), a.dram.bandwidth_gbps, e.dram_read_pj_per_byte,
@@ -157,7 +162,7 @@ Soc::Soc(sc_core::sc_module_name name, const config::Config& c, RunObserver& obs
   int port = 0;
   bus_->targets.bind(dram_->socket);
   bus_->map("dram", memory_map::kDramBase, dram_->size(), port++);
-  bus_->targets.bind(dma_->regs);
+  bus_->targets.bind(dma_->socket);
   bus_->map("dma", memory_map::kDmaBase, memory_map::kDmaSize, port++);
   bus_->targets.bind(noise_->socket);
   bus_->map("noise", memory_map::kNoiseBase, memory_map::kNoiseSize, port++);

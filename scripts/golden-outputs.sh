@@ -6,7 +6,12 @@
 # --diff ignores only the report's wall-clock lines ("wall_s", ...). --quick trains 20 steps instead of the default config's 600.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-strip_wall() { grep -v '"wall_' "$1"; }
+# IGNORE_KEYS="a b": also ignore report.json lines of these keys (config keys one build adds).
+strip_wall() {
+  local pattern='"wall_'
+  for k in ${IGNORE_KEYS:-}; do pattern="$pattern|\"$k\": "; done
+  grep -Ev "$pattern" "$1"
+}
 if [ "${1:-}" = "--diff" ]; then
   status=0
   for f in mvm/report.json mvm/power.csv mvm/trace.vcd default/report.json default/power.csv default/trace.vcd \

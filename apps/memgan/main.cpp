@@ -65,6 +65,10 @@ int memgan_main(int argc, char** argv) {
   run->add_option("--stop-at-step", stop_at_step,
                   "training: stop as Ctrl-C would right after the checkpoint at or past this step")
       ->check(CLI::PositiveNumber);
+  std::string log_level;
+  run->add_option("--log-level", log_level, "messages on stderr: error | warning (default) | info | debug "
+                                            "(as simulation.log_level)")
+      ->check(CLI::IsMember({"error", "warning", "info", "debug"}));
 
   auto* validate = app.add_subcommand("validate", "check a config; print errors with file:line:column");
   validate->add_option("config", config_path, "YAML config")->required();
@@ -126,6 +130,8 @@ int memgan_main(int argc, char** argv) {
     const int code = app.exit(e);
     return code == 0 ? kOk : kBadInput;
   }
+  // Applied last, like --set: the command line wins over the config file.
+  if (!log_level.empty()) overrides.push_back("simulation.log_level=" + log_level);
 
   try {
     if (*validate) {

@@ -194,6 +194,8 @@ struct SimulationConfig {
   double power_window_ns = 1e6;
   TraceConfig trace;
   TimelineConfig timeline;
+  std::string log_level = "warning";  // error | warning | info | debug (also --log-level)
+  bool log_transactions = false;      // one log line per bus transaction
 };
 
 struct JobConfig {

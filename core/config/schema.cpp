@@ -303,6 +303,10 @@ std::vector<Field> schema(Config& c) {
   b.integer64("simulation.seed", s.seed, 0, 9.2e18, "seed of every random draw (same seed, same bytes out)");
   b.real("simulation.quantum_ns", s.quantum_ns, 1e-3, 1e9, "TLM temporal-decoupling quantum, ns");
   b.real("simulation.power_window_ns", s.power_window_ns, 1e-3, 1e12, "power log window, ns");
+  b.choice("simulation.log_level", s.log_level, {"error", "warning", "info", "debug"},
+           "messages printed on stderr, '[W 1.234567 us] soc.tile0: text' (--log-level sets it too)");
+  b.boolean("simulation.log_transactions", s.log_transactions,
+            "one log line per bus transaction: command, address, size, first word, target, response, times");
   b.boolean("simulation.trace.enabled", s.trace.enabled, "write the waveform trace");
   b.choice("simulation.trace.format", s.trace.format, {"vcd", "fst"}, "waveform format (fst: compressed, GTKWave's own)");
   b.text("simulation.trace.signals", s.trace.signals,

@@ -27,8 +27,10 @@ void RunObserver::finish() {
   finished_ = true;
 }
 
-void RunObserver::fault(const std::string& block, const std::string& message) {
+void RunObserver::fault(const std::string& block, const std::string& message, uint64_t t_ps) {
   last_fault_ = block + ": " + message;
+  if (faults_.size() < kMaxFaults) faults_.push_back({t_ps, block, message});
+  ++faults_total_;
 }
 
 BlockProbe::BlockProbe(RunObserver& observer, const std::string& name, double leakage_mw, bool traced,

@@ -35,9 +35,19 @@ class RunObserver {
   void advance(uint64_t t_ps);
   void finish();
 
-  // A model that rejects an access records why, so the initiator can say it in its error.
-  void fault(const std::string& block, const std::string& message);
+  // A model that rejects an access records why (at simulated time `t_ps`), so the initiator
+  // can say it in its error and the report can list every fault of the run.
+  struct Fault {
+    uint64_t time_ps;
+    std::string block, message;
+  };
+  void fault(const std::string& block, const std::string& message, uint64_t t_ps);
+  // "block: message" of the latest fault ("" when none).
   const std::string& last_fault() const { return last_fault_; }
+  // The first kMaxFaults faults; later ones only counted (hostile firmware can fault forever).
+  static constexpr size_t kMaxFaults = 1000;
+  const std::vector<Fault>& faults() const { return faults_; }
+  int64_t faults_total() const { return faults_total_; }
 
   // Hierarchical names of every probe, in creation order (for the GTKWave save file).
   const std::vector<std::string>& probe_names() const { return probe_names_; }
@@ -49,6 +59,8 @@ class RunObserver {
   trace::SignalFilter signals_;
   std::unique_ptr<timeline::TimelineWriter> timeline_;
   std::string last_fault_;
+  std::vector<Fault> faults_;
+  int64_t faults_total_ = 0;
   std::vector<std::string> probe_names_;
   bool finished_ = false;
 };

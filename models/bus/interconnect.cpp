@@ -1,14 +1,17 @@
 #include "models/bus/interconnect.h"
 
+#include <cstring>
+
 #include <fmt/format.h>
 
 #include "models/base/sc_time_ps.h"
 
 namespace memgan {
 
-Interconnect::Interconnect(sc_core::sc_module_name name, const InterconnectParams& timing, RunObserver& observer,
+Interconnect::Interconnect(sc_core::sc_module_name name, const InterconnectParams& params, RunObserver& observer,
                            double leakage_mw)
-    : sc_module(name), timing_(timing), observer_(observer), probe_(observer, this->name(), leakage_mw) {
+    : sc_module(name), timing_(params), observer_(observer), probe_(observer, this->name(), leakage_mw),
+      log_(this->name()) {
   initiators.register_b_transport(this, &Interconnect::b_transport);
   initiators.register_transport_dbg(this, &Interconnect::transport_dbg);
 }
@@ -19,7 +22,10 @@ void Interconnect::b_transport(int, tlm::tlm_generic_payload& tx, sc_core::sc_ti
   if (!region) {
     ++decode_errors_;
     tx.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
-    observer_.fault(name(), fmt::format("no target at 0x{:08x} (+{} bytes)", addr, tx.get_data_length()));
+    const std::string why = fmt::format("no target at 0x{:08x} (+{} bytes)", addr, tx.get_data_length());
+    observer_.fault(name(), why, local_ps(delay));
+    log_.warning(why);
+    if (timing_.log_transactions) log_transaction(tx, sc_core::sc_time_stamp() + delay, delay, "-");
     return;
   }
   const uint64_t t0 = local_ps(delay);
@@ -30,6 +36,21 @@ void Interconnect::b_transport(int, tlm::tlm_generic_payload& tx, sc_core::sc_ti
   tx.set_address(addr - region->base);
   targets[region->port]->b_transport(tx, delay);
   tx.set_address(addr);  // initiators see their own address again, as the standard requires
+  if (timing_.log_transactions) log_transaction(tx, ps(t0), delay, region->name);
+}
+
+void Interconnect::log_transaction(const tlm::tlm_generic_payload& tx, const sc_core::sc_time& start,
+                                   const sc_core::sc_time& delay, const std::string& target) const {
+  const char* cmd = tx.is_read() ? "RD" : tx.is_write() ? "WR" : "IG";
+  std::string word;
+  if (tx.get_data_length() >= 4 && tx.get_data_ptr()) {
+    uint32_t v = 0;
+    std::memcpy(&v, tx.get_data_ptr(), 4);
+    word = fmt::format(" 0x{:08x}{}", v, tx.get_data_length() > 4 ? ".." : "");
+  }
+  log_.trace(start, fmt::format("{} 0x{:08x} [{}]{} {} {} until {:.6f} us", cmd, tx.get_address(), tx.get_data_length(),
+                                word, target, tx.get_response_string(),
+                                (sc_core::sc_time_stamp() + delay).to_seconds() * 1e6));
 }
 
 unsigned int Interconnect::transport_dbg(int, tlm::tlm_generic_payload& tx) {

@@ -11,6 +11,7 @@
 
 #include "models/bus/address_map.h"
 #include "core/observe/observer.h"
+#include "models/base/log.h"
 
 namespace memgan {
 
@@ -19,6 +20,9 @@ struct InterconnectParams {
   int width_bytes;
   int latency_cycles;
   double energy_pj_per_byte;
+  // One log line per transaction (simulation.log_transactions): command, address, size,
+  // first word, target, response, local start and end time.
+  bool log_transactions = false;
 };
 
 class Interconnect : public sc_core::sc_module {
@@ -26,7 +30,7 @@ class Interconnect : public sc_core::sc_module {
   tlm_utils::multi_passthrough_target_socket<Interconnect> initiators{"initiators"};
   tlm_utils::multi_passthrough_initiator_socket<Interconnect> targets{"targets"};
 
-  Interconnect(sc_core::sc_module_name name, const InterconnectParams& timing, RunObserver& observer,
+  Interconnect(sc_core::sc_module_name name, const InterconnectParams& params, RunObserver& observer,
                double leakage_mw);
 
   // Maps [base, base+size) to the target bound to `targets` port `port`.
@@ -38,10 +42,13 @@ class Interconnect : public sc_core::sc_module {
  private:
   void b_transport(int id, tlm::tlm_generic_payload& tx, sc_core::sc_time& delay);
   unsigned int transport_dbg(int id, tlm::tlm_generic_payload& tx);
+  void log_transaction(const tlm::tlm_generic_payload& tx, const sc_core::sc_time& start,
+                       const sc_core::sc_time& delay, const std::string& target) const;
 
   InterconnectParams timing_;
   RunObserver& observer_;
   BlockProbe probe_;
+  Logger log_;
   AddressMap map_;
   int64_t decode_errors_ = 0;
 };

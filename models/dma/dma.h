@@ -14,14 +14,12 @@
 #include <systemc>
 #include <tlm>
 #include <tlm_utils/simple_initiator_socket.h>
-#include <tlm_utils/simple_target_socket.h>
 
-#include "models/base/register_bank.h"
-#include "spec/regs/dma.h"
 #include "core/observe/observer.h"
+#include "models/base/peripheral.h"
+#include "spec/regs/dma.h"
 
 namespace memgan {
-
 
 struct DmaParams {
   sc_core::sc_time clock_period;
@@ -31,31 +29,27 @@ struct DmaParams {
   double register_access_pj;
 };
 
-class Dma : public sc_core::sc_module {
+class Dma : public Peripheral {
  public:
-  tlm_utils::simple_target_socket<Dma> regs{"regs"};
   tlm_utils::simple_initiator_socket<Dma> master{"master"};
 
-  Dma(sc_core::sc_module_name name, const DmaParams& timing, RunObserver& observer, double leakage_mw);
+  Dma(sc_core::sc_module_name name, const DmaParams& params, RunObserver& observer, double leakage_mw);
 
   uint64_t bytes_moved() const { return bytes_moved_; }
   int64_t transfers() const { return probe_.ops(); }
 
  private:
-  void b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay);
-  std::string start(sc_core::sc_time& delay);
+  std::string start(const sc_core::sc_time& delay);
   bool move(uint64_t addr, uint8_t* data, uint32_t len, tlm::tlm_command cmd, sc_core::sc_time& t, std::string& why);
 
-  DmaParams timing_;
-  RunObserver& observer_;
+  DmaParams params_;
   BlockProbe probe_;
-  BlockProbe reg_probe_;
-  RegisterBank bank_;
-  uint64_t access_ps_ = 0;   // local time of the register access being served
-  uint64_t busy_until_ps_ = 0;
+  Register id_{*this, dma_reg::ID}, status_{*this, dma_reg::STATUS}, ctrl_{*this, dma_reg::CTRL},
+      error_reg_{*this, dma_reg::ERROR}, src_{*this, dma_reg::SRC}, dst_{*this, dma_reg::DST},
+      len_{*this, dma_reg::LEN}, rows_{*this, dma_reg::ROWS}, src_stride_{*this, dma_reg::SRC_STRIDE},
+      dst_stride_{*this, dma_reg::DST_STRIDE}, bytes_moved_reg_{*this, dma_reg::BYTES_MOVED};
   uint32_t error_ = dma_reg::kNone;
   uint64_t bytes_moved_ = 0;
-  sc_core::sc_time* pending_delay_ = nullptr;
   std::vector<uint8_t> burst_;
 };
 

@@ -14,9 +14,15 @@ Dram::Dram(sc_core::sc_module_name name, uint64_t size_bytes, const DramParams& 
       memory_(size_bytes, 0),
       timing_(timing),
       observer_(observer),
-      probe_(observer, this->name(), leakage_mw) {
+      probe_(observer, this->name(), leakage_mw),
+      log_(this->name()) {
   socket.register_b_transport(this, &Dram::b_transport);
   socket.register_transport_dbg(this, &Dram::transport_dbg);
+}
+
+void Dram::fault(const std::string& why, const sc_core::sc_time& delay) {
+  observer_.fault(name(), why, local_ps(delay));
+  log_.warning(why);
 }
 
 void Dram::b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay) {
@@ -24,12 +30,12 @@ void Dram::b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay) {
   const uint64_t len = tx.get_data_length();
   if (addr >= memory_.size() || len > memory_.size() - addr) {
     tx.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
-    observer_.fault(name(), fmt::format("access [0x{:x}, +{}) beyond the {}-byte memory", addr, len, memory_.size()));
+    fault(fmt::format("access [0x{:x}, +{}) beyond the {}-byte memory", addr, len, memory_.size()), delay);
     return;
   }
   if (tx.get_byte_enable_ptr() != nullptr) {
     tx.set_response_status(tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE);
-    observer_.fault(name(), "byte enables are not supported");
+    fault("byte enables are not supported", delay);
     return;
   }
   const uint64_t t0 = local_ps(delay);

@@ -11,6 +11,7 @@
 #include <tlm_utils/simple_target_socket.h>
 
 #include "core/observe/observer.h"
+#include "models/base/log.h"
 
 namespace memgan {
 
@@ -35,6 +36,7 @@ class Dram : public sc_core::sc_module {
   uint64_t bytes_written() const { return bytes_written_; }
 
  private:
+  void fault(const std::string& why, const sc_core::sc_time& delay);
   void b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay);
   unsigned int transport_dbg(tlm::tlm_generic_payload& tx);
 
@@ -42,6 +44,7 @@ class Dram : public sc_core::sc_module {
   DramParams timing_;
   RunObserver& observer_;
   BlockProbe probe_;
+  Logger log_;
   uint64_t bytes_read_ = 0, bytes_written_ = 0;
 };
 

@@ -16,14 +16,12 @@ using namespace layer_engine_reg;
 
 LayerEngine::LayerEngine(sc_core::sc_module_name name, const LayerEngineParams& params, train::GanTrainer& trainer,
                          CostFunction cost, RunObserver& observer)
-    : sc_module(name),
+    : Peripheral(name, {params.clock_period, params.register_access_cycles, params.register_access_pj}, kSize,
+                 observer),
       params_(params),
       trainer_(trainer),
       cost_(std::move(cost)),
-      observer_(observer),
-      probe_(observer, this->name(), params.leakage_mw, true, false),
-      reg_probe_(observer, std::string(this->name()) + ".regs", 0.0, false) {
-  socket.register_b_transport(this, &LayerEngine::b_transport);
+      probe_(observer, this->name(), params.leakage_mw, true, false) {
   SC_HAS_PROCESS(LayerEngine);
   SC_THREAD(rtl_address_thread);
   for (const auto& [component, leak] : params.component_leakage_mw)
@@ -47,12 +45,13 @@ LayerEngine::LayerEngine(sc_core::sc_module_name name, const LayerEngineParams& 
     track_ = tl->track("layer_engine", "operations");
     on_timeline_ = true;
   }
-  bank_.add_ro("ID", kId, [] { return kIdValue; });
-  bank_.add_ro("STATUS", kStatus, [this] { return access_ps_ < busy_until_ps_ ? kStatusBusy : 0u; });
-  bank_.add_wo("CMD", kCmd, [this](uint32_t v) { return start(v); });
-  bank_.add_ro("STEPS", kSteps, [this] { return static_cast<uint32_t>(trainer_.steps_done()); });
-  bank_.add_ro("OPS", kOps, [this] { return static_cast<uint32_t>(ops_); });
-  bank_.add_ro("DONE", kDone, [this] { return access_ps_ < busy_until_ps_ ? kStatusBusy : 0u; });
+  id_.on_read([](const sc_core::sc_time&) { return kIdValue; });
+  status_.on_read([this](const sc_core::sc_time&) { return busy() ? kStatusBusy : 0u; });
+  cmd_.on_write([this](uint32_t v, const sc_core::sc_time&) { return start(v); });
+  steps_.on_read([this](const sc_core::sc_time&) { return static_cast<uint32_t>(trainer_.steps_done()); });
+  ops_reg_.on_read([this](const sc_core::sc_time&) { return static_cast<uint32_t>(ops_); });
+  done_.on_read([this](const sc_core::sc_time&) { return busy() ? kStatusBusy : 0u; });
+  done_.stall_while_busy();
 }
 
 std::string LayerEngine::op_label(const train::TrainOp& op) const {
@@ -62,7 +61,7 @@ std::string LayerEngine::op_label(const train::TrainOp& op) const {
 }
 
 std::string LayerEngine::start(uint32_t word) {
-  if (access_ps_ < busy_until_ps_) return "CMD written while busy (poll STATUS.BUSY first)";
+  if (busy()) return "CMD written while busy (poll STATUS.BUSY first)";
   const auto op = train::decode_train_op(word);
   if (!op) return fmt::format("CMD 0x{:08x} is not a training operation (opcode, model or argument unknown)", word);
   train::OpWork work;
@@ -71,7 +70,7 @@ std::string LayerEngine::start(uint32_t word) {
   } catch (const std::exception& e) {
     return e.what();
   }
-  const uint64_t t0 = access_ps_;
+  const uint64_t t0 = access_ps();
   if (std::string why = generate_addresses(*op, work); !why.empty()) return why;
   using train::TrainOpcode;
   if (op->opcode == TrainOpcode::Eval || op->opcode == TrainOpcode::Checkpoint || op->opcode == TrainOpcode::StepEnd) {
@@ -79,7 +78,7 @@ std::string LayerEngine::start(uint32_t word) {
   }
   const OpCost cost = cost_(*op, work);
   const uint64_t t1 = t0 + static_cast<uint64_t>(std::llround(cost.time_ns * 1e3));
-  busy_until_ps_ = t1;
+  set_busy_until(t1);
   double total = 0;
   for (const auto& [component, pj] : cost.energy_pj) {
     total += pj;
@@ -95,7 +94,7 @@ std::string LayerEngine::start(uint32_t word) {
   phase.time_ns += cost.time_ns;
   phase.energy_pj += total;
   ++phase.ops;
-  if (auto* vcd = observer_.vcd(); vcd && t1 > t0) {
+  if (auto* vcd = observer().vcd(); vcd && t1 > t0) {
     if (op_signal_ != ~trace::SignalId{0}) {
       vcd->set(op_signal_, t0, int64_t(op->opcode));
       vcd->set(op_signal_, t1, 0);
@@ -114,7 +113,7 @@ std::string LayerEngine::start(uint32_t word) {
       if (type == mapping::LayerType::ConvTranspose2d || type == mapping::LayerType::Conv2d)
         args.push_back({"dataflow", params_.dataflow});
     }
-    observer_.timeline()->complete(track_, label, t0, t1, args);
+    observer().timeline()->complete(track_, label, t0, t1, args);
   }
   return {};
 }
@@ -180,7 +179,7 @@ void LayerEngine::compare_rtl_addresses() {
 
 // Called at every register access: an RTL sequence still running holds the initiator until it
 // is done. Its local time is kept (the RTL ran in parallel), or moved to the RTL's end if later.
-std::string LayerEngine::await_rtl_addresses(sc_core::sc_time& delay) {
+std::string LayerEngine::before_register_access(sc_core::sc_time& delay) {
   if (rtl_busy_) {
     const sc_core::sc_time local0 = sc_core::sc_time_stamp() + delay;
     while (rtl_busy_) sc_core::wait(rtl_done_);
@@ -190,24 +189,6 @@ std::string LayerEngine::await_rtl_addresses(sc_core::sc_time& delay) {
   std::string why;
   why.swap(rtl_error_);
   return why;
-}
-
-void LayerEngine::b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay) {
-  const uint64_t off = tx.get_address();
-  std::string why;
-  if (off < kSize) {
-    const uint64_t t0 = local_ps(delay);
-    why = await_rtl_addresses(delay);
-    access_ps_ = stalling_register_access(tx, delay, params_.clock_period * double(params_.register_access_cycles),
-                                          kDone, busy_until_ps_);
-    if (why.empty()) why = bank_.access(tx, off);
-    else tx.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
-    reg_probe_.activity(t0, access_ps_, params_.register_access_pj);
-  } else {
-    tx.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
-    why = fmt::format("no register at offset 0x{:x}", off);
-  }
-  if (!why.empty()) observer_.fault(name(), why);
 }
 
 }  // namespace memgan

@@ -26,9 +26,8 @@
 
 #include <systemc>
 #include <tlm>
-#include <tlm_utils/simple_target_socket.h>
 
-#include "models/base/register_bank.h"
+#include "models/base/peripheral.h"
 #include "models/red_addr_gen/red_addr_gen_source.h"
 #include "core/mapping/red_addr_gen.h"
 #include "core/observe/observer.h"
@@ -66,9 +65,8 @@ struct AddressStats {
   int64_t mvm_mismatches = 0;  // sequences whose length x batch differs from the operation's MVMs
 };
 
-class LayerEngine : public sc_core::sc_module {
+class LayerEngine : public Peripheral {
  public:
-  tlm_utils::simple_target_socket<LayerEngine> socket{"socket"};
   using CostFunction = std::function<OpCost(const train::TrainOp&, const train::OpWork&)>;
   // Host-side observation at EVAL / CHECKPOINT / STEP_END; takes no simulated time.
   using HostHook = std::function<void(const train::TrainOp&, uint64_t t_ps)>;
@@ -90,21 +88,22 @@ class LayerEngine : public sc_core::sc_module {
   const std::map<std::string, PhaseTotals>& phase_totals() const { return phases_; }
 
  private:
-  void b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay);
+  // An RTL address sequence still running holds every register access until it is done.
+  std::string before_register_access(sc_core::sc_time& delay) override;
   std::string start(uint32_t word);
   std::string op_label(const train::TrainOp& op) const;
   std::string generate_addresses(const train::TrainOp& op, const train::OpWork& work);
   void rtl_address_thread();
   void compare_rtl_addresses();
-  std::string await_rtl_addresses(sc_core::sc_time& delay);
 
   LayerEngineParams params_;
   train::GanTrainer& trainer_;
   CostFunction cost_;
-  RunObserver& observer_;
-  BlockProbe probe_, reg_probe_;
+  BlockProbe probe_;
+  Register id_{*this, layer_engine_reg::ID}, status_{*this, layer_engine_reg::STATUS},
+      cmd_{*this, layer_engine_reg::CMD}, steps_{*this, layer_engine_reg::STEPS}, ops_reg_{*this, layer_engine_reg::OPS},
+      done_{*this, layer_engine_reg::DONE};
   std::map<std::string, std::unique_ptr<BlockProbe>> components_;
-  RegisterBank bank_;
   HostHook host_;
   RedAddrGenSource* rtl_addresses_ = nullptr;
   AddressStats addresses_;
@@ -113,7 +112,6 @@ class LayerEngine : public sc_core::sc_module {
   std::string rtl_label_, rtl_error_;
   bool rtl_busy_ = false;
   sc_core::sc_event rtl_request_, rtl_done_;
-  uint64_t access_ps_ = 0, busy_until_ps_ = 0;
   int64_t ops_ = 0;
   std::map<std::string, double> energy_;
   std::map<std::string, PhaseTotals> phases_;

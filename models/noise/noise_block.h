@@ -16,11 +16,10 @@
 
 #include <systemc>
 #include <tlm>
-#include <tlm_utils/simple_target_socket.h>
 
-#include "models/base/register_bank.h"
 #include "core/xbar/crossbar_array.h"
 #include "core/observe/observer.h"
+#include "models/base/peripheral.h"
 #include "spec/regs/noise.h"
 
 namespace memgan {
@@ -34,26 +33,26 @@ struct NoiseParams {
   uint32_t buffer_samples;
 };
 
-class NoiseBlock : public sc_core::sc_module {
+class NoiseBlock : public Peripheral {
  public:
-  tlm_utils::simple_target_socket<NoiseBlock> socket{"socket"};
 
-  NoiseBlock(sc_core::sc_module_name name, const NoiseParams& timing, const xbar::DeviceParams& device,
+  NoiseBlock(sc_core::sc_module_name name, const NoiseParams& params, const xbar::DeviceParams& device,
              const xbar::NoiseSourceParams& source, uint64_t seed, RunObserver& observer, double leakage_mw);
 
   int64_t samples() const { return source_.samples(); }
 
  private:
-  void b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay);
+  // The read-only sample window after the registers.
+  std::string transport_window(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay) override;
   std::string start();
 
-  NoiseParams timing_;
+  NoiseParams params_;
   xbar::DeviceNoiseSource source_;
-  RunObserver& observer_;
-  BlockProbe probe_, reg_probe_;
-  RegisterBank bank_;
+  BlockProbe probe_;
+  Register id_{*this, noise_reg::ID}, status_{*this, noise_reg::STATUS}, ctrl_{*this, noise_reg::CTRL},
+      error_reg_{*this, noise_reg::ERROR}, mode_{*this, noise_reg::MODE}, count_{*this, noise_reg::COUNT},
+      samples_{*this, noise_reg::SAMPLES};
   std::vector<float> window_;
-  uint64_t access_ps_ = 0, busy_until_ps_ = 0;
   uint32_t error_ = 0;
 };
 

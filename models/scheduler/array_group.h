@@ -19,9 +19,8 @@
 
 #include <systemc>
 #include <tlm>
-#include <tlm_utils/simple_target_socket.h>
 
-#include "models/base/register_bank.h"
+#include "models/base/peripheral.h"
 #include "core/observe/observer.h"
 #include "models/scheduler/operation_graph.h"
 #include "spec/regs/array_group.h"
@@ -36,32 +35,29 @@ struct ArrayGroupParams {
   double mapper_pj_per_mvm = 0;
 };
 
-class ArrayGroup : public sc_core::sc_module {
+class ArrayGroup : public Peripheral {
  public:
-  tlm_utils::simple_target_socket<ArrayGroup> socket{"socket"};
 
   // `ops`: the whole training step's operations; this group runs those whose resource is
   // `resource`. `trace_name`: the group's name in the trace and power log. `mapper`: the
   // dataflow mapper's probe (one unit, shared by the groups).
   ArrayGroup(sc_core::sc_module_name name, const std::vector<sched::Op>& ops, int resource,
-             const ArrayGroupParams& timing, RunObserver& observer, const std::string& trace_name,
+             const ArrayGroupParams& params, RunObserver& observer, const std::string& trace_name,
              BlockProbe& mapper, std::shared_ptr<const trace::EnumLabels> layer_labels = nullptr);
 
   int64_t ops_done() const { return ops_done_; }
 
  private:
-  void b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay);
   std::string start(uint32_t op_index);
 
   const std::vector<sched::Op>& ops_;
   int resource_;
-  ArrayGroupParams timing_;
-  RunObserver& observer_;
-  BlockProbe probe_, reg_probe_;
+  ArrayGroupParams params_;
+  BlockProbe probe_;
   BlockProbe& mapper_;
   trace::SignalId op_signal_ = ~trace::SignalId{0};
-  RegisterBank bank_;
-  uint64_t access_ps_ = 0, busy_until_ps_ = 0;
+  Register id_{*this, array_group_reg::ID}, status_{*this, array_group_reg::STATUS}, cmd_{*this, array_group_reg::CMD},
+      done_{*this, array_group_reg::DONE}, ops_reg_{*this, array_group_reg::OPS};
   int64_t ops_done_ = 0;
 };
 

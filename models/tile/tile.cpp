@@ -22,15 +22,12 @@ uint64_t ns_to_ps(double v) { return static_cast<uint64_t>(std::llround(v * 1e3)
 }  // namespace
 
 Tile::Tile(sc_core::sc_module_name name, const TileParams& p, RunObserver& observer, uint64_t seed)
-    : sc_module(name),
+    : Peripheral(name, {p.clock_period, p.register_access_cycles, p.register_access_pj}, kRegsSize, observer),
       params_(p),
-      observer_(observer),
       input_buffer_(p.input_buffer_bytes, 0),
       output_buffer_(p.output_buffer_bytes, 0),
       in_probe_(observer, std::string(this->name()) + ".input_buffer", p.in_leak_mw),
-      out_probe_(observer, std::string(this->name()) + ".output_buffer", p.out_leak_mw),
-      reg_probe_(observer, std::string(this->name()) + ".regs", 0.0, false) {
-  socket.register_b_transport(this, &Tile::b_transport);
+      out_probe_(observer, std::string(this->name()) + ".output_buffer", p.out_leak_mw) {
   for (int i = 0; i < p.arrays; ++i) {
     ArrayUnit u;
     // Each array draws its own device variation: seed it apart from its neighbours.
@@ -57,38 +54,26 @@ Tile::Tile(sc_core::sc_module_name name, const TileParams& p, RunObserver& obser
     arrays_.push_back(std::move(u));
   }
 
-  bank_.add_ro("ID", kId, [] { return kIdValue; });
-  bank_.add_ro("STATUS", kStatus,
-               [this] { return (access_ps_ < busy_until_ps_ ? kStatusBusy : 0u) | (error_ ? kStatusError : 0u); });
-  bank_.add_ro("ERROR", kError, [this] { return error_; });
-  bank_.add_rw("ARRAY", kArray, 0);
-  bank_.add_rw("IN_ADDR", kInAddr, 0);
-  bank_.add_rw("OUT_ADDR", kOutAddr, 0);
-  bank_.add_rw("NUM_VECTORS", kNumVectors, 1);
-  bank_.add_rw("ROWS", kRows, 0);
-  bank_.add_rw("COLS", kCols, 0);
-  bank_.add_rw("ROW0", kRow0, 0);
-  bank_.add_rw("COL0", kCol0, 0);
-  bank_.add_ro("VECTORS_DONE", kVectorsDone, [this] { return static_cast<uint32_t>(counters_.vectors); });
-  bank_.add_ro("ADC_SATURATIONS", kAdcSaturations,
-               [this] { return static_cast<uint32_t>(counters_.adc_saturations); });
-  bank_.add_ro("CELLS_WRITTEN", kCellsWritten, [this] { return static_cast<uint32_t>(counters_.cells_written); });
-  bank_.add_ro("ROWS_MAX", kRowsMax, [this] { return static_cast<uint32_t>(arrays_[0].xbar->logical_rows()); });
-  bank_.add_ro("COLS_MAX", kColsMax, [this] { return weight_pitch(); });
-  bank_.add_ro("WEIGHT_PITCH", kWeightPitch, [this] { return weight_pitch() * element_bytes(); });
-  bank_.add_ro("OUT_LSB", kOutLsb, [this] {
+  using T = const sc_core::sc_time&;
+  id_.on_read([](T) { return kIdValue; });
+  status_.on_read([this](T) { return (busy() ? kStatusBusy : 0u) | (error_ ? kStatusError : 0u); });
+  error_reg_.on_read([this](T) { return error_; });
+  vectors_done_.on_read([this](T) { return static_cast<uint32_t>(counters_.vectors); });
+  adc_saturations_.on_read([this](T) { return static_cast<uint32_t>(counters_.adc_saturations); });
+  cells_written_.on_read([this](T) { return static_cast<uint32_t>(counters_.cells_written); });
+  rows_max_.on_read([this](T) { return static_cast<uint32_t>(arrays_[0].xbar->logical_rows()); });
+  cols_max_.on_read([this](T) { return weight_pitch(); });
+  weight_pitch_.on_read([this](T) { return weight_pitch() * element_bytes(); });
+  out_lsb_.on_read([this](T) {
     // IEEE-754 bits of the value of one output count for the configured ROWS.
     const float lsb = params_.converters.quantize
-                          ? static_cast<float>(arrays_[0].xbar->adc_lsb(std::max<int>(1, bank_.value(kRows))))
+                          ? static_cast<float>(arrays_[0].xbar->adc_lsb(std::max<int>(1, rows_.value())))
                           : 1.0f;
     uint32_t bits;
     std::memcpy(&bits, &lsb, 4);
     return bits;
   });
-  bank_.add_wo("CTRL", kCtrl, [this](uint32_t v) -> std::string {
-    if (!(v & kCtrlStart)) return {};
-    return start_mvm();
-  });
+  ctrl_.on_write([this](uint32_t v, T) -> std::string { return (v & kCtrlStart) ? start_mvm() : std::string(); });
 }
 
 // RTL co-simulation: the array's ADC codes go through the RTL shift-and-add, whose sums replace
@@ -129,7 +114,7 @@ void Tile::run_rtl_shift_add(ArrayUnit& unit, uint32_t n, uint32_t row0, uint32_
 }
 
 void Tile::trace_array_state(int index, uint64_t t0_ps, uint64_t t1_ps, ArrayOp op, double utilization) {
-  auto* vcd = observer_.vcd();
+  auto* vcd = observer().vcd();
   const ArrayUnit& u = arrays_[index];
   if (!vcd || t1_ps <= t0_ps) return;
   if (u.op_signal >= 0) {
@@ -145,32 +130,18 @@ void Tile::trace_array_state(int index, uint64_t t0_ps, uint64_t t1_ps, ArrayOp 
 
 uint64_t Tile::cycles_ps(double cycles) const { return to_ps(params_.clock_period * cycles); }
 
-void Tile::b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay) {
+std::string Tile::transport_window(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay) {
   const uint64_t off = tx.get_address();
   const uint64_t len = tx.get_data_length();
-  std::string why;
-  if (tx.get_byte_enable_ptr() != nullptr) {
-    tx.set_response_status(tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE);
-    why = "byte enables are not supported";
-  } else if (off < kRegs + kRegsSize) {
-    const uint64_t t0 = local_ps(delay);
-    delay += params_.clock_period * double(params_.register_access_cycles);
-    access_ps_ = local_ps(delay);
-    why = bank_.access(tx, off - kRegs);
-    reg_probe_.activity(t0, local_ps(delay), params_.register_access_pj);
-  } else if (off >= kInputBuffer && off + len <= kInputBuffer + input_buffer_.size()) {
-    why = buffer_access(tx, off - kInputBuffer, input_buffer_, in_probe_, params_.in_read_pj_per_byte,
-                        params_.in_write_pj_per_byte, delay);
-  } else if (off >= kOutputBuffer && off + len <= kOutputBuffer + output_buffer_.size()) {
-    why = buffer_access(tx, off - kOutputBuffer, output_buffer_, out_probe_, params_.out_read_pj_per_byte,
-                        params_.out_write_pj_per_byte, delay);
-  } else if (off >= kWeights && off < kWeights + kWeightWindow * arrays_.size()) {
-    why = weight_access(tx, off - kWeights, delay);
-  } else {
-    tx.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
-    why = fmt::format("nothing at tile offset 0x{:x} (+{} bytes)", off, len);
-  }
-  if (!why.empty()) observer_.fault(name(), why);
+  if (off >= kInputBuffer && off + len <= kInputBuffer + input_buffer_.size())
+    return buffer_access(tx, off - kInputBuffer, input_buffer_, in_probe_, params_.in_read_pj_per_byte,
+                         params_.in_write_pj_per_byte, delay);
+  if (off >= kOutputBuffer && off + len <= kOutputBuffer + output_buffer_.size())
+    return buffer_access(tx, off - kOutputBuffer, output_buffer_, out_probe_, params_.out_read_pj_per_byte,
+                         params_.out_write_pj_per_byte, delay);
+  if (off >= kWeights && off < kWeights + kWeightWindow * arrays_.size()) return weight_access(tx, off - kWeights, delay);
+  tx.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
+  return fmt::format("nothing at tile offset 0x{:x} (+{} bytes)", off, len);
 }
 
 std::string Tile::buffer_access(tlm::tlm_generic_payload& tx, uint64_t offset, std::vector<uint8_t>& buffer,
@@ -241,13 +212,13 @@ std::string Tile::weight_access(tlm::tlm_generic_payload& tx, uint64_t offset, s
   // The write port takes the data once the previous programming has finished; the
   // programming itself runs on while the initiator continues (posted write).
   const uint64_t t = local_ps(delay);
-  const uint64_t start = std::max(t, busy_until_ps_);
+  const uint64_t start = std::max(t, busy_until_ps());
   const uint64_t duration = ns_to_ps(params_.row_write_ns * double(total.rows_written));
-  busy_until_ps_ = start + duration;
+  set_busy_until(start + duration);
   delay += ps(start - t) + params_.clock_period * double(ceil_div(len, params_.buffer_bytes_per_cycle));
   // Pulse energy is V^2 G t of each programmed cell (core/xbar).
-  unit.writes->activity(start, busy_until_ps_, total.write_energy_pj, total.cells_written);
-  trace_array_state(index, start, busy_until_ps_, ArrayOp::Program, 0.0);
+  unit.writes->activity(start, busy_until_ps(), total.write_energy_pj, total.cells_written);
+  trace_array_state(index, start, busy_until_ps(), ArrayOp::Program, 0.0);
   counters_.cells_written += total.cells_written;
   counters_.write_pulses += total.pulses;
   tx.set_response_status(tlm::TLM_OK_RESPONSE);
@@ -255,19 +226,19 @@ std::string Tile::weight_access(tlm::tlm_generic_payload& tx, uint64_t offset, s
 }
 
 std::string Tile::start_mvm() {
-  if (access_ps_ < busy_until_ps_) {
+  if (busy()) {
     error_ = kStartWhileBusy;
     return "START while the tile is busy (poll STATUS.BUSY first)";
   }
-  const uint32_t index = bank_.value(kArray);
+  const uint32_t index = array_.value();
   if (index >= arrays_.size()) {
     error_ = kBadArray;
     return fmt::format("ARRAY = {} but the tile has {} arrays", index, arrays_.size());
   }
   ArrayUnit& unit = arrays_[index];
-  const uint32_t rows = bank_.value(kRows), cols = bank_.value(kCols);
-  const uint32_t row0 = bank_.value(kRow0), col0 = bank_.value(kCol0);
-  const uint32_t n = bank_.value(kNumVectors);
+  const uint32_t rows = rows_.value(), cols = cols_.value();
+  const uint32_t row0 = row0_.value(), col0 = col0_.value();
+  const uint32_t n = num_vectors_.value();
   const uint64_t max_rows = unit.xbar->logical_rows(), max_cols = unit.xbar->logical_cols();
   if (rows == 0 || cols == 0 || n == 0 || uint64_t(row0) + rows > max_rows || uint64_t(col0) + cols > max_cols) {
     error_ = kBadShape;
@@ -276,7 +247,7 @@ std::string Tile::start_mvm() {
                        rows, row0, cols, col0, n, max_rows, max_cols);
   }
   const uint64_t elem = element_bytes();
-  const uint64_t in_addr = bank_.value(kInAddr), out_addr = bank_.value(kOutAddr);
+  const uint64_t in_addr = in_addr_.value(), out_addr = out_addr_.value();
   const uint64_t in_bytes = uint64_t(n) * rows * elem, out_bytes = uint64_t(n) * cols * 4;
   if (in_addr + in_bytes > input_buffer_.size()) {
     error_ = kInputOutOfBuffer;
@@ -330,9 +301,9 @@ std::string Tile::start_mvm() {
   const uint64_t t_out = cycles_ps(double(ceil_div(uint64_t(cols) * 4, params_.buffer_bytes_per_cycle)));
   const uint64_t t_sa = cycles_ps(params_.shift_add_cycles);
   const uint64_t bottleneck = std::max({t_in, t_xbar, t_out});
-  const uint64_t start = access_ps_;
+  const uint64_t start = access_ps();
   const uint64_t end = start + t_in + t_xbar + t_sa + t_out + uint64_t(n - 1) * bottleneck;
-  busy_until_ps_ = end;
+  set_busy_until(end);
 
   in_probe_.activity(start, end, double(in_bytes) * params_.in_read_pj_per_byte, n);
   // Share of the array's cells the batch drives: active rows x the columns of the active outputs.

@@ -15,9 +15,9 @@
 
 #include <systemc>
 #include <tlm>
-#include <tlm_utils/simple_target_socket.h>
 
-#include "models/base/register_bank.h"
+#include "models/base/peripheral.h"
+#include "spec/regs/tile.h"
 #include "core/xbar/crossbar_array.h"
 #include "core/observe/observer.h"
 #include "models/shift_add/shift_add_engine.h"
@@ -53,9 +53,8 @@ struct TileCounters {
   int64_t rtl_mismatches = 0;  // RTL shift-and-add outputs that differ from the C++ model's
 };
 
-class Tile : public sc_core::sc_module {
+class Tile : public Peripheral {
  public:
-  tlm_utils::simple_target_socket<Tile> socket{"socket"};
 
   Tile(sc_core::sc_module_name name, const TileParams& params, RunObserver& observer, uint64_t seed);
 
@@ -77,7 +76,8 @@ class Tile : public sc_core::sc_module {
     std::unique_ptr<ShiftAddEngine> rtl_shift_add;  // null: the C++ shift-and-add
   };
 
-  void b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay);
+  // Buffers and weight windows, after the registers.
+  std::string transport_window(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay) override;
   std::string start_mvm();
   void run_rtl_shift_add(ArrayUnit& unit, uint32_t n, uint32_t row0, uint32_t rows, uint32_t col0, uint32_t cols);
   std::string buffer_access(tlm::tlm_generic_payload& tx, uint64_t offset, std::vector<uint8_t>& buffer,
@@ -86,14 +86,19 @@ class Tile : public sc_core::sc_module {
   uint64_t cycles_ps(double cycles) const;
 
   TileParams params_;
-  RunObserver& observer_;
   std::vector<ArrayUnit> arrays_;
   std::vector<uint8_t> input_buffer_, output_buffer_;
-  BlockProbe in_probe_, out_probe_, reg_probe_;
-  RegisterBank bank_;
+  BlockProbe in_probe_, out_probe_;
+  // After the buffers' probes: the power log's columns are input, output, registers, arrays.
+  Register id_{*this, tile_map::ID}, status_{*this, tile_map::STATUS}, ctrl_{*this, tile_map::CTRL},
+      error_reg_{*this, tile_map::ERROR}, array_{*this, tile_map::ARRAY}, in_addr_{*this, tile_map::IN_ADDR},
+      out_addr_{*this, tile_map::OUT_ADDR}, num_vectors_{*this, tile_map::NUM_VECTORS}, rows_{*this, tile_map::ROWS},
+      cols_{*this, tile_map::COLS}, row0_{*this, tile_map::ROW0}, col0_{*this, tile_map::COL0},
+      vectors_done_{*this, tile_map::VECTORS_DONE}, adc_saturations_{*this, tile_map::ADC_SATURATIONS},
+      cells_written_{*this, tile_map::CELLS_WRITTEN}, rows_max_{*this, tile_map::ROWS_MAX},
+      cols_max_{*this, tile_map::COLS_MAX}, weight_pitch_{*this, tile_map::WEIGHT_PITCH},
+      out_lsb_{*this, tile_map::OUT_LSB};
   TileCounters counters_;
-  uint64_t access_ps_ = 0;
-  uint64_t busy_until_ps_ = 0;
   uint32_t error_ = 0;
   std::vector<float> x_, y_;  // staging, reused across STARTs
   std::vector<int16_t> codes_;  // RTL co-simulation staging

@@ -11,7 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "core/xbar/adc_codes.h"
-#include "tests/rtl/golden.h"
+#include "core/xbar/shift_add.h"
 
 using namespace memgan;
 using xbar::WeightEncoding;
@@ -59,7 +59,7 @@ TEST_P(AdcCodes, RecombinedCodesEqualMvm) {
   xbar::MvmStats st;
   a.mvm(x.data(), batch, 0, rows, 0, cols, y.data(), &st);
   EXPECT_EQ(sat, st.adc_saturations);
-  const auto acc = rtl::golden::shift_add(codes, batch, nc, ns, cols, c.dac_bits, c.cell_bits);
+  const auto acc = xbar::shift_add(codes, batch, nc, ns, cols, c.dac_bits, c.cell_bits);
   const double lsb = a.adc_lsb(rows);
   for (int b = 0; b < batch; ++b) {
     double x_sum = 0;

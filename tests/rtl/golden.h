@@ -1,25 +1,11 @@
-// C++ golden models the RTL blocks are checked against (tests/rtl, docs/rtl.md).
+// Independent reference sequences the RTL blocks are checked against (tests/rtl, docs/rtl.md); the
+// shift-and-add's golden model is core/xbar/shift_add.h.
 #pragma once
 
 #include <cstdint>
 #include <vector>
 
 namespace memgan::rtl::golden {
-
-// The shift-and-add recombination of core/xbar (crossbar_array.h):
-// acc[v][j] = sum_c sum_s code[v][c][s][j] * 2^(c*Bd + s*Bc), in int64 (no wrap) so a test can
-// also check the sum fits the RTL's 32-bit accumulator.
-inline std::vector<int64_t> shift_add(const std::vector<int16_t>& codes, int vectors, int cycles, int slices,
-                                      int cols, int dac_bits, int cell_bits) {
-  std::vector<int64_t> acc(std::size_t(vectors) * cols, 0);
-  for (int v = 0; v < vectors; ++v)
-    for (int c = 0; c < cycles; ++c)
-      for (int s = 0; s < slices; ++s)
-        for (int j = 0; j < cols; ++j)
-          acc[std::size_t(v) * cols + j] += int64_t(codes[((std::size_t(v) * cycles + c) * slices + s) * cols + j]) *
-                                            (int64_t(1) << (c * dac_bits + s * cell_bits));
-  return acc;
-}
 
 // One step of the pixel_wise (RED scatter) address generator, rtl/red_addr_gen.sv.
 struct RedStep {

@@ -11,7 +11,7 @@
 #include <gtest/gtest.h>
 #include <systemc>
 
-#include "tests/rtl/golden.h"
+#include "core/xbar/shift_add.h"
 #include "models/shift_add/shift_add_transactor.h"
 
 using namespace memgan;
@@ -39,7 +39,7 @@ struct Driver : sc_core::sc_module {
       const int lo = -(1 << (k.adc_bits - 1)), hi = (1 << (k.adc_bits - 1)) - 1;
       std::vector<int16_t> codes(std::size_t(vectors) * k.cycles * k.slices * cols);
       for (auto& c : codes) c = k.code(rng, lo, hi);
-      const auto want = rtl::golden::shift_add(codes, vectors, k.cycles, k.slices, cols, k.dac_bits, k.cell_bits);
+      const auto want = xbar::shift_add(codes, vectors, k.cycles, k.slices, cols, k.dac_bits, k.cell_bits);
       std::vector<int32_t> got(want.size(), 0x5A5A5A5A);
       const uint64_t clocks0 = xtor.clocks();
       const sc_core::sc_time t0 = sc_core::sc_time_stamp();
