@@ -19,7 +19,7 @@ int64_t mvm_codes(const CrossbarArray& array, const float* x, int batch, int row
     throw std::out_of_range("mvm_codes: block outside the array");
   const int ns = array.weight_slices(), nc = array.input_cycles();
   const bool offset = cp.encoding == WeightEncoding::Offset;
-  // Same expression as the array's unit (crossbar_array.cpp): one conductance step.
+  // Same expression as the array's unit (crossbar_cells.cpp): one conductance step.
   const double unit_us = (dp.g_max_us - dp.g_min_us) / (std::ldexp(1.0, cp.cell_bits) - 1.0);
 
   // Effective slice weights in level units, as mvm caches them: w[(s * n_rows + i) * n_cols + j].
@@ -62,7 +62,7 @@ int64_t mvm_codes(const CrossbarArray& array, const float* x, int batch, int row
         }
         int16_t* out = codes + ((std::size_t(b) * nc + c) * ns + s) * n_cols;
         for (int j = 0; j < n_cols; ++j) {
-          // The ADC of crossbar_array.cpp (adc_row): clamp to [lo - 1, hi + 1], round half to
+          // The ADC of crossbar_read.cpp (adc_row): clamp to [lo - 1, hi + 1], round half to
           // even (the default rounding mode), count and clamp saturations.
           const float v = std::min(std::max(static_cast<float>(a[j]) * inv_lsb, lo - 1.0f), hi + 1.0f);
           const float r = std::nearbyint(v);

@@ -1,0 +1,394 @@
+// Reads of the array model: the float (analog) and quantized (DAC, ADC, shift-and-add) MVM paths, read energy.
+#include "core/xbar/crossbar_array.h"
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <numeric>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+
+#include "core/xbar/crossbar_internal.h"
+#include "core/xbar/random.h"
+#include "core/xbar/simd.h"
+
+namespace memgan::xbar {
+
+namespace {
+
+// Quantized reads process GEMM rows in blocks of about kBlockFloats products (1 MiB, cache
+// resident for the ADC pass) but at least kMinBlockRows rows (so weights are not re-streamed
+// for tiny GEMMs).
+constexpr int kBlockFloats = 1 << 18, kMinBlockRows = 256;
+constexpr int kMaxSlices = 8;  // ceil(weight_bits / cell_bits) with weight_bits <= 8
+
+// ADC plus shift-and-add for one GEMM row (one input cycle of one vector): for each slice s
+// and output j, code = clamp(round_half_even((a - shift[s]) / lsb), lo, hi) and
+// acc[j] += code * weight[s]. a is the mean, plus with read noise sqrt(var_sign var t) (cos|sin),
+// drawn inside the pass from one word per pair of outputs (j and j + ceil(n/2), see box_muller),
+// which takes one square root per output. nearbyint rounds half to even (default rounding
+// mode). The int32 accumulator is exact: |sum code * weight| < 2^15 * 2^8 * 2^8
+// (weight = 2^(c Bd + s Bc)). Returns the number of saturated conversions.
+MEMGAN_XBAR_SIMD_CLONES
+int adc_row(const float* mean, const float* var, float var_sign, const uint64_t* words, const float* shift,
+            float inv_lsb, float lo, float hi, const int32_t* weight, int32_t* acc, int n, int ns) {
+  int saturations = 0;
+  auto convert = [&](float a) {
+    const float r = std::nearbyint(a * inv_lsb);
+    saturations += (r < lo) | (r > hi);
+    return static_cast<int32_t>(std::min(std::max(r, lo), hi));
+  };
+  const int half = (n + 1) / 2;
+  for (int s = 0; s < ns; ++s) {
+    const float* m = mean + std::size_t(s) * n;
+    const float sh = shift[s];
+    const int32_t w = weight[s];
+    if (!var) {
+      for (int j = 0; j < n; ++j) acc[j] += convert(m[j] - sh) * w;
+      continue;
+    }
+    const float* v = var + std::size_t(s) * n;
+    const uint64_t* ws = words + std::size_t(s) * half;
+    for (int k = 0; k < n / 2; ++k) {
+      float t, c, sn;
+      detail::box_muller(ws[k], t, c, sn);
+      acc[k] += convert(m[k] + std::sqrt(var_sign * v[k] * t) * c - sh) * w;
+      acc[k + half] += convert(m[k + half] + std::sqrt(var_sign * v[k + half] * t) * sn - sh) * w;
+    }
+    if (n % 2) {
+      float t, c, sn;
+      detail::box_muller(ws[half - 1], t, c, sn);
+      acc[half - 1] += convert(m[half - 1] + std::sqrt(var_sign * v[half - 1] * t) * c - sh) * w;
+    }
+  }
+  return saturations;
+}
+
+// y[j] += sqrt(var[j] t) (cos|sin) - shift, the pairing of adc_row.
+MEMGAN_XBAR_SIMD_CLONES
+void add_noise(const float* var, const uint64_t* words, float shift, float* y, int n) {
+  const int half = (n + 1) / 2;
+  for (int k = 0; k < n / 2; ++k) {
+    float t, c, sn;
+    detail::box_muller(words[k], t, c, sn);
+    y[k] += std::sqrt(var[k] * t) * c - shift;
+    y[k + half] += std::sqrt(var[k + half] * t) * sn - shift;
+  }
+  if (n % 2) {
+    float t, c, sn;
+    detail::box_muller(words[half - 1], t, c, sn);
+    y[half - 1] += std::sqrt(var[half - 1] * t) * c - shift;
+  }
+}
+
+// Integers of one input vector; false if any value is not an integer in [lo, hi].
+MEMGAN_XBAR_SIMD_CLONES
+bool to_integers(const float* x, int n, float lo, float hi, int32_t* xi) {
+  int bad = 0;
+  for (int k = 0; k < n; ++k) {
+    const float v = x[k];
+    const auto i = static_cast<int32_t>(v >= lo && v <= hi ? v : 0.0f);
+    xi[k] = i;
+    bad |= static_cast<float>(i) != v;
+  }
+  return !bad;
+}
+
+// DAC chunk (xi >> shift) & mask: an unsigned digit, or with mask -1 the signed top chunk.
+MEMGAN_XBAR_SIMD_CLONES
+void chunk_of(const int32_t* xi, int n, int shift, int32_t mask, float* out) {
+  for (int k = 0; k < n; ++k) out[k] = static_cast<float>((xi[k] >> shift) & mask);
+}
+
+MEMGAN_XBAR_SIMD_CLONES
+void square(const float* x, float* x2, std::size_t n) {
+  for (std::size_t k = 0; k < n; ++k) x2[k] = x[k] * x[k];
+}
+
+// Largest value of non-negative floats by their bit patterns (monotonic for x >= 0, NaN above all).
+MEMGAN_XBAR_SIMD_CLONES
+float max_nonnegative(const float* x, int n) {
+  int32_t m = 0;
+  for (int k = 0; k < n; ++k) {
+    int32_t b;
+    std::memcpy(&b, &x[k], 4);
+    m = std::max(m, b);
+  }
+  float r;
+  std::memcpy(&r, &m, 4);
+  return r;
+}
+
+}  // namespace
+
+void CrossbarArray::Impl::read(const float* x, int batch, int row0, int n_rows, int col0, int n_cols, float* y,
+                               MvmStats* stats, bool transposed) {
+  check_block(transposed ? "mvm_transposed" : "mvm", row0, n_rows, col0, n_cols);
+  if (batch < 0) throw std::invalid_argument("mvm: batch must be >= 0");
+  if (batch == 0) return;
+  refresh_cache();
+  const int n_in = transposed ? n_cols : n_rows;
+  // Sum of G on the lines each input drives (all cells on a driven line conduct).
+  e_in.resize(std::size_t(ns) * n_in);
+  for (int s = 0; s < ns; ++s)
+    for (int k = 0; k < n_in; ++k) {
+      double e;
+      if (!transposed) e = row_g_us[row0 + k];
+      else if (offset) e = col_g_us[phys(col0 + k, s, 0)];
+      else e = col_g_us[phys(col0 + k, s, 0)] + col_g_us[phys(col0 + k, s, 1)];
+      e_in[std::size_t(s) * n_in + k] = static_cast<float>(e);
+    }
+  MvmStats st;
+  if (cp.quantize) quantized_read(x, batch, row0, n_rows, col0, n_cols, y, st, transposed);
+  else analog_read(x, batch, row0, n_rows, col0, n_cols, y, st, transposed);
+  if (stats) {
+    stats->mvms += st.mvms;
+    stats->array_reads += st.array_reads;
+    stats->dac_conversions += st.dac_conversions;
+    stats->adc_conversions += st.adc_conversions;
+    stats->adc_saturations += st.adc_saturations;
+    stats->shift_add_ops += st.shift_add_ops;
+    stats->array_energy_pj += st.array_energy_pj;
+  }
+}
+
+// Forward: out (m x n_cols, ldc) = in (m x n_rows) * B[row0 .., col .. col + n_cols) (ld ldb).
+// Transposed: out (m x n_rows, ldc) = in (m x n_cols) * B[row0 .., col .. col + n_cols)^T.
+void CrossbarArray::Impl::gemm(const float* in, int m, const float* b, int ldb, int col, int row0, int n_rows,
+                               int n_cols, float* out, int ldc, bool transposed) const {
+  const float* block = b + std::size_t(row0) * ldb + col;
+  if (!transposed)
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n_cols, n_rows, 1.0f, in, n_rows, block, ldb, 0.0f,
+                out, ldc);
+  else
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n_rows, n_cols, 1.0f, in, n_cols, block, ldb, 0.0f, out,
+                ldc);
+}
+
+// Forward products of `in` with `count` consecutive column blocks of wq starting at `first`,
+// into the same blocks of prod (ld n_blocks * n_cols): one GEMM when the read spans every column.
+void CrossbarArray::Impl::forward_blocks(const float* in, int m, int first, int count, int row0, int n_rows, int col0,
+                                         int n_cols, int n_blocks) {
+  const int ldo = n_blocks * n_cols;
+  if (n_cols == lcols) {
+    gemm(in, m, wq.data(), ld_cat, first * lcols, row0, n_rows, count * lcols, prod.data() + first * n_cols, ldo,
+         false);
+    return;
+  }
+  for (int k = first; k < first + count; ++k)
+    gemm(in, m, wq.data(), ld_cat, k * lcols + col0, row0, n_rows, n_cols, prod.data() + k * n_cols, ldo, false);
+}
+
+// Means (blocks 0..ns-1) and, with read noise, variances (blocks ns..2ns-1) of every read into
+// prod, m x (n_blocks * n_out). var_in is the squared input, or null when in^2 = |in| = +-in
+// (1-bit DAC): the variance blocks then come from the same GEMM with the sign of the chunk.
+void CrossbarArray::Impl::moments(const float* in, const float* var_in, int m, int row0, int n_rows, int col0,
+                                  int n_cols, bool transposed) {
+  const int n_out = transposed ? n_rows : n_cols, n_blocks = noisy() ? 2 * ns : ns, ldo = n_blocks * n_out;
+  prod.resize(std::size_t(m) * ldo);
+  if (!transposed) {
+    if (!noisy() || !var_in) {
+      forward_blocks(in, m, 0, n_blocks, row0, n_rows, col0, n_cols, n_blocks);
+    } else {
+      forward_blocks(in, m, 0, ns, row0, n_rows, col0, n_cols, n_blocks);
+      forward_blocks(var_in, m, ns, ns, row0, n_rows, col0, n_cols, n_blocks);
+    }
+    return;
+  }
+  for (int s = 0; s < ns; ++s) {
+    if (offset)
+      gemm(in, m, w_tr.data(), ns * lcols, s * lcols + col0, row0, n_rows, n_cols, prod.data() + s * n_out, ldo,
+           true);
+    else
+      gemm(in, m, wq.data(), ld_cat, s * lcols + col0, row0, n_rows, n_cols, prod.data() + s * n_out, ldo, true);
+    if (noisy())
+      gemm(var_in ? var_in : in, m, wq.data(), ld_cat, (ns + s) * lcols + col0, row0, n_rows, n_cols,
+           prod.data() + (ns + s) * n_out, ldo, true);
+  }
+}
+
+// Per-read reference-line noise (Offset): sqrt(sign(r) sum_k in2[r][k] q_ref[k]) * z, one value
+// per read r (in2 holds the squared inputs, or +-them; see quantized_read).
+template <class Sign>
+void CrossbarArray::Impl::reference_noise(const float* in2, int m, int n_in, const float* q_ref, float* noise,
+                                          Sign sign) {
+  z_ref.resize(m);
+  cblas_sgemv(CblasRowMajor, CblasNoTrans, m, n_in, 1.0f, in2, n_in, q_ref, 1, 0.0f, noise, 1);
+  reference_rng.fill(z_ref.data(), std::size_t(m));
+  for (int k = 0; k < m; ++k) noise[k] = std::sqrt(sign(k) * noise[k]) * z_ref[k];
+}
+
+void CrossbarArray::Impl::analog_read(const float* x, int batch, int row0, int n_rows, int col0, int n_cols,
+                                      float* y, MvmStats& st, bool transposed) {
+  const int n_in = transposed ? n_cols : n_rows, n_out = transposed ? n_rows : n_cols;
+  const std::size_t n_x = std::size_t(batch) * n_in;
+  a2.resize(n_x);
+  square(x, a2.data(), n_x);
+  // Read energy with each vector scaled to the DAC's full range: V_i = V_read x_i / max|x|.
+  // The same product checks the input: it is finite only if every x is (sum G > 0).
+  per_vector.resize(batch);
+  cblas_sgemv(CblasRowMajor, CblasNoTrans, batch, n_in, 1.0f, a2.data(), n_in, e_in.data(), 1, 0.0f,
+              per_vector.data(), 1);
+  double energy = 0;
+  for (int b = 0; b < batch; ++b) {
+    if (!std::isfinite(per_vector[b]))
+      throw std::invalid_argument("mvm: input vector " + std::to_string(b) + " has a non-finite (or > 1e19) value");
+    const float peak2 = max_nonnegative(a2.data() + std::size_t(b) * n_in, n_in);
+    if (peak2 > 0) energy += double(per_vector[b]) / double(peak2);
+  }
+  st.array_energy_pj = energy * dp.read_voltage_v * dp.read_voltage_v * dp.read_time_ns * detail::kFemtoToPico;
+
+  const float* w_mean = offset && transposed ? w_tr.data() : wq.data();
+  gemm(x, batch, w_mean, offset && transposed ? lcols : ld_cat, col0, row0, n_rows, n_cols, y, n_out, transposed);
+  if (noisy()) {
+    const int half = (n_out + 1) / 2;
+    prod.resize(std::size_t(batch) * n_out);
+    words.resize(std::size_t(batch) * half);
+    gemm(a2.data(), batch, wq.data(), ld_cat, lcols + col0, row0, n_rows, n_cols, prod.data(), n_out, transposed);
+    read_bits.fill(words.data(), words.size());
+    ref_noise.assign(batch, 0.0f);
+    if (offset)
+      reference_noise(a2.data(), batch, n_in, transposed ? q_ref_row.data() + col0 : q_ref_col.data() + row0,
+                      ref_noise.data(), [](int) { return 1.0f; });
+    for (int b = 0; b < batch; ++b) {
+      const std::size_t o = std::size_t(b) * n_out;
+      add_noise(prod.data() + o, words.data() + std::size_t(b) * half, ref_noise[b], y + o, n_out);
+    }
+  }
+  if (offset) {  // stored (w + 1) / 2: subtract sum(x) digitally
+    for (int b = 0; b < batch; ++b) {
+      double sx = 0;
+      for (int k = 0; k < n_in; ++k) sx += x[std::size_t(b) * n_in + k];
+      for (int j = 0; j < n_out; ++j) y[std::size_t(b) * n_out + j] -= static_cast<float>(sx);
+    }
+  }
+  st.mvms = batch;
+  st.array_reads = batch;
+  st.dac_conversions = int64_t(batch) * n_in;
+  st.adc_conversions = int64_t(batch) * n_out;
+}
+
+void CrossbarArray::Impl::quantized_read(const float* x, int batch, int row0, int n_rows, int col0, int n_cols,
+                                         float* y, MvmStats& st, bool transposed) {
+  const int n_in = transposed ? n_cols : n_rows, n_out = transposed ? n_rows : n_cols;
+  const int m = nc * batch;  // one GEMM row per (input cycle, vector): row c * batch + b
+  const std::size_t n_a = std::size_t(m) * n_in;
+  const int bd = cp.dac_bits, mask = (1 << bd) - 1;
+  const float x_lo = -std::ldexp(1.0f, cp.input_bits - 1), x_hi = std::ldexp(1.0f, cp.input_bits - 1) - 1;
+
+  // DAC: two's complement chunks, the top one signed.
+  a.resize(n_a);
+  xi.resize(n_in);
+  x_sum.assign(batch, 0.0);
+  for (int b = 0; b < batch; ++b) {
+    const float* xb = x + std::size_t(b) * n_in;
+    if (!to_integers(xb, n_in, x_lo, x_hi, xi.data())) {
+      const auto bad = [&](float v) { return !(v >= x_lo && v <= x_hi) || v != std::nearbyint(v); };
+      const auto k = std::find_if(xb, xb + n_in, bad) - xb;
+      std::ostringstream os;
+      os << (transposed ? "mvm_transposed" : "mvm") << ": input (" << b << ", " << k << ") = " << xb[k]
+         << " is not an integer in [" << x_lo << ", " << x_hi << "] (input_bits = " << cp.input_bits << ")";
+      throw std::invalid_argument(os.str());
+    }
+    if (offset) x_sum[b] = std::accumulate(xi.begin(), xi.end(), 0.0);
+    for (int c = 0; c < nc; ++c)
+      chunk_of(xi.data(), n_in, c * bd, c + 1 < nc ? mask : -1, a.data() + (std::size_t(c) * batch + b) * n_in);
+  }
+  // chunk^2 for the variances and read energy; a 1-bit DAC's chunks are in {0, 1} (top
+  // {-1, 0}), so there chunk^2 = |chunk| = sign * chunk and `a` itself serves, with a sign.
+  const bool one_bit = bd == 1;
+  if (!one_bit) {
+    a2.resize(n_a);
+    square(a.data(), a2.data(), n_a);
+  }
+  const float* sq_in = one_bit ? a.data() : a2.data();
+  auto sq_sign = [&](int r) { return one_bit && r / batch == nc - 1 ? -1.0f : 1.0f; };
+
+  // Offset: reference-line noise per read, subtracted from every column it serves (forward:
+  // one reference column read per cycle for all slices; transposed: one per cycle and slice).
+  ref_noise.assign(std::size_t(m) * ns, 0.0f);
+  if (offset && noisy()) {
+    for (int s = 0; s < (transposed ? ns : 1); ++s)
+      reference_noise(sq_in, m, n_in, transposed ? q_ref_row.data() + std::size_t(s) * lcols + col0
+                                                 : q_ref_col.data() + row0,
+                      ref_noise.data() + std::size_t(s) * m, sq_sign);
+    if (!transposed)
+      for (int s = 1; s < ns; ++s) std::copy_n(ref_noise.data(), m, ref_noise.data() + std::size_t(s) * m);
+  }
+
+  // Array reads then ADC and shift-and-add, in blocks of GEMM rows whose products stay in cache.
+  const int n_blocks = noisy() ? 2 * ns : ns, ldo = n_blocks * n_out;
+  const int block_rows = std::max(kMinBlockRows, kBlockFloats / ldo);
+  const double lsb = xbar::adc_lsb(cp, n_in);
+  const auto inv_lsb = static_cast<float>(1.0 / lsb);
+  const float code_lo = -std::ldexp(1.0f, cp.adc_bits - 1), code_hi = std::ldexp(1.0f, cp.adc_bits - 1) - 1;
+  acc.assign(std::size_t(batch) * n_out, 0);
+  const std::size_t row_words = std::size_t(ns) * ((n_out + 1) / 2);
+  int32_t weight[kMaxSlices];
+  float shift[kMaxSlices];
+  int64_t saturations = 0;
+  for (int r0 = 0; r0 < m; r0 += block_rows) {
+    const int rb = std::min(block_rows, m - r0);
+    moments(a.data() + std::size_t(r0) * n_in, one_bit ? nullptr : a2.data() + std::size_t(r0) * n_in, rb, row0,
+            n_rows, col0, n_cols, transposed);
+    if (noisy()) {
+      words.resize(rb * row_words);
+      read_bits.fill(words.data(), words.size());
+    }
+    for (int r = r0; r < r0 + rb; ++r) {
+      const int c = r / batch, b = r % batch;
+      for (int s = 0; s < ns; ++s) {
+        weight[s] = int32_t(1) << (c * bd + s * cp.cell_bits);
+        shift[s] = ref_noise[std::size_t(s) * m + r];
+      }
+      const float* row = prod.data() + std::size_t(r - r0) * ldo;
+      saturations += adc_row(row, noisy() ? row + std::size_t(ns) * n_out : nullptr, sq_sign(r),
+                             noisy() ? words.data() + std::size_t(r - r0) * row_words : nullptr, shift, inv_lsb,
+                             code_lo, code_hi, weight, acc.data() + std::size_t(b) * n_out, n_out, ns);
+    }
+  }
+  for (int b = 0; b < batch; ++b) {
+    const double correction = offset ? weight_bias * x_sum[b] : 0.0;  // Offset: stored w + 2^(Bw-1)
+    for (int j = 0; j < n_out; ++j) {
+      const std::size_t o = std::size_t(b) * n_out + j;
+      y[o] = static_cast<float>(acc[o] * lsb - correction);
+    }
+  }
+
+  // Read energy: sum over reads of t V_lsb^2 sum_k u_k^2 G_line(k).
+  double energy = 0;
+  per_vector.resize(m);
+  for (int s = 0; s < (transposed ? ns : 1); ++s) {  // forward: one read per cycle serves all slices
+    cblas_sgemv(CblasRowMajor, CblasNoTrans, m, n_in, 1.0f, sq_in, n_in, e_in.data() + std::size_t(s) * n_in, 1,
+                0.0f, per_vector.data(), 1);
+    for (int r = 0; r < m; ++r) energy += sq_sign(r) * per_vector[r];
+  }
+  const double v_lsb = dp.read_voltage_v / (std::ldexp(1.0, bd) - 1.0);
+  const int reads_per_cycle = transposed ? ns : 1;
+  st.mvms = batch;
+  st.array_reads = int64_t(batch) * nc * reads_per_cycle;
+  st.dac_conversions = int64_t(batch) * nc * reads_per_cycle * n_in;
+  st.adc_conversions = int64_t(batch) * nc * ns * n_out;
+  st.shift_add_ops = st.adc_conversions;
+  st.adc_saturations = saturations;
+  st.array_energy_pj = energy * v_lsb * v_lsb * dp.read_time_ns * detail::kFemtoToPico;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+void CrossbarArray::mvm(const float* x, int batch, int row0, int n_rows, int col0, int n_cols, float* y,
+                        MvmStats* stats) {
+  impl_->read(x, batch, row0, n_rows, col0, n_cols, y, stats, false);
+}
+
+void CrossbarArray::mvm_transposed(const float* dy, int batch, int row0, int n_rows, int col0, int n_cols, float* dx,
+                                   MvmStats* stats) {
+  impl_->read(dy, batch, row0, n_rows, col0, n_cols, dx, stats, true);
+}
+
+}  // namespace memgan::xbar
