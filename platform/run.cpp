@@ -175,6 +175,13 @@ nlohmann::json common_report(const config::LoadedConfig& loaded, const std::stri
   report["config"] = config::to_json(loaded.config);
   report["outcome"] = outcome_name(ctl.outcome());
   report["error"] = ctl.error();
+  // Every refused access of the run (a clean run has none, and no key).
+  if (!observer.faults().empty()) {
+    nlohmann::json faults = nlohmann::json::array();
+    for (const auto& f : observer.faults())
+      faults.push_back({{"time_ns", double(f.time_ps) / 1e3}, {"block", f.block}, {"message", f.message}});
+    report["faults"] = {{"total", observer.faults_total()}, {"first", std::move(faults)}};
+  }
   report["simulated_time_ns"] = double(end_ps) / 1e3;
   report["energy"] = energy;
   report["energy_by_kind_pJ"] = energy_by_kind(energy["components"]);
@@ -308,6 +315,58 @@ void print_summary(std::ostream& out, const config::LoadedConfig& loaded, const 
   fmt::print(out, "outputs  {}/ : {}\n", dir.string(), listing);
 }
 
+// The LSB of the results as DRAM holds them.
+double output_lsb(const config::Config& cfg, Soc& soc) {
+  return cfg.arch.quantize ? soc.tile(cfg.job.tile).array(cfg.job.array).adc_lsb(cfg.job.rows) : 1.0;
+}
+
+// Result check against the float reference, when the run completed. The bound holds for an
+// ideal device and an ADC that never clipped.
+firmware::MvmCheck check_result(const config::Config& cfg, Soc& soc, const firmware::MvmJob& job, double out_lsb) {
+  const Tile& tile = soc.tile(cfg.job.tile);
+  const double adc_bound = cfg.arch.quantize ? xbar::mvm_error_bound(Soc::tile_params(cfg).converters, cfg.job.rows) : 0;
+  const bool completed = soc.controller().outcome() == Controller::Outcome::Completed;
+  const bool bound_applies = ideal_device(cfg.device) && tile.counters().adc_saturations == 0;
+  firmware::MvmCheck check;
+  if (completed) {
+    check = firmware::check_mvm_result(job, soc.dram().data() + job.y_addr, out_lsb, adc_bound, bound_applies);
+  }
+  return check;
+}
+
+// The run folder's outputs: program.bin, results.bin, power.csv (and the trace's),
+// report.json, report.html. Returns the report.
+nlohmann::json write_outputs(const config::LoadedConfig& loaded, const std::string& version, Soc& soc,
+                             RunObserver& observer, const firmware::MvmJob& job, const firmware::MvmCheck& check,
+                             double out_lsb, uint64_t end_ps, const fs::path& dir) {
+  const config::Config& cfg = loaded.config;
+  const Controller& ctl = soc.controller();
+  std::vector<std::string> files = {"config.yaml", "program.bin", "results.bin", "power.csv", "report.json",
+                                    "report.html"};
+  if (cfg.simulation.timeline.enabled) files.push_back("timeline.json");
+  write_text(dir / "program.bin", std::string(job.image.begin(), job.image.end()));
+  // The raw results as DRAM holds them (batch x cols, 4 bytes each), e.g. to compare runs.
+  const char* y = reinterpret_cast<const char*>(soc.dram().data() + job.y_addr);
+  write_text(dir / "results.bin", std::string(y, y + std::size_t(cfg.job.batch) * cfg.job.cols * 4));
+  write_observer_outputs(observer, cfg, dir, end_ps, files);
+  nlohmann::json report = common_report(loaded, version, ctl, end_ps, observer);
+  report["counts"] = counts_json(soc, soc.tile(cfg.job.tile));
+  report["job"] = {{"kind", cfg.job.kind},
+                   {"rows", cfg.job.rows},
+                   {"cols", cfg.job.cols},
+                   {"batch", cfg.job.batch},
+                   {"vectors_per_chunk", job.vectors_per_chunk},
+                   {"weight_scale", job.w_scale},
+                   {"input_scale", job.x_scale},
+                   {"output_lsb", out_lsb},
+                   {"program_bytes", job.image.size()}};
+  report["result_check"] = check_json(check, ctl.outcome() == Controller::Outcome::Completed);
+  report["outputs"] = files;
+  write_text(dir / "report.json", report.dump(2) + "\n");
+  report::write_html_report(dir.string(), (dir / "report.html").string());
+  return report;
+}
+
 }  // namespace
 
 int run_platform(const config::LoadedConfig& loaded, const RunOptions& options, std::ostream& out, std::ostream& err) {
@@ -334,46 +393,13 @@ int run_platform(const config::LoadedConfig& loaded, const RunOptions& options, 
   const uint64_t end_ps = to_ps(ctl.end_time());
   observer.finish();
 
-  // Result check against the float reference. The bound holds for an ideal device and an
-  // ADC that never clipped.
-  const Tile& tile = soc.tile(cfg.job.tile);
-  const double out_lsb = cfg.arch.quantize ? tile.array(cfg.job.array).adc_lsb(cfg.job.rows) : 1.0;
-  const double adc_bound = cfg.arch.quantize ? xbar::mvm_error_bound(Soc::tile_params(cfg).converters, cfg.job.rows) : 0;
-  const bool completed = ctl.outcome() == Controller::Outcome::Completed;
-  const bool bound_applies = ideal_device(cfg.device) && tile.counters().adc_saturations == 0;
-  firmware::MvmCheck check;
-  if (completed) {
-    check = firmware::check_mvm_result(job, soc.dram().data() + job.y_addr, out_lsb, adc_bound, bound_applies);
-  }
-
-  // Outputs.
-  std::vector<std::string> files = {"config.yaml", "program.bin", "results.bin", "power.csv", "report.json",
-                                    "report.html"};
-  if (cfg.simulation.timeline.enabled) files.push_back("timeline.json");
-  write_text(dir / "program.bin", std::string(job.image.begin(), job.image.end()));
-  // The raw results as DRAM holds them (batch x cols, 4 bytes each), e.g. to compare runs.
-  const char* y = reinterpret_cast<const char*>(soc.dram().data() + job.y_addr);
-  write_text(dir / "results.bin", std::string(y, y + std::size_t(cfg.job.batch) * cfg.job.cols * 4));
-  write_observer_outputs(observer, cfg, dir, end_ps, files);
-  nlohmann::json report = common_report(loaded, options.version, ctl, end_ps, observer);
-  report["counts"] = counts_json(soc, tile);
-  report["job"] = {{"kind", cfg.job.kind},
-                   {"rows", cfg.job.rows},
-                   {"cols", cfg.job.cols},
-                   {"batch", cfg.job.batch},
-                   {"vectors_per_chunk", job.vectors_per_chunk},
-                   {"weight_scale", job.w_scale},
-                   {"input_scale", job.x_scale},
-                   {"output_lsb", out_lsb},
-                   {"program_bytes", job.image.size()}};
-  report["result_check"] = check_json(check, completed);
-  report["outputs"] = files;
-  write_text(dir / "report.json", report.dump(2) + "\n");
-  report::write_html_report(dir.string(), (dir / "report.html").string());
+  const double out_lsb = output_lsb(cfg, soc);
+  const firmware::MvmCheck check = check_result(cfg, soc, job, out_lsb);
+  const nlohmann::json report = write_outputs(loaded, options.version, soc, observer, job, check, out_lsb, end_ps, dir);
 
   const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   print_summary(out, loaded, options.version, report, wall_s, dir);
-  if (!completed) fmt::print(err, "error: {}\n", ctl.error());
+  if (ctl.outcome() != Controller::Outcome::Completed) fmt::print(err, "error: {}\n", ctl.error());
   switch (ctl.outcome()) {
     case Controller::Outcome::Completed:
       if (check.bound_applies && check.outside_bound > 0) {

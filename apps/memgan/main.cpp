@@ -20,7 +20,7 @@
 #include "core/report/html_report.h"
 #include "core/report/power_summary.h"
 #include "spec/isa/cmd_decoder.h"
-#include "models/layer_engine/layer_engine.h"
+#include "spec/regs/layer_engine.h"
 #include "spec/memory_map.h"
 #include "platform/run.h"
 #include "core/train/train_ops.h"

@@ -1,4 +1,5 @@
-// memgan map / compare / layer: the GAN-layer side of the tool (no SystemC simulation).
+// memgan map / compare / layer: the GAN-layer side of the tool. The command line's side of
+// them: the work is the platform's (platform/network_inputs.h, compare_run.h, layer_run.h).
 #pragma once
 
 #include <ostream>
@@ -6,24 +7,21 @@
 #include <vector>
 
 #include "core/config/loader.h"
+#include "platform/layer_run.h"
 
 namespace memgan::cli {
 
 // Prints the mapping table of CONFIG's network and writes mapping.json into out_dir.
 int map_command(const config::LoadedConfig& cfg, const std::string& out_dir, std::ostream& out);
 
-// Costs the network's layers under each dataflow; prints the table, writes compare.csv and
-// compare.json into out_dir. Progress (one stage per dataflow, then the scheduler) on stderr
-// unless quiet.
+// Costs the network's layers under each dataflow and runs a training step of each on the
+// operation scheduler; prints the tables, writes compare.csv, compare.json, schedule.vcd,
+// schedule.gtkw and report.html into out_dir. Progress (one stage per dataflow, then the
+// scheduler) on stderr unless quiet.
 int compare_command(const config::LoadedConfig& cfg, const std::vector<std::string>& dataflows,
                     const std::string& out_dir, std::ostream& out, bool quiet = false);
 
-struct LayerArgs {
-  std::string type;  // conv2d | conv_transpose2d | linear
-  std::string input, weight, bias, grad_output;
-  int stride = 1, padding = 0, output_padding = 0;
-  std::string out_dir;
-};
+using LayerArgs = LayerJob;
 
 // Runs one layer through the modeled arrays on .npy operands (PyTorch layouts and
 // semantics) and writes output.npy (+ grad_input.npy, grad_weight.npy, grad_bias.npy with

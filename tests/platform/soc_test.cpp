@@ -247,6 +247,12 @@ TEST(Controller, StopsOnARejectedRegisterWriteNamingTheCommand) {
             std::string::npos)
       << e;
   EXPECT_EQ(b.soc->controller().commands_executed(), 1);
+  // The refusal is in the run's fault list, with the block and the time it was issued.
+  ASSERT_EQ(b.observer.faults().size(), 1u);
+  EXPECT_EQ(b.observer.faults()[0].block, "soc.tile0");
+  EXPECT_EQ(b.observer.faults()[0].message.rfind("CTRL <- 0x1 rejected: ROWS 0", 0), 0u)
+      << b.observer.faults()[0].message;
+  EXPECT_GT(b.observer.faults()[0].time_ps, 0u);
 }
 
 TEST(Controller, ExpectFailureAndUnmappedWrite) {

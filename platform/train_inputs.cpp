@@ -1,0 +1,85 @@
+#include "platform/train_inputs.h"
+
+#include <algorithm>
+#include <stdexcept>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "core/data/idx.h"
+#include "platform/run_common.h"
+#include "platform/soc.h"
+
+namespace memgan {
+namespace {
+
+train::TrainerSettings trainer_settings(const config::Config& cfg) {
+  const auto& t = cfg.train;
+  train::TrainerSettings s;
+  s.analog = t.mode == "analog";
+  s.dataflow = mapping::parse_dataflow(cfg.network.dataflow);
+  s.batch = cfg.network.batch;
+  s.optimizer = train::parse_optimizer(t.optimizer);
+  s.lr_generator = float(t.lr_generator);
+  s.lr_discriminator = float(t.lr_discriminator);
+  s.beta1 = float(t.beta1);
+  s.beta2 = float(t.beta2);
+  s.manhattan_threshold = float(t.manhattan_threshold);
+  s.init_std = float(t.init_std);
+  s.weight_range = float(t.weight_range);
+  s.device_latent = t.latent == "device";
+  s.eval_samples = t.eval_samples;
+  s.score_samples = t.score_samples;
+  s.seed = uint64_t(cfg.simulation.seed);
+  s.noise_read_sigma = cfg.arch.noise.read_noise_sigma;
+  return s;
+}
+
+mapping::Network training_network(const config::LoadedConfig& loaded) {
+  const config::Config& cfg = loaded.config;
+  if (cfg.network.file.empty())
+    throw InputError(fmt::format("{}: network.file: training needs a network description (configs/nets/*.yaml)",
+                                 loaded.path));
+  try {
+    return mapping::load_network(cfg.network.file);
+  } catch (const std::exception& e) {
+    throw InputError(e.what());
+  }
+}
+
+data::ImageSet training_images(const config::LoadedConfig& loaded) {
+  try {
+    return data::load_fashion_mnist(loaded.config.train.data, true);
+  } catch (const data::DataError& e) {
+    throw InputError(fmt::format("{}: train.data: {}", loaded.path, e.what()));
+  }
+}
+
+}  // namespace
+
+TrainInputs load_train_inputs(const config::LoadedConfig& loaded) {
+  const config::Config& cfg = loaded.config;
+  run_detail::require_rtl_blocks(loaded);
+  TrainInputs in;
+  in.net = training_network(loaded);
+  const data::ImageSet set = training_images(loaded);
+  in.images = std::min(cfg.train.images, set.count);
+  in.rows = set.rows;
+  in.cols = set.cols;
+  std::vector<float> real = data::to_unit_range(set, 0, in.images);
+  in.score.emplace(real.data(), std::min(cfg.train.score_reference, in.images), set.rows * set.cols,
+                   cfg.train.score_components);
+
+  const xbar::DeviceParams device = Soc::device_params(cfg);
+  const TileParams tp = Soc::tile_params(cfg);
+  try {
+    in.trainer = std::make_unique<train::GanTrainer>(
+        in.net, trainer_settings(cfg), std::move(real), in.images, tp.geometry, tp.converters, device,
+        xbar::NoiseSourceParams{cfg.arch.noise.pairs, cfg.arch.noise.calibrate});
+  } catch (const std::invalid_argument& e) {
+    throw InputError(fmt::format("{}: {}", loaded.path, e.what()));
+  }
+  return in;
+}
+
+}  // namespace memgan

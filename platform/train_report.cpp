@@ -1,0 +1,105 @@
+#include "platform/train_report.h"
+
+#include <cmath>
+
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+
+#include "core/report/html_report.h"
+#include "platform/run_common.h"
+
+namespace memgan {
+namespace {
+
+using namespace run_detail;
+
+int64_t steps_run(const TrainRunResult& r) { return r.inputs.trainer->steps_done() - r.start.step; }
+
+nlohmann::json score_json(double score) { return std::isnan(score) ? nlohmann::json() : nlohmann::json(score); }
+
+nlohmann::json training_json(const config::Config& cfg, const TrainRunResult& r) {
+  const train::GanTrainer& trainer = *r.inputs.trainer;
+  const Progression& now = r.host.now();
+  const int64_t run = steps_run(r);
+  nlohmann::json phases = nlohmann::json::object();
+  for (const auto& [label, p] : r.soc.layer_engine()->phase_totals())
+    phases[label] = {{"time_ns", p.time_ns}, {"energy_pJ", p.energy_pj}, {"ops", p.ops}};
+  return {
+      {"network", r.inputs.net.name},
+      {"mode", cfg.train.mode},
+      {"optimizer", cfg.train.optimizer},
+      {"dataflow", cfg.network.dataflow},
+      {"batch", cfg.network.batch},
+      {"first_step", r.start.step},
+      {"steps_done", trainer.steps_done()},
+      {"steps_this_run", run},
+      {"curve", r.host.curve()},
+      {"first_score", score_json(r.host.first_score())},
+      {"last_score", score_json(r.host.last_score())},
+      {"op_time_ns", now.time_ns},
+      {"op_energy_pJ", now.energy_pj},
+      {"time_per_step_ns", run > 0 ? (now.time_ns - r.start.time_ns) / double(run) : 0.0},
+      {"energy_per_step_pJ", run > 0 ? (now.energy_pj - r.start.energy_pj) / double(run) : 0.0},
+      {"wall_s", r.wall_s},
+      {"wall_per_step_s", run > 0 ? r.wall_s / double(run) : 0.0},
+      {"cells_written", trainer.cells_written()},
+      {"write_pulses", trainer.totals().write_pulses},
+      {"adc_conversions", trainer.totals().adc_conversions},
+      {"adc_saturations", trainer.totals().adc_saturations},
+      {"phases", phases},
+      {"last_grid", r.host.last_grid()},
+  };
+}
+
+}  // namespace
+
+void write_train_report(nlohmann::json& report, const config::Config& cfg, const TrainRunResult& r,
+                        const fs::path& dir) {
+  report["training"] = training_json(cfg, r);
+  const AddressStats& addr = r.soc.layer_engine()->address_stats();
+  report["training"]["mapper_addresses"] = {{"impl", cfg.arch.rtl.red_addr_gen}, {"sequences", addr.sequences},
+                                            {"steps", addr.steps},         {"rtl_clocks", addr.rtl_clocks},
+                                            {"rtl_mismatches", addr.rtl_mismatches},
+                                            {"mvm_mismatches", addr.mvm_mismatches}};
+  const Controller& ctl = r.soc.controller();
+  report["counts"] = {{"commands", ctl.commands_executed()},
+                      {"status_polls", ctl.polls()},
+                      {"bus_transactions", r.soc.bus().transactions()},
+                      {"engine_ops", r.soc.layer_engine()->ops()}};
+  report["outputs"] = r.files;
+  write_text(dir / "report.json", report.dump(2) + "\n");
+  report::write_html_report(dir.string(), (dir / "report.html").string());
+}
+
+void print_train_summary(std::ostream& out, std::ostream& err, const config::LoadedConfig& loaded,
+                         const std::string& version, const nlohmann::json& report, const TrainRunResult& r,
+                         const fs::path& dir) {
+  const config::Config& cfg = loaded.config;
+  const train::GanTrainer& trainer = *r.inputs.trainer;
+  const Controller& ctl = r.soc.controller();
+  const Progression& now = r.host.now();
+  const int64_t run = steps_run(r);
+  const double total_pj = report["energy"]["totals"]["total_pJ"].get<double>();
+  fmt::print(out, "memgan {}: {}\n", version, loaded.path);
+  fmt::print(out, "train    {} on Fashion-MNIST ({} images), {} mode, {}, batch {}, {} dataflow\n", r.inputs.net.name,
+             r.inputs.images, cfg.train.mode, cfg.train.optimizer, cfg.network.batch, cfg.network.dataflow);
+  fmt::print(out, "outcome  {} at step {} of {} after {} simulated ({} commands, wall {:.1f} s)\n",
+             outcome_name(ctl.outcome()), trainer.steps_done(), cfg.train.steps, si(double(r.end_ps) * 1e-12, "s"),
+             ctl.commands_executed(), r.wall_s);
+  if (!std::isnan(r.host.last_score())) {
+    fmt::print(out, "score    {:.2f} -> {:.2f} (Frechet distance to real images in a {}-component PCA space)\n",
+               r.host.first_score(), r.host.last_score(), cfg.train.score_components);
+  }
+  if (run > 0) {
+    fmt::print(out, "per step {} simulated, {} energy, {:.3f} s wall\n",
+               si((now.time_ns - r.start.time_ns) * 1e-9 / double(run), "s"),
+               si((now.energy_pj - r.start.energy_pj) * 1e-12 / double(run), "J"), r.wall_s / double(run));
+  }
+  fmt::print(out, "energy   {} total, {} cells written\n", si(total_pj * 1e-12, "J"), trainer.cells_written());
+  std::string listing;
+  for (const auto& f : r.files) listing += (listing.empty() ? "" : ", ") + f;
+  fmt::print(out, "outputs  {}/ : {}\n", dir.string(), listing);
+  if (ctl.outcome() == Controller::Outcome::FirmwareError) fmt::print(err, "error: {}\n", ctl.error());
+}
+
+}  // namespace memgan

@@ -1,0 +1,214 @@
+// One tile on its own, on an ideal analog configuration (no converters, ideal device): weights
+// programmed through the weight window, an MVM run through the registers and buffers, checked
+// against a plain float matrix-vector product.
+#include <gtest/gtest.h>
+#include <systemc>
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#include "models/base/log.h"
+#include "models/tile/tile.h"
+#include "spec/regs/tile.h"
+#include "tests/models/stimulus.h"
+
+using namespace memgan;
+using namespace memgan::tile_map;
+using memgan::test::Stimulus;
+
+namespace {
+
+constexpr int kArrays = 2, kLogicalRows = 8, kLogicalCols = 8;  // 8 x 16 cells: 8 logical columns (pairs)
+constexpr uint32_t kBufferBytes = 4096;
+
+TileParams ideal() {
+  TileParams p;
+  p.arrays = kArrays;
+  p.geometry = {kLogicalRows, 2 * kLogicalCols};
+  p.converters.quantize = false;  // float in, float out
+  p.input_buffer_bytes = p.output_buffer_bytes = kBufferBytes;
+  p.buffer_bytes_per_cycle = 16;
+  p.clock_period = ns(1);
+  p.register_access_cycles = 1;
+  return p;  // DeviceParams' defaults are ideal: no variation, noise or stuck cells
+}
+
+struct TileBench : sc_core::sc_module {
+  RunObserver obs{1'000'000, nullptr};
+  Tile tile{"tile0", ideal(), obs, 7};
+  Stimulus cpu;
+
+  TileBench(sc_core::sc_module_name name, Stimulus::Body body) : sc_module(name), cpu("cpu", std::move(body)) {
+    set_log_level(LogLevel::Error);
+    cpu.socket.bind(tile.socket);
+  }
+};
+
+uint64_t weight_addr(int array, int row, int col) {
+  return kWeights + uint64_t(array) * kWeightWindow + (uint64_t(row) * kLogicalCols + col) * 4;
+}
+
+// Polls STATUS until BUSY clears (loosely timed: each poll advances the local time).
+void wait_idle(Stimulus& s) {
+  for (int i = 0; i < 10000 && (s.read32(kStatus) & kStatusBusy); ++i) s.delay += ns(10);
+  ASSERT_EQ(s.read32(kStatus) & kStatusBusy, 0u) << "the tile never went idle";
+}
+
+}  // namespace
+
+TEST(Tile, RegisterFileIsTheSpecTable) {
+  TileBench b("soc", [](Stimulus&) {});
+  test::expect_register_file(b.tile, kRegisters);
+  test::run(b.cpu);
+}
+
+TEST(Tile, ResetValuesReadBack) {
+  TileBench b("soc", [&](Stimulus& s) {
+    test::expect_resets_read_back(s, 0, kRegisters, kIdValue);
+    EXPECT_EQ(s.read32(kNumVectors), 1u);
+    EXPECT_EQ(s.read32(kStatus), 0u);
+    EXPECT_EQ(s.read32(kError), uint32_t(kNone));
+    EXPECT_EQ(s.read32(kRowsMax), uint32_t(kLogicalRows));
+    EXPECT_EQ(s.read32(kColsMax), uint32_t(kLogicalCols));
+    EXPECT_EQ(s.read32(kWeightPitch), uint32_t(kLogicalCols * 4)) << "float weights";
+    const uint32_t bits = s.read32(kOutLsb);
+    float lsb = 0;
+    std::memcpy(&lsb, &bits, 4);
+    EXPECT_EQ(lsb, 1.0f) << "unquantized outputs are plain floats";
+  });
+  test::run(b.cpu);
+}
+
+TEST(Tile, RejectedAccessesAreFaultsOfTheBlock) {
+  TileBench b("soc", [&](Stimulus& s) {
+    test::expect_access_rules(s, b.obs, b.tile, 0, VECTORS_DONE, CTRL, 0x03C);
+    // Between the register window and the input buffer there is nothing.
+    const size_t n = b.obs.faults().size();
+    uint32_t v = 0;
+    EXPECT_EQ(s.read(0x8000, &v, 4), tlm::TLM_ADDRESS_ERROR_RESPONSE);
+    test::expect_fault(b.obs, n, "soc.tile0", "nothing at tile offset 0x8000");
+    EXPECT_EQ(s.read(kInputBuffer + kBufferBytes - 2, &v, 4), tlm::TLM_ADDRESS_ERROR_RESPONSE) << "past the buffer";
+    EXPECT_EQ(s.read(weight_addr(0, 0, 0) + 2, &v, 4), tlm::TLM_ADDRESS_ERROR_RESPONSE) << "misaligned weight";
+    EXPECT_EQ(s.read(weight_addr(0, kLogicalRows, 0), &v, 4), tlm::TLM_ADDRESS_ERROR_RESPONSE) << "beyond the rows";
+    EXPECT_EQ(s.read(kWeights + kArrays * kWeightWindow, &v, 4), tlm::TLM_ADDRESS_ERROR_RESPONSE) << "no array 2";
+  });
+  test::run(b.cpu);
+}
+
+TEST(Tile, RegisterAccessTakesItsCycles) {
+  TileBench b("soc", [&](Stimulus& s) { test::expect_register_timing(s, 0, ID, ROWS, ns(1)); });
+  test::run(b.cpu);
+}
+
+TEST(Tile, MvmMatchesAFloatMatrixVectorProduct) {
+  // A 3 x 4 block at (ROW0 1, COL0 2) of array 1, two input vectors.
+  constexpr int kR = 3, kC = 4, kN = 2, kFirstRow = 1, kFirstCol = 2, kUsedArray = 1;
+  constexpr uint32_t kIn = 0x40, kOut = 0x100;
+  const float w[kR][kC] = {{0.5f, -0.25f, 0.75f, -1.0f}, {0.125f, 1.0f, -0.5f, 0.3f}, {-0.8f, 0.0f, 0.6f, -0.1f}};
+  const float x[kN][kR] = {{1.0f, -2.0f, 0.5f}, {0.25f, 3.0f, -1.5f}};
+  float expect[kN][kC] = {};
+  for (int b = 0; b < kN; ++b)
+    for (int j = 0; j < kC; ++j)
+      for (int i = 0; i < kR; ++i) expect[b][j] += x[b][i] * w[i][j];
+
+  TileBench b("soc", [&](Stimulus& s) {
+    for (int i = 0; i < kR; ++i)
+      EXPECT_EQ(s.write(weight_addr(kUsedArray, kFirstRow + i, kFirstCol), w[i], kC * 4), tlm::TLM_OK_RESPONSE)
+          << "row " << i;
+    // One cell of each pair per non-zero weight; the other, like a 0's, stays at g_min (no pulse).
+    EXPECT_EQ(s.read32(kCellsWritten), uint32_t(kR * kC) - 1);
+    EXPECT_EQ(s.read32(kStatus) & kStatusBusy, kStatusBusy) << "programming runs on after the posted writes";
+    // The read-verify port gives the weights back.
+    float back[kC];
+    EXPECT_EQ(s.read(weight_addr(kUsedArray, kFirstRow + 1, kFirstCol), back, kC * 4), tlm::TLM_OK_RESPONSE);
+    for (int j = 0; j < kC; ++j) EXPECT_NEAR(back[j], w[1][j], 1e-6) << j;
+    wait_idle(s);
+
+    EXPECT_EQ(s.write(kInputBuffer + kIn, x, sizeof x), tlm::TLM_OK_RESPONSE);
+    s.set(kArray, kUsedArray);
+    s.set(kInAddr, kIn);
+    s.set(kOutAddr, kOut);
+    s.set(kNumVectors, kN);
+    s.set(kRows, kR);
+    s.set(kCols, kC);
+    s.set(kRow0, kFirstRow);
+    s.set(kCol0, kFirstCol);
+    s.set(kCtrl, kCtrlStart);
+    EXPECT_EQ(s.read32(kStatus), kStatusBusy);
+    wait_idle(s);
+    EXPECT_EQ(s.read32(kError), uint32_t(kNone));
+    EXPECT_EQ(s.read32(kVectorsDone), uint32_t(kN));
+
+    float y[kN][kC];
+    EXPECT_EQ(s.read(kOutputBuffer + kOut, y, sizeof y), tlm::TLM_OK_RESPONSE);
+    for (int v = 0; v < kN; ++v)
+      for (int j = 0; j < kC; ++j) EXPECT_NEAR(y[v][j], expect[v][j], 1e-5) << "vector " << v << " column " << j;
+    // Only the outputs were written.
+    uint32_t around[2] = {1, 1};
+    EXPECT_EQ(s.read(kOutputBuffer + kOut - 4, &around[0], 4), tlm::TLM_OK_RESPONSE);
+    EXPECT_EQ(s.read(kOutputBuffer + kOut + sizeof y, &around[1], 4), tlm::TLM_OK_RESPONSE);
+    EXPECT_EQ(around[0], 0u);
+    EXPECT_EQ(around[1], 0u);
+
+    // Array 0 was never programmed: its product is zero.
+    s.set(kArray, 0);
+    s.set(kCtrl, kCtrlStart);
+    wait_idle(s);
+    EXPECT_EQ(s.read(kOutputBuffer + kOut, y, sizeof y), tlm::TLM_OK_RESPONSE);
+    for (int v = 0; v < kN; ++v)
+      for (int j = 0; j < kC; ++j) EXPECT_EQ(y[v][j], 0.0f);
+    EXPECT_EQ(s.read32(kVectorsDone), uint32_t(2 * kN));
+  });
+  test::run(b.cpu);
+  EXPECT_TRUE(b.obs.faults().empty()) << b.obs.last_fault();
+  EXPECT_EQ(b.tile.counters().starts, 2);
+}
+
+TEST(Tile, BadArrayShapeOrBufferSetsErrorCodes) {
+  TileBench b("soc", [&](Stimulus& s) {
+    const auto start_fails = [&](uint32_t code, const char* what) {
+      const size_t n = b.obs.faults().size();
+      s.sync();
+      EXPECT_EQ(s.write32(kCtrl, kCtrlStart), tlm::TLM_GENERIC_ERROR_RESPONSE) << what;
+      test::expect_fault(b.obs, n, "soc.tile0", what);
+      EXPECT_EQ(s.read32(kError), code) << what;
+      EXPECT_EQ(s.read32(kStatus), kStatusError) << what << ": nothing started";
+    };
+    s.set(kRows, 2);
+    s.set(kCols, 2);
+    s.set(kArray, kArrays);
+    start_fails(kBadArray, "ARRAY = 2 but the tile has 2 arrays");
+    s.set(kArray, 1);
+    s.set(kRow0, kLogicalRows - 1);
+    start_fails(kBadShape, "ROWS 2 at ROW0 7");
+    s.set(kRow0, 0);
+    s.set(kCols, kLogicalCols + 1);
+    start_fails(kBadShape, "COLS 9 at COL0 0");
+    s.set(kCols, 2);
+    s.set(kNumVectors, 0);
+    start_fails(kBadShape, "NUM_VECTORS 0");
+    s.set(kNumVectors, 1);
+    s.set(kInAddr, kBufferBytes - 4);
+    start_fails(kInputOutOfBuffer, "overrun the 4096-byte input buffer");
+    s.set(kInAddr, 0);
+    s.set(kOutAddr, kBufferBytes - 4);
+    start_fails(kOutputOutOfBuffer, "overrun the 4096-byte output buffer");
+    s.set(kOutAddr, 0);
+    // A good START clears ERROR; a START while it runs is kStartWhileBusy.
+    s.set(kCtrl, kCtrlStart);
+    EXPECT_EQ(s.read32(kError), uint32_t(kNone));
+    EXPECT_EQ(s.write32(kCtrl, kCtrlStart), tlm::TLM_GENERIC_ERROR_RESPONSE);
+    EXPECT_EQ(s.read32(kError), uint32_t(kStartWhileBusy));
+    wait_idle(s);
+    // A weight outside [-1, 1] is rejected.
+    const float bad = 1.5f;
+    s.sync();
+    EXPECT_EQ(s.write(weight_addr(0, 0, 0), &bad, 4), tlm::TLM_GENERIC_ERROR_RESPONSE);
+    EXPECT_EQ(s.read32(kError), uint32_t(kBadWeight));
+    EXPECT_NE(b.obs.last_fault().find("array 0"), std::string::npos) << b.obs.last_fault();
+  });
+  test::run(b.cpu);
+  EXPECT_EQ(b.tile.counters().starts, 1);
+}
