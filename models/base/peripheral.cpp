@@ -42,12 +42,13 @@ std::string Peripheral::transport_window(tlm::tlm_generic_payload& tx, sc_core::
 
 std::string Peripheral::before_register_access(sc_core::sc_time&) { return {}; }
 
-void Peripheral::fault(const std::string& message) {
-  observer_.fault(name(), message, to_ps(sc_core::sc_time_stamp()));
+void Peripheral::fault(const std::string& message, uint64_t t_ps) {
+  observer_.fault(name(), message, t_ps);
   log_.warning(message);
 }
 
 void Peripheral::b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay) {
+  const uint64_t issued_ps = local_ps(delay);
   std::string why;
   if (tx.get_byte_enable_ptr() != nullptr) {
     tx.set_response_status(tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE);
@@ -57,7 +58,7 @@ void Peripheral::b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& del
   } else {
     why = transport_window(tx, delay);
   }
-  if (!why.empty()) fault(why);
+  if (!why.empty()) fault(why, issued_ps);
 }
 
 std::string Peripheral::register_access(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay) {

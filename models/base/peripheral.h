@@ -96,8 +96,9 @@ class Peripheral : public sc_core::sc_module {
   bool busy() const { return access_ps_ < busy_until_ps_; }
 
   RunObserver& observer() { return observer_; }
-  // Records a rejected access: the fault list (with time and block) and a warning in the log.
-  void fault(const std::string& message);
+  // Records a rejected access: the fault list (block, and the initiator's local time when it
+  // issued the access, `t_ps`) and a warning in the log.
+  void fault(const std::string& message, uint64_t t_ps);
 
  private:
   friend class Register;
