@@ -1,5 +1,7 @@
 #include "platform/network_inputs.h"
 
+#include "core/util/atomic_file.h"
+
 #include <fstream>
 #include <stdexcept>
 
@@ -41,9 +43,7 @@ fs::path create_output_dir(const std::string& dir) {
 }
 
 void write_output_file(const fs::path& path, const std::string& text) {
-  std::ofstream f(path, std::ios::binary);
-  f << text;
-  if (!f) throw InputError(fmt::format("{}: cannot write", path.string()));
+  write_file_atomically(path.string(), text);
 }
 
 }  // namespace memgan

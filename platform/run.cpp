@@ -1,5 +1,7 @@
 #include "platform/run.h"
 
+#include "core/util/atomic_file.h"
+
 #include <chrono>
 #include <cstring>
 #include <filesystem>
@@ -57,9 +59,7 @@ std::map<std::string, double> energy_by_kind(const nlohmann::json& components) {
 }
 
 void write_text(const fs::path& path, const std::string& text) {
-  std::ofstream f(path, std::ios::binary);
-  f << text;
-  if (!f) throw InputError(fmt::format("{}: cannot write", path.string()));
+  write_file_atomically(path.string(), text);
 }
 
 std::string si(double value, const char* unit) {

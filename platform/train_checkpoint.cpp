@@ -1,5 +1,7 @@
 #include "platform/train_checkpoint.h"
 
+#include "core/util/atomic_file.h"
+
 #include <fstream>
 #include <sstream>
 
@@ -22,11 +24,7 @@ std::string read_file(const fs::path& p) {
 }
 
 void write_atomically(const fs::path& path, const std::string& bytes) {
-  const fs::path tmp = path.string() + ".tmp";
-  write_text(tmp, bytes);
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) throw InputError(fmt::format("{}: cannot write ({})", path.string(), ec.message()));
+  write_file_atomically(path.string(), bytes);
 }
 
 }  // namespace

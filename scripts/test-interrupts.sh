@@ -78,5 +78,36 @@ for i in $(seq 1 "$points"); do
   fi
   rm -rf "$out" "$out-resumed" "$out.err"
 done
+# A full disk: the MVM job into tmpfs folders too small for its outputs. Each must exit 1 naming
+# the reason, and every file left under its final name must be whole (unfinished ones are *.part).
+disk="$work/disk"
+mkdir -p "$disk"
+for kib in 64 200 600 1200; do
+  if ! mount -t tmpfs -o size=${kib}k tmpfs "$disk" 2> /dev/null; then
+    echo "full disk: skipped (cannot mount a tmpfs here; needs root)"
+    break
+  fi
+  "$memgan" run configs/mvm.yaml --quiet --out "$disk/run" > /dev/null 2> "$work/disk.err"
+  code=$?
+  problems=""
+  [ "$code" -eq 1 ] || problems="exit $code instead of 1"
+  grep -q "No space left on device" "$work/disk.err" || problems="$problems; no 'No space left on device' in: $(cat "$work/disk.err")"
+  for f in "$disk"/run/*; do
+    case "$f" in
+      *.part) ;;
+      *.json) python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$f" 2> /dev/null || problems="$problems; $(basename "$f") truncated" ;;
+      *.vcd) vcd2fst "$f" "$work/disk.fst" > /dev/null 2>&1 || problems="$problems; $(basename "$f") truncated" ;;
+    esac
+  done
+  left=$(cd "$disk/run" && ls | tr '\n' ' ')
+  umount "$disk"
+  if [ -z "$problems" ]; then
+    passed=$((passed + 1))
+    echo "full disk ${kib} KiB: exit 1, '$(head -c 100 "$work/disk.err")', left: $left"
+  else
+    failed=$((failed + 1))
+    echo "full disk ${kib} KiB: FAILED:$problems (left: $left)"
+  fi
+done
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

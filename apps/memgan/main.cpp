@@ -209,6 +209,14 @@ int memgan_main(int argc, char** argv) {
   } catch (const memgan::InputError& e) {
     std::cerr << "error: " << e.what() << "\n";
     return kBadInput;
+  } catch (const sc_core::sc_report& e) {
+    // An exception thrown inside a SystemC process arrives wrapped: say only what it was.
+    std::string what = e.get_msg();
+    const std::string wrapper = "uncaught exception: ";
+    if (what.rfind(wrapper, 0) == 0) what.erase(0, wrapper.size());
+    std::cerr << "error: " << what << " (in " << (e.get_process_name() ? e.get_process_name() : "elaboration")
+              << " at " << e.get_time() << ")\n";
+    return kInternal;
   } catch (const std::exception& e) {
     std::cerr << "internal error: " << e.what() << "\n";
     return kInternal;

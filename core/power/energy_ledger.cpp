@@ -1,5 +1,7 @@
 #include "core/power/energy_ledger.h"
 
+#include "core/util/atomic_file.h"
+
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
@@ -114,7 +116,7 @@ double EnergyLedger::leakage_pj(ComponentId id, uint64_t end_ps) const {
 int64_t EnergyLedger::events(ComponentId id) const { return at(id).events; }
 
 void EnergyLedger::write_power_csv(const std::string& path, uint64_t end_ps) const {
-  std::FILE* f = std::fopen(path.c_str(), "wb");
+  std::FILE* f = std::fopen(part_path(path).c_str(), "wb");
   if (f == nullptr) {
     throw std::runtime_error("cannot open power CSV '" + path + "': " + std::strerror(errno));
   }
@@ -153,6 +155,7 @@ void EnergyLedger::write_power_csv(const std::string& path, uint64_t end_ps) con
   }
   ok = (std::fclose(f) == 0) && ok;
   if (!ok) throw std::runtime_error("cannot write power CSV '" + path + "': " + std::strerror(errno));
+  commit_part(path);
 }
 
 nlohmann::json EnergyLedger::summary_json(uint64_t end_ps) const {

@@ -1,5 +1,7 @@
 #include "core/report/html_report.h"
 
+#include "core/util/atomic_file.h"
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -729,11 +731,7 @@ std::string render_html_report(const std::string& run_dir) {
 }
 
 void write_html_report(const std::string& run_dir, const std::string& out_path) {
-  const std::string html = render_html_report(run_dir);
-  std::ofstream f(out_path, std::ios::binary);
-  f << html;
-  f.close();
-  if (!f) throw std::runtime_error(fmt::format("{}: cannot write", out_path));
+  write_file_atomically(out_path, render_html_report(run_dir));
 }
 
 }  // namespace memgan::report

@@ -1,5 +1,7 @@
 #include "core/timeline/timeline_writer.h"
 
+#include "core/util/atomic_file.h"
+
 #include <cmath>
 #include <stdexcept>
 
@@ -60,7 +62,7 @@ std::string args_json(const Args& args) {
 
 TimelineWriter::TimelineWriter(std::string path, uint64_t max_events)
     : path_(std::move(path)), max_events_(max_events) {
-  file_ = std::fopen(path_.c_str(), "wb");
+  file_ = std::fopen(part_path(path_).c_str(), "wb");
   if (!file_) throw std::runtime_error(fmt::format("{}: cannot create the timeline", path_));
   put("{\"traceEvents\":[");
 }
@@ -150,6 +152,7 @@ void TimelineWriter::close() {
   const bool closed_ok = std::fclose(file_) == 0;
   file_ = nullptr;
   if (failed_ || !closed_ok) throw std::runtime_error(fmt::format("{}: write error", path_));
+  commit_part(path_);
 }
 
 }  // namespace memgan::timeline

@@ -9,10 +9,12 @@
 
 #include "fstapi.h"
 
+#include "core/util/atomic_file.h"
+
 namespace memgan::trace {
 
 FstWriter::FstWriter(std::string path) : path_(std::move(path)) {
-  fst_ = fstWriterCreate(path_.c_str(), 1);
+  fst_ = fstWriterCreate(part_path(path_).c_str(), 1);
   if (fst_ == nullptr) throw std::runtime_error("cannot open FST file '" + path_ + "'");
   fstWriterSetPackType(fst_, FST_WR_PT_LZ4);  // what Verilator uses: fast, good enough
   fstWriterSetTimescale(fst_, -12);           // 1 ps
@@ -28,7 +30,8 @@ FstWriter::~FstWriter() {
 
 uint64_t FstWriter::bytes_written() const {
   std::error_code ec;
-  const auto size = std::filesystem::file_size(path_, ec);
+  auto size = std::filesystem::file_size(part_path(path_), ec);  // while writing
+  if (ec) size = std::filesystem::file_size(path_, ec);          // once complete
   return ec ? 0 : size;
 }
 
@@ -108,6 +111,7 @@ void FstWriter::on_close() {
   fstWriterClose(f);
   // fstapi reports no write errors; an unusable result shows as a missing or empty file.
   if (bytes_written() == 0) throw std::runtime_error("cannot finish FST file '" + path_ + "'");
+  commit_part(path_);
 }
 
 }  // namespace memgan::trace

@@ -1,5 +1,7 @@
 #include "core/trace/vcd_writer.h"
 
+#include "core/util/atomic_file.h"
+
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -22,7 +24,7 @@ std::string vcd_code(uint32_t n) {
 }  // namespace
 
 VcdWriter::VcdWriter(std::string path) : path_(std::move(path)) {
-  file_ = std::fopen(path_.c_str(), "wb");
+  file_ = std::fopen(part_path(path_).c_str(), "wb");
   if (file_ == nullptr) {
     throw std::runtime_error("cannot open VCD file '" + path_ + "': " + std::strerror(errno));
   }
@@ -107,6 +109,7 @@ void VcdWriter::on_close() {
   if (std::fclose(f) != 0) {
     throw std::runtime_error("cannot finish VCD file '" + path_ + "': " + std::strerror(errno));
   }
+  commit_part(path_);
 }
 
 }  // namespace memgan::trace

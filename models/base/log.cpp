@@ -30,7 +30,9 @@ LogLevel level_of(const sc_core::sc_report& r) {
 }
 
 void handler(const sc_core::sc_report& report, const sc_core::sc_actions& actions) {
-  if ((actions & (sc_core::SC_DISPLAY | sc_core::SC_LOG)) && level_of(report) <= g_level) {
+  // A report that throws is printed by whoever catches it (the run driver), not twice.
+  if ((actions & (sc_core::SC_DISPLAY | sc_core::SC_LOG)) && !(actions & sc_core::SC_THROW) &&
+      level_of(report) <= g_level) {
     std::cerr << format_report(report) << '\n';
   }
   // Throwing, stopping and aborting stay SystemC's (an SC_ERROR still throws).
