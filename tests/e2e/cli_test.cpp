@@ -547,3 +547,66 @@ TEST_F(Training, BitSlicedWeightsCannotTrainInSitu) {
   EXPECT_NE(r.err.find("arch.weight_bits"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("one cell per weight"), std::string::npos) << r.err;
 }
+
+// Every kind of bad input docs/architecture.md lists under "Bad input": exit 2 and a message
+// naming the file and where in it (line:column and key for YAML, the field or byte count for
+// binaries), never a crash or a silent default.
+TEST_F(Cli, EveryKindOfBadInputIsExitTwoNamingWhere) {
+  const auto write = [&](const std::string& name, const std::string& text) {
+    std::ofstream(dir_ / name, std::ios::binary) << text;
+    return (dir_ / name).string();
+  };
+  struct Case {
+    std::string kind;
+    std::vector<std::string> args;
+    std::string expected;  // in stderr
+  };
+  const std::string syntax = write("syntax.yaml", "arch:\n  clock_mhz: [1\n");
+  const std::string type = write("type.yaml", "arch:\n  clock_mhz: fast\n");
+  const std::string image = write("magic.bin", std::string(24, 'X'));
+  ASSERT_EQ(run_default("img").exit_code, 0);  // a real program image to damage
+  std::string program = slurp(dir_ / "img" / "program.bin");
+  const std::string truncated = write("truncated.bin", program.substr(0, 20));
+  std::string flipped_bytes = program;
+  flipped_bytes[20] ^= 0x40;
+  const std::string flipped = write("flipped.bin", flipped_bytes);
+  const std::string npy = write("x.npy", "garbage");
+  const std::string npy_header = write("h.npy", std::string("\x93NUMPY\x01\x00\x10\x00{'descr'", 18));
+  const std::vector<Case> cases = {
+      {"YAML syntax", {"validate", syntax}, syntax + ":3:1: YAML syntax error"},
+      {"value of the wrong type", {"validate", type}, type + ":2:14: arch.clock_mhz: 'fast' is not a number"},
+      {"missing config file", {"validate", (dir_ / "none.yaml").string()}, "none.yaml: cannot open the file"},
+      {"missing preset", {"validate", kDefault, "--preset", (dir_ / "p.yaml").string()}, "p.yaml: cannot open"},
+      {"malformed --set", {"validate", kDefault, "--set", "arch.adc.bits"}, "--set arch.adc.bits: expected key.path=value"},
+      {"unknown --set key", {"validate", kDefault, "--set", "arch.adc.bitz=3"}, "unknown key 'arch.adc.bitz'"},
+      {"program image magic", {"disasm", image}, image + ": bad magic 0x58585858"},
+      {"truncated program image", {"disasm", truncated}, truncated + ": "},
+      {"program image checksum", {"disasm", flipped}, flipped + ": checksum mismatch"},
+      {"not a .npy file", {"layer", "linear", "--input", npy, "--weight", npy, "-c", kDefault, "--out",
+                           (dir_ / "l").string()}, npy + ": not a .npy file"},
+      {"truncated .npy header", {"layer", "linear", "--input", npy_header, "--weight", npy_header, "-c", kDefault,
+                                 "--out", (dir_ / "l").string()}, npy_header + ": truncated .npy header"},
+      {"unknown command-line value", {"run", kDefault, "--log-level", "loud"}, "--log-level: loud not in"},
+  };
+  for (const Case& c : cases) {
+    const auto r = run(c.args, "bad");
+    EXPECT_EQ(r.exit_code, 2) << c.kind << ": " << r.err;
+    EXPECT_NE(r.err.find(c.expected), std::string::npos) << c.kind << ": expected '" << c.expected << "' in\n" << r.err;
+  }
+}
+
+// A corrupted checkpoint is bad input too: --resume names checkpoint.bin and what is wrong.
+TEST_F(Training, CorruptCheckpointIsExitTwoNamingTheFile) {
+  ASSERT_EQ(run(train_args("part", {"--stop-at-step", "2"}), "part").exit_code, 130);
+  const fs::path bin = dir_ / "part" / "checkpoint.bin";
+  const std::string bytes = slurp(bin);
+  ASSERT_GT(bytes.size(), 64u);
+  std::ofstream(bin, std::ios::binary) << bytes.substr(0, bytes.size() / 2);
+  const auto truncated = run(train_args("t", {"--resume", (dir_ / "part").string()}), "t");
+  EXPECT_EQ(truncated.exit_code, 2) << truncated.err;
+  EXPECT_NE(truncated.err.find(bin.string() + ": cannot resume"), std::string::npos) << truncated.err;
+  std::ofstream(dir_ / "part" / "checkpoint.json") << "{\"step\": ";
+  const auto json_bad = run(train_args("j", {"--resume", (dir_ / "part").string()}), "j");
+  EXPECT_EQ(json_bad.exit_code, 2) << json_bad.err;
+  EXPECT_NE(json_bad.err.find("checkpoint"), std::string::npos) << json_bad.err;
+}
