@@ -21,6 +21,8 @@ packages=(
   gtkwave                   # vcd2fst (trace validation) and the viewer
   chromium                  # headless render test of report.html (tests/report)
   xvfb                      # headless GTKWave load of the save files
+  clang libclang-rt-14-dev  # scripts/fuzz.sh: libFuzzer targets with ASan + UBSan (fuzz/)
+  python3                   # scripts/test-interrupts.sh, fuzz/make_corpus.py: JSON and CSV checks
 )
 
 missing=()

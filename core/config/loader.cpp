@@ -79,6 +79,19 @@ class Loader {
       errors_.push_back(fmt::format("{}: presets nested too deeply (a cycle?)", path));
       return;
     }
+    // Bounded work for a hostile file: `presets: [a, a, a, a]` in each of 8 nested files would
+    // otherwise load 4^8 files.
+    if (++files_loaded_ > kMaxFiles) {
+      if (files_loaded_ == kMaxFiles + 1)
+        errors_.push_back(fmt::format("{}: presets: more than {} config files to load (a preset listed over and over?)",
+                                      path, kMaxFiles));
+      return;
+    }
+    open_.push_back(file_key(path));
+    struct Pop {
+      std::vector<std::string>& v;
+      ~Pop() { v.pop_back(); }
+    } pop{open_};
     YAML::Node root;
     try {
       root = YAML::LoadFile(path);
@@ -108,7 +121,13 @@ class Loader {
             errors_.push_back(fmt::format("{}: presets: expected a file path, got {}", where(path, p), node_kind(p)));
             continue;
           }
-          load_file((dir / p.Scalar()).lexically_normal().string(), depth + 1);
+          const std::string preset = (dir / p.Scalar()).lexically_normal().string();
+          if (std::find(open_.begin(), open_.end(), file_key(preset)) != open_.end()) {
+            errors_.push_back(fmt::format("{}: presets: {} is already being loaded (the presets form a cycle)",
+                                          where(path, p), preset));
+            continue;
+          }
+          load_file(preset, depth + 1);
         }
       }
     }
@@ -203,9 +222,19 @@ class Loader {
     }
   }
 
+  // The same file however it is named (relative or absolute, with "." or ".." in it).
+  static std::string file_key(const std::string& path) {
+    std::error_code ec;
+    const auto abs = std::filesystem::absolute(path, ec);
+    return (ec ? std::filesystem::path(path) : abs).lexically_normal().string();
+  }
+
+  static constexpr int kMaxFiles = 64;
   LoadedConfig& out_;
   std::vector<Field> fields_;
   std::vector<std::string> errors_;
+  std::vector<std::string> open_;  // the files being loaded, outermost first
+  int files_loaded_ = 0;
 };
 
 }  // namespace

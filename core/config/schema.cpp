@@ -21,6 +21,25 @@ std::string number_text(double v) {
   return fmt::format("{:.17g}", v);
 }
 
+// A YAML scalar that reads back as `s`: single-quoted with ' doubled, or double-quoted with
+// escapes when `s` holds a control character (a line break in single quotes folds to a space).
+std::string yaml_quoted(const std::string& s) {
+  bool control = false;
+  for (const char c : s) control |= static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+  std::string out(1, control ? '"' : '\'');
+  for (const char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (!control) out += c == '\'' ? std::string("''") : std::string(1, c);
+    else if (c == '"' || c == '\\') out += std::string(1, '\\') + c;
+    else if (c == '\n') out += "\\n";
+    else if (c == '\t') out += "\\t";
+    else if (u < 0x20 || u == 0x7f) out += fmt::format("\\x{:02x}", u);
+    else out += c;
+  }
+  out += control ? '"' : '\'';
+  return out;
+}
+
 bool parse_integer(const std::string& s, long long& out) {
   if (s.empty()) return false;
   const char* begin = s.c_str();
@@ -115,10 +134,7 @@ std::string Field::value_text() const {
     case FieldKind::Bool: return *static_cast<bool*>(target) ? "true" : "false";
     case FieldKind::Choice: return *static_cast<std::string*>(target);
     case FieldKind::Path:
-    case FieldKind::Text: {
-      const auto& p = *static_cast<std::string*>(target);
-      return p.empty() ? "''" : "'" + p + "'";
-    }
+    case FieldKind::Text: return yaml_quoted(*static_cast<std::string*>(target));
   }
   return {};
 }

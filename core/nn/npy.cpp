@@ -67,6 +67,24 @@ std::vector<int> parse_shape(const std::string& path, const std::string& text) {
   return shape;
 }
 
+// The element count of a parsed shape (0 when a dimension is 0). Fails where the product of
+// the non-zero dimensions exceeds int64_t, which element_count() and Tensor assume: a hostile
+// header such as shape (2147483647, 2147483647, 2147483647) would overflow it.
+std::size_t checked_count(const std::string& path, const std::vector<int>& shape) {
+  uint64_t product = 1;
+  bool empty = false;
+  for (const int d : shape) {
+    if (d == 0) {
+      empty = true;
+      continue;
+    }
+    if (product > uint64_t(std::numeric_limits<int64_t>::max()) / uint64_t(d))
+      fail(path, "malformed .npy header: shape " + shape_string(shape) + " has too many elements");
+    product *= uint64_t(d);
+  }
+  return empty ? 0 : std::size_t(product);
+}
+
 std::string header_text(const Tensor& t) {
   std::string shape = "(";
   for (std::size_t i = 0; i < t.shape.size(); ++i) shape += (i ? ", " : "") + std::to_string(t.shape[i]);
@@ -110,10 +128,12 @@ Tensor read_npy(const std::string& path) {
   if (fortran == "True") fail(path, "Fortran-order arrays are not supported (save with C order)");
   if (fortran != "False") fail(path, "malformed .npy header: fortran_order is '" + fortran + "'");
 
-  const auto count = static_cast<std::size_t>(element_count(shape));
+  const std::size_t count = checked_count(path, shape);
   const std::size_t have = bytes.size() - data_at;
-  if (count > have / item || have < count * item)
-    fail(path, "truncated data: shape " + shape_string(shape) + " needs " + std::to_string(count * item) +
+  if (count > have / item)
+    fail(path, "truncated data: shape " + shape_string(shape) + " needs " +
+                   (count > std::numeric_limits<std::size_t>::max() / item ? std::string("more than 2^64")
+                                                                            : std::to_string(count * item)) +
                    " bytes, the file has " + std::to_string(have));
   if (have > count * item)
     fail(path, std::to_string(have - count * item) + " trailing bytes after the data of shape " +
@@ -121,7 +141,7 @@ Tensor read_npy(const std::string& path) {
   Tensor t(shape);
   const char* src = bytes.data() + data_at;
   if (item == 4) {
-    std::memcpy(t.data.data(), src, count * 4);
+    if (count > 0) std::memcpy(t.data.data(), src, count * 4);  // an empty tensor's data() may be null
   } else {
     for (std::size_t i = 0; i < count; ++i) {
       double v;

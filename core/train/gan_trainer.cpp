@@ -663,6 +663,12 @@ void GanTrainer::load(std::istream& in) {
   rng_text >> m.rng;
   io::read_vector(in, m.order, kWhat, uint64_t(m.real_count));
   m.cursor = io::read<int64_t>(in, kWhat);
+  // The data order indexes the real images: a corrupt one would read outside them.
+  for (const auto i : m.order)
+    if (int64_t(i) < 0 || int64_t(i) >= int64_t(m.real_count))
+      throw std::runtime_error(fmt::format("checkpoint: data order names image {} of {}", int64_t(i), m.real_count));
+  if (m.cursor < 0 || m.cursor > int64_t(m.order.size()))
+    throw std::runtime_error(fmt::format("checkpoint: data cursor {} outside [0, {}]", m.cursor, m.order.size()));
   if ((io::read<int32_t>(in, kWhat) != 0) != bool(m.noise))
     throw std::runtime_error("checkpoint: latent source differs from this config's");
   if (m.noise) m.noise->load_state(in);

@@ -1,6 +1,7 @@
 // Checkpoints of the array model: CrossbarArray::save_state / load_state and the state_io stream helpers.
 #include "core/xbar/crossbar_array.h"
 
+#include <cmath>
 #include <cstdint>
 #include <istream>
 #include <ostream>
@@ -59,6 +60,11 @@ void CrossbarArray::load_state(std::istream& is) {
   state_io::read_vector(is, fault, what, cells);
   for (const uint8_t f : fault)
     if (f > detail::kWorn) throw std::runtime_error(std::string(what) + ": corrupt fault flag");
+  // A conductance is finite and never negative: anything else would poison every later read.
+  for (uint64_t i = 0; i < g_us.size(); ++i)
+    if (!std::isfinite(g_us[i]) || g_us[i] < 0)
+      throw std::runtime_error(std::string(what) + ": corrupt conductance of cell " + std::to_string(i) + " (" +
+                               std::to_string(g_us[i]) + " uS)");
   detail::Xoshiro256ss program_rng = m.program_rng, update_rng = m.update_rng;
   detail::LaneBits read_bits = m.read_bits;
   detail::NormalFiller reference_rng = m.reference_rng;

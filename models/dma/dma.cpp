@@ -43,6 +43,11 @@ bool Dma::move(uint64_t addr, uint8_t* data, uint32_t len, tlm::tlm_command cmd,
 }
 
 std::string Dma::start(const sc_core::sc_time& delay) {
+  // A copy whose destination is this DMA's own CTRL would restart it from inside itself.
+  if (copying_) {
+    error_ = kStartWhileBusy;
+    return "START written by the DMA's own copy (its destination covers the DMA registers)";
+  }
   if (busy()) {
     error_ = kStartWhileBusy;
     return "START while a transfer is still running (poll STATUS.BUSY first)";
@@ -54,6 +59,17 @@ std::string Dma::start(const sc_core::sc_time& delay) {
     error_ = kBadLength;
     return fmt::format("LEN ({}) and ROWS ({}) must both be non-zero", len, rows);
   }
+  // The copy runs inside this register write: bound it by the largest memory on the bus, so a
+  // hostile descriptor cannot hold the simulation for hours.
+  if (uint64_t(len) * rows > kMaxCopyBytes) {
+    error_ = kBadLength;
+    return fmt::format("ROWS x LEN = {} x {} bytes exceeds the {}-byte copy limit", rows, len, kMaxCopyBytes);
+  }
+  copying_ = true;
+  struct Done {
+    bool& flag;
+    ~Done() { flag = false; }
+  } done{copying_};
   error_ = kNone;
   // The copy runs on the engine's own time line, starting now; the register write returns.
   sc_core::sc_time t = delay;

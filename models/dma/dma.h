@@ -49,6 +49,7 @@ class Dma : public Peripheral {
       len_{*this, dma_reg::LEN}, rows_{*this, dma_reg::ROWS}, src_stride_{*this, dma_reg::SRC_STRIDE},
       dst_stride_{*this, dma_reg::DST_STRIDE}, bytes_moved_reg_{*this, dma_reg::BYTES_MOVED};
   uint32_t error_ = dma_reg::kNone;
+  bool copying_ = false;  // inside start(): its own writes may not START it again
   uint64_t bytes_moved_ = 0;
   std::vector<uint8_t> burst_;
 };

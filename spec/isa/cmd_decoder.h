@@ -237,7 +237,7 @@ inline std::vector<Command> parse(const std::vector<uint8_t>& image, const Addre
   const uint8_t* body = image.data() + kHeaderBytes;
   const uint32_t crc = detail::crc_of(body, uint64_t(h.command_count) * kCommandBytes);
   if (crc != h.crc32) {
-    throw ImageError(fmt::format("checksum mismatch: header says 0x{:08x}, commands hash to 0x{:08x}", h.crc32, crc));
+    throw ImageError(fmt::format("checksum mismatch: header says 0x{:08x} (bytes 12..15), commands hash to 0x{:08x}", h.crc32, crc));
   }
   std::vector<RawCommand> raw;
   raw.reserve(h.command_count);

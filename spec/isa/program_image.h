@@ -124,22 +124,26 @@ inline ImageHeader parse_header(const uint8_t* b, uint64_t available) {
   if (available < kHeaderBytes) {
     throw ImageError(fmt::format("image of {} bytes is shorter than its {}-byte header", available, kHeaderBytes));
   }
-  ImageHeader h{detail::load_u32(b), detail::load_u16(b + 4), detail::load_u16(b + 6), detail::load_u32(b + 8), detail::load_u32(b + 12)};
+  ImageHeader h{detail::load_u32(b), detail::load_u16(b + 4), detail::load_u16(b + 6), detail::load_u32(b + 8),
+                detail::load_u32(b + 12)};
+  // Each message ends with the header bytes it is about (the layout above).
   if (h.magic != kImageMagic) {
-    throw ImageError(fmt::format("bad magic 0x{:08x} (expected 0x{:08x} 'MGPI'): not a memgan program image", h.magic,
+    throw ImageError(fmt::format("bad magic 0x{:08x} (expected 0x{:08x} 'MGPI'): not a memgan program image (bytes 0..3)",
+                                 h.magic,
                                  kImageMagic));
   }
   if (h.version < kOldestImageVersion || h.version > kImageVersion) {
-    throw ImageError(fmt::format("image version {} is not supported (this controller runs versions {} to {})",
+    throw ImageError(fmt::format("image version {} is not supported (this controller runs versions {} to {}; bytes 4..5)",
                                  h.version, kOldestImageVersion, kImageVersion));
   }
   if (h.header_bytes != kHeaderBytes) {
-    throw ImageError(fmt::format("header size {} (expected {})", h.header_bytes, kHeaderBytes));
+    throw ImageError(fmt::format("header size {} (expected {}; bytes 6..7)", h.header_bytes, kHeaderBytes));
   }
-  if (h.command_count == 0) throw ImageError("image has no commands (it must end with END)");
+  if (h.command_count == 0) throw ImageError("image has no commands (it must end with END; bytes 8..11)");
   const uint64_t need = kHeaderBytes + uint64_t(h.command_count) * kCommandBytes;
   if (need > available) {
-    throw ImageError(fmt::format("{} commands need {} bytes but only {} are available", h.command_count, need,
+    throw ImageError(fmt::format("{} commands need {} bytes but only {} are available (count at bytes 8..11)",
+                                 h.command_count, need,
                                  available));
   }
   return h;

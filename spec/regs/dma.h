@@ -13,6 +13,7 @@ constexpr uint64_t kSize = 0x1000;
 constexpr uint32_t kIdValue = 0x444D4131;  // "DMA1"
 constexpr uint32_t kStatusBusy = 1u << 0, kStatusError = 1u << 1;
 constexpr uint32_t kCtrlStart = 1u << 0;
+constexpr uint64_t kMaxCopyBytes = uint64_t(1) << 30;  // ROWS x LEN of one START (the largest DRAM)
 enum ErrorCode : uint32_t { kNone = 0, kReadFailed = 1, kWriteFailed = 2, kBadLength = 3, kStartWhileBusy = 4 };
 
 using spec::Access;

@@ -76,9 +76,9 @@ TEST(ProgramImage, RejectsBadMagic) {
 TEST(ProgramImage, RejectsWrongVersion) {
   auto b = sample();
   b[4] = 3;
-  EXPECT_EQ(error_of(b), "image version 3 is not supported (this controller runs versions 1 to 2)");
+  EXPECT_EQ(error_of(b), "image version 3 is not supported (this controller runs versions 1 to 2; bytes 4..5)");
   b[4] = 0;
-  EXPECT_EQ(error_of(b), "image version 0 is not supported (this controller runs versions 1 to 2)");
+  EXPECT_EQ(error_of(b), "image version 0 is not supported (this controller runs versions 1 to 2; bytes 4..5)");
 }
 
 TEST(ProgramImage, ReadsVersion1ImagesWithoutLoops) {
@@ -95,14 +95,14 @@ TEST(ProgramImage, ReadsVersion1ImagesWithoutLoops) {
 TEST(ProgramImage, RejectsTruncatedImage) {
   auto b = sample();
   b.resize(b.size() - 1);
-  EXPECT_EQ(error_of(b), "4 commands need 80 bytes but only 79 are available");
+  EXPECT_EQ(error_of(b), "4 commands need 80 bytes but only 79 are available (count at bytes 8..11)");
   EXPECT_EQ(error_of({1, 2, 3}), "image of 3 bytes is shorter than its 16-byte header");
 }
 
 TEST(ProgramImage, RejectsHugeCommandCountWithoutReadingPastTheEnd) {
   auto b = sample();
   b[8] = b[9] = b[10] = b[11] = 0xFF;
-  EXPECT_EQ(error_of(b), "4294967295 commands need 68719476736 bytes but only 80 are available");
+  EXPECT_EQ(error_of(b), "4294967295 commands need 68719476736 bytes but only 80 are available (count at bytes 8..11)");
 }
 
 TEST(ProgramImage, RejectsChecksumMismatch) {

@@ -2,7 +2,7 @@
 
 #include <filesystem>
 #include <fstream>
-#include <regex>
+#include <cctype>
 #include <stdexcept>
 #include <vector>
 
@@ -56,15 +56,23 @@ size_t count(const std::string& text, const std::string& what) {
 
 // Every non-void element closes, in order (the page is generated, so no optional end tags).
 void expect_balanced(const std::string& html) {
-  static const std::regex tag(R"(<(/?)([a-zA-Z][a-zA-Z0-9]*)[^>]*?(/?)>)");
+  // A plain scan (no std::regex, which recurses per character and overflows on long tags).
   static const std::vector<std::string> kVoid = {"meta", "img", "br", "hr", "link", "input"};
   std::vector<std::string> stack;
-  for (auto it = std::sregex_iterator(html.begin(), html.end(), tag); it != std::sregex_iterator(); ++it) {
-    const std::string name = (*it)[2];
-    if ((*it)[3] == "/" || std::find(kVoid.begin(), kVoid.end(), name) != kVoid.end()) continue;
-    if ((*it)[1] == "/") {
+  for (size_t at = html.find('<'); at != std::string::npos; at = html.find('<', at + 1)) {
+    size_t p = at + 1;
+    const bool closing = p < html.size() && html[p] == '/';
+    if (closing) ++p;
+    if (p >= html.size() || !std::isalpha(static_cast<unsigned char>(html[p]))) continue;  // not a tag
+    const size_t name_end = html.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", p);
+    const size_t end = html.find('>', p);
+    ASSERT_NE(end, std::string::npos) << "unterminated tag at offset " << at;
+    const std::string name = html.substr(p, name_end - p);
+    const bool self_closing = html[end - 1] == '/';
+    if (self_closing || std::find(kVoid.begin(), kVoid.end(), name) != kVoid.end()) continue;
+    if (closing) {
       ASSERT_FALSE(stack.empty()) << "</" << name << "> without an opening tag";
-      ASSERT_EQ(stack.back(), name) << "at offset " << it->position();
+      ASSERT_EQ(stack.back(), name) << "at offset " << at;
       stack.pop_back();
     } else {
       stack.push_back(name);
@@ -73,11 +81,17 @@ void expect_balanced(const std::string& html) {
   EXPECT_TRUE(stack.empty()) << stack.size() << " unclosed, first " << (stack.empty() ? "" : stack.front());
 }
 
+// A plain scan, not std::regex: libstdc++'s regex recurses once per character matched, and a
+// long polyline overflows the stack (ASan's larger frames made it fail in scripts/test-sanitizers.sh).
 std::vector<size_t> polyline_sizes(const std::string& html) {
-  static const std::regex points("points=\"([^\"]*)\"");
+  const std::string open = "points=\"";
   std::vector<size_t> sizes;
-  for (auto it = std::sregex_iterator(html.begin(), html.end(), points); it != std::sregex_iterator(); ++it) {
-    sizes.push_back(count((*it)[1].str(), ",") );
+  for (size_t at = html.find(open); at != std::string::npos; at = html.find(open, at)) {
+    at += open.size();
+    const size_t end = html.find('"', at);
+    if (end == std::string::npos) break;
+    sizes.push_back(count(html.substr(at, end - at), ","));
+    at = end;
   }
   return sizes;
 }
