@@ -5,16 +5,17 @@
 // The run is fuzz/checkpoint/tiny.yaml (a tiny network on 16x16 arrays, 4x4 images): a fresh
 // trainer per input, as `memgan run --resume` builds one, from inputs built once.
 //
-// Input: checkpoint.bin; or "JSON", the checkpoint.json text, a NUL byte, then checkpoint.bin.
-// Without its own JSON an input gets the seed's (step 2).
+// Input: checkpoint.bin; or "JSON", the checkpoint.json text, a NUL byte, then checkpoint.bin
+// (fuzz/checkpoint_input.h). Without its own JSON an input gets the seed's (step 2).
 //
 // Checks: resume_checkpoint either throws InputError with a message or returns; a checkpoint
 // it accepts must continue: one whole training step (the compiled program's operations) runs
 // on the restored trainer without an exception, crash or sanitizer report.
 //
-// Guard (a known open issue, fuzz/README.md; MEMGAN_FUZZ_NO_GUARDS=1 turns it off): no step
-// is run when the restored weights or biases are not finite (the loaders accept NaN and
-// infinite conductances, and the next MVM converts NaN to int).
+// Guard (the one known open issue, fuzz/README.md; MEMGAN_FUZZ_NO_GUARDS=1 turns it off): no
+// step is run when the restored weights or biases are not finite. Reproducer:
+// fuzz/known-issues/fuzz_checkpoint-nan-conductance (accepted by resume_checkpoint although
+// CrossbarArray::load_state now checks conductances; the next MVM converts NaN to int).
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -26,6 +27,7 @@
 
 #include "core/config/loader.h"
 #include "core/train/train_ops.h"
+#include "fuzz/checkpoint_input.h"
 #include "firmware/train_program.h"
 #include "fuzz/fuzz_util.h"
 #include "platform/run.h"
@@ -38,10 +40,6 @@ extern "C" int sc_main(int, char*[]) { return 0; }
 namespace {
 
 using namespace memgan;
-
-const char* const kSeedJson =
-    R"({"config_file": "fuzz/checkpoint/tiny.yaml", "energy_pj": 27689.8, "sim_time_ns": 7184.0, "step": 2,)"
-    R"( "train_csv": "0,0,0,0,0,1.77866,0,0,264,4240\n"})";
 
 config::LoadedConfig* loaded = nullptr;
 bool guards = true;
@@ -97,15 +95,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size > 256 * 1024) return -1;
   const auto& dir = fuzz::scratch_dir("checkpoint");
-  std::string_view in(reinterpret_cast<const char*>(data), size);
-  std::string_view json = kSeedJson, bin = in;
-  if (in.substr(0, 4) == "JSON") {
-    const size_t nul = in.find('\0', 4);
-    json = in.substr(4, nul == std::string_view::npos ? std::string_view::npos : nul - 4);
-    bin = nul == std::string_view::npos ? std::string_view() : in.substr(nul + 1);
-  }
-  fuzz::write_file(dir / "checkpoint.json", json);
-  fuzz::write_file(dir / "checkpoint.bin", bin);
+  fuzz::CheckpointInput::parse(std::string_view(reinterpret_cast<const char*>(data), size)).write(dir);
 
   TrainInputs inputs = load_train_inputs(*loaded);  // a fresh trainer, as a resumed run makes
   Progression at;

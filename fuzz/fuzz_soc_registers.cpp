@@ -11,26 +11,19 @@
 // past everything earlier inputs started, so that an input runs (nearly) the same way wherever
 // it comes in a run (the arrays' conductances and the buffers carry over).
 //
-// Input: a sequence of operations; byte 0 of each: bits 0-2 the kind, bits 3-5 the base the
-// 32-bit little-endian offset that follows is added to (absolute, DRAM, DMA, noise, tile
-// registers, input buffer, output buffer, weights):
-//   0 read   offset, size byte (1..64)
-//   1 write  offset, size byte (1..64), that many data bytes
-//   2 write32 offset, u32 value
-//   3 read32 offset
-//   4 DMA    u32 src, dst, len, rows, src_stride, dst_stride: the registers, then CTRL.START
-//   5 time   u16: the local time advances by that many 10 ns
-//   6 ignore offset, size byte: a TLM_IGNORE_COMMAND
-//   7 byte-enabled access: offset, size byte, command byte, mask byte
+// Input: a sequence of bus operations (reads, writes, DMA descriptors with START, time steps,
+// ignore commands, byte-enabled accesses at addresses relative to a chosen base), parsed by
+// fuzz/soc_input.h.
 //
 // Checks: every access returns a response status other than TLM_INCOMPLETE_RESPONSE with the
 // initiator's address restored, never writes beyond its data buffer, never throws, crashes,
 // leaks or trips a sanitizer.
 //
-// Guards (known open issues, see fuzz/README.md; MEMGAN_FUZZ_NO_GUARDS=1 turns them off):
-// a DMA START is not issued when its copy would write into the DMA's own registers (the copy
-// would restart itself recursively), nor when it moves more than 256 KiB (the copy runs inside
-// the START write: a 4 GiB x 4 G-row descriptor keeps the host busy for days).
+// Speed bound (not a bug guard): a DMA START is not issued when its copy would move more than
+// 256 KiB but no more than dma_reg::kMaxCopyBytes (1 GiB). The copy runs inside the START
+// write, so a 1 GiB one takes minutes of host time here and adds nothing a small one does not;
+// a larger one is issued (the DMA rejects it with kBadLength), so is a copy into the DMA's own
+// registers (kStartWhileBusy). Their regression tests are in tests/fuzz_regressions/.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -44,6 +37,7 @@
 #include <tlm_utils/simple_initiator_socket.h>
 
 #include "core/config/loader.h"
+#include "fuzz/soc_input.h"
 #include "platform/soc.h"
 #include "spec/memory_map.h"
 #include "spec/regs/dma.h"
@@ -69,7 +63,6 @@ struct Bench {
   std::unique_ptr<Soc> soc;
   std::unique_ptr<Host> host;
   sc_core::sc_time now = sc_core::SC_ZERO_TIME;  // the next input's local start time
-  bool guards = true;
 };
 
 Bench* bench = nullptr;
@@ -115,26 +108,11 @@ tlm::tlm_response_status write32(uint64_t addr, uint32_t v, sc_core::sc_time& de
   return access(tlm::TLM_WRITE_COMMAND, addr, reinterpret_cast<uint8_t*>(&v), 4, delay);
 }
 
-// Whether a DMA START may be issued with the descriptor now in the registers (see Guards).
+// Whether a DMA START may be issued with the descriptor now in the registers (the speed bound).
 bool dma_start_allowed(sc_core::sc_time& delay) {
-  if (!bench->guards) return true;
   const uint64_t base = mm::kDmaBase;
-  const uint64_t dst = read32(base + dma_reg::kDst, delay), len = read32(base + dma_reg::kLen, delay);
-  const uint64_t rows = read32(base + dma_reg::kRows, delay), dst_stride = read32(base + dma_reg::kDstStride, delay);
-  if (len == 0 || rows == 0) return true;  // rejected by the DMA itself
-  if (len * rows > (uint64_t(256) << 10)) return false;
-  for (uint64_t r = 0; r < rows; ++r) {
-    const uint64_t lo = dst + r * dst_stride, hi = lo + len;
-    if (lo < mm::kDmaBase + mm::kDmaSize && hi > mm::kDmaBase) return false;
-  }
-  return true;
-}
-
-// Whether [addr, addr + len) written with `data` would start the DMA.
-bool writes_dma_start(uint64_t addr, const uint8_t* data, unsigned len) {
-  const uint64_t ctrl = mm::kDmaBase + dma_reg::kCtrl;
-  if (addr + len <= ctrl || addr >= ctrl + 1) return false;
-  return (data[ctrl - addr] & dma_reg::kCtrlStart) != 0;
+  const uint64_t bytes = uint64_t(read32(base + dma_reg::kLen, delay)) * read32(base + dma_reg::kRows, delay);
+  return bytes <= (uint64_t(256) << 10) || bytes > dma_reg::kMaxCopyBytes;
 }
 
 void reset_registers(sc_core::sc_time& delay) {
@@ -147,46 +125,10 @@ void reset_registers(sc_core::sc_time& delay) {
   for (int i = 0; i < bench->soc->tiles(); ++i) reset(mm::tile_base(i), tile_map::kRegisters);
 }
 
-class Reader {
- public:
-  Reader(const uint8_t* p, size_t n) : p_(p), n_(n) {}
-  bool empty() const { return n_ == 0; }
-  uint8_t u8() { return n_ ? (--n_, *p_++) : 0; }
-  uint16_t u16() { return uint16_t(u8() | u8() << 8); }
-  uint32_t u32() {
-    uint32_t v = 0;
-    for (int i = 0; i < 4; ++i) v |= uint32_t(u8()) << (8 * i);
-    return v;
-  }
-  std::vector<uint8_t> bytes(size_t n) {
-    std::vector<uint8_t> v(n, 0);
-    for (auto& b : v) b = u8();
-    return v;
-  }
-
- private:
-  const uint8_t* p_;
-  size_t n_;
-};
-
-uint64_t base_of(int which) {
-  switch (which) {
-    case 1: return mm::kDramBase;
-    case 2: return mm::kDmaBase;
-    case 3: return mm::kNoiseBase;
-    case 4: return mm::tile_base(0) + tile_map::kRegs;
-    case 5: return mm::tile_base(0) + tile_map::kInputBuffer;
-    case 6: return mm::tile_base(0) + tile_map::kOutputBuffer;
-    case 7: return mm::tile_base(0) + tile_map::kWeights;
-    default: return 0;
-  }
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
   bench = new Bench;
-  bench->guards = !(std::getenv("MEMGAN_FUZZ_NO_GUARDS") && *std::getenv("MEMGAN_FUZZ_NO_GUARDS") == '1');
   sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
   bench->cfg = config::load_config(std::string(MEMGAN_SOURCE_DIR) + "/configs/mvm.yaml",
                                    {"simulation.log_level=error", "simulation.trace.enabled=false",
@@ -208,67 +150,17 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size > 4096) return -1;  // long sequences add little and slow everything down
-  Reader in(data, size);
   sc_core::sc_time delay = bench->now;
   std::memset(bench->soc->dram().data(), 0, bench->soc->dram().size());
   reset_registers(delay);
-  int ops = 0;
-  while (!in.empty() && ops++ < 256) {
-    const uint8_t op = in.u8();
-    const int kind = op & 7;
-    const uint64_t base = base_of((op >> 3) & 7);
-    switch (kind) {
-      case 0:
-      case 6: {
-        const uint64_t addr = base + in.u32();
-        const unsigned len = 1 + in.u8() % 64;
-        std::vector<uint8_t> buf(len, 0xA5);
-        access(kind == 0 ? tlm::TLM_READ_COMMAND : tlm::TLM_IGNORE_COMMAND, addr, buf.data(), len, delay);
-        break;
-      }
-      case 1: {
-        const uint64_t addr = base + in.u32();
-        const unsigned len = 1 + in.u8() % 64;
-        std::vector<uint8_t> buf = in.bytes(len);
-        if (writes_dma_start(addr, buf.data(), len) && !dma_start_allowed(delay)) break;
-        access(tlm::TLM_WRITE_COMMAND, addr, buf.data(), len, delay);
-        break;
-      }
-      case 2: {
-        const uint64_t addr = base + in.u32();
-        uint32_t v = in.u32();
-        if (writes_dma_start(addr, reinterpret_cast<uint8_t*>(&v), 4) && !dma_start_allowed(delay)) break;
-        write32(addr, v, delay);
-        break;
-      }
-      case 3:
-        read32(base + in.u32(), delay);
-        break;
-      case 4: {
-        const uint64_t dma = mm::kDmaBase;
-        for (uint32_t reg : {dma_reg::kSrc, dma_reg::kDst, dma_reg::kLen, dma_reg::kRows, dma_reg::kSrcStride,
-                             dma_reg::kDstStride})
-          write32(dma + reg, in.u32(), delay);
-        if (dma_start_allowed(delay)) write32(dma + dma_reg::kCtrl, dma_reg::kCtrlStart, delay);
-        break;
-      }
-      case 5:
-        delay += sc_core::sc_time(10.0 * in.u16(), sc_core::SC_NS);
-        break;
-      case 7: {
-        const uint64_t addr = base + in.u32();
-        const unsigned len = 1 + in.u8() % 64;
-        const auto cmd = (in.u8() & 1) ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND;
-        const uint8_t mask = in.u8();
-        std::vector<uint8_t> be(len);
-        for (unsigned i = 0; i < len; ++i) be[i] = ((mask >> (i % 8)) & 1) ? 0xFF : 0x00;
-        std::vector<uint8_t> buf(len, 0x5A);
-        if (cmd == tlm::TLM_WRITE_COMMAND && writes_dma_start(addr, buf.data(), len) && !dma_start_allowed(delay))
-          break;
-        access(cmd, addr, buf.data(), len, delay, be.data(), len);
-        break;
-      }
+  for (fuzz::SocOp& op : fuzz::parse_soc_input(data, size)) {
+    if (op.is_time()) {
+      delay += sc_core::sc_time(10.0 * op.time_10ns, sc_core::SC_NS);
+      continue;
     }
+    if (fuzz::writes_dma_start(op) && !dma_start_allowed(delay)) continue;
+    access(op.cmd, op.addr, op.data.data(), unsigned(op.data.size()), delay,
+           op.byte_enable.empty() ? nullptr : op.byte_enable.data(), unsigned(op.byte_enable.size()));
   }
   // Whatever this input started has ended 10 ms later (the longest operation it can start,
   // a 256 KiB DMA copy, takes well under 1 ms; a tile MVM or a noise fill a few tens of us).

@@ -93,6 +93,11 @@ class Loader {
       ~Pop() { v.pop_back(); }
     } pop{open_};
     YAML::Node root;
+    // A folder (e.g. an empty preset path) opens, then fails inside the stream with ios_failure.
+    if (std::error_code ec; std::filesystem::is_directory(path, ec)) {
+      errors_.push_back(fmt::format("{}: is a folder, not a YAML file", path.empty() ? std::string("''") : path));
+      return;
+    }
     try {
       root = YAML::LoadFile(path);
     } catch (const YAML::BadFile&) {
