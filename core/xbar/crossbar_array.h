@@ -25,6 +25,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cmath>
 #include <cstdint>
 #include <iosfwd>
 #include <memory>
@@ -228,11 +229,18 @@ void write(std::ostream& os, const T& v) {
   static_assert(std::is_trivially_copyable_v<T>);
   write_bytes(os, &v, sizeof v);
 }
+// Every floating-point value a checkpoint holds is finite (conductances, scales, moments, RNG
+// spares): a NaN or infinity read back would poison the next operation, so it is a corrupt stream.
+[[noreturn]] void not_finite(const char* what, double value);
+
 template <class T>
 T read(std::istream& is, const char* what) {
   static_assert(std::is_trivially_copyable_v<T>);
   T v;
   read_bytes(is, &v, sizeof v, what);
+  if constexpr (std::is_floating_point_v<T>) {
+    if (!std::isfinite(v)) not_finite(what, double(v));
+  }
   return v;
 }
 
@@ -259,6 +267,10 @@ void read_vector(std::istream& is, std::vector<T>& v, const char* what, uint64_t
     v.resize(std::size_t(done + step));
     read_bytes(is, v.data() + done, std::size_t(step) * sizeof(T), what);
     done += step;
+  }
+  if constexpr (std::is_floating_point_v<T>) {
+    for (const T x : v)
+      if (!std::isfinite(x)) not_finite(what, double(x));
   }
 }
 

@@ -102,6 +102,11 @@ void size_mismatch(const char* what, uint64_t got, uint64_t want) {
                            std::to_string(want) + " are expected");
 }
 
+void not_finite(const char* what, double value) {
+  throw std::runtime_error(std::string(what) + ": corrupt state stream: a value is " + std::to_string(value) +
+                           " (every stored number is finite)");
+}
+
 void write_string(std::ostream& os, const std::string& s) {
   write<uint64_t>(os, s.size());
   write_bytes(os, s.data(), s.size());

@@ -191,3 +191,10 @@ TEST_F(FuzzCheckpoint, NegativeDataCursorIsRejected) {
   const std::string msg = resume_error("fuzz_checkpoint-negative-cursor.bin");
   EXPECT_NE(msg.find("checkpoint: data cursor -5 outside [0, "), std::string::npos) << msg;
 }
+
+// A NaN float in a checkpoint field no loader checked: resume accepted it and the next update threw
+// "non-finite delta". Every floating-point value read back is now checked for being finite.
+TEST_F(FuzzCheckpoint, NonFiniteStoredValueIsRejected) {
+  const std::string msg = resume_error("fuzz_checkpoint-nonfinite-update-delta.bin");
+  EXPECT_NE(msg.find("corrupt state stream: a value is"), std::string::npos) << msg;
+}
