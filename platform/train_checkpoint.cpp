@@ -23,10 +23,6 @@ std::string read_file(const fs::path& p) {
   return s.str();
 }
 
-void write_atomically(const fs::path& path, const std::string& bytes) {
-  write_file_atomically(path.string(), bytes);
-}
-
 }  // namespace
 
 Progression resume_checkpoint(const std::string& resume_dir, const config::Config& cfg, train::GanTrainer& trainer) {
@@ -58,11 +54,11 @@ void save_checkpoint(const fs::path& dir, const train::GanTrainer& trainer, cons
                      const std::string& config_file) {
   std::ostringstream bytes;
   trainer.save(bytes);
-  write_atomically(dir / "checkpoint.bin", bytes.str());
+  write_file_atomically((dir / "checkpoint.bin").string(), bytes.str());
   const nlohmann::json meta = {{"step", at.step},           {"sim_time_ns", at.time_ns},
                                {"energy_pj", at.energy_pj}, {"train_csv", at.csv},
                                {"config_file", config_file}};
-  write_atomically(dir / "checkpoint.json", meta.dump(1) + "\n");
+  write_file_atomically((dir / "checkpoint.json").string(), meta.dump(1) + "\n");
 }
 
 }  // namespace memgan
