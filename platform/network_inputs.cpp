@@ -35,6 +35,24 @@ mapping::NetworkMapping map_config_network(const mapping::Network& net, const co
   }
 }
 
+mapping::ChipPlacement place_config_network(const config::LoadedConfig& loaded, const mapping::Network& net) {
+  const config::Config& cfg = loaded.config;
+  mapping::MapOptions opts;
+  opts.dataflow = mapping::parse_dataflow(cfg.network.dataflow);
+  opts.batch = cfg.network.batch;
+  opts.replicate = false;
+  try {
+    return mapping::place_network(mapping::map_network(net, arch_spec(cfg), opts),
+                                  mapping::parse_overflow(cfg.arch.mapping.overflow));
+  } catch (const mapping::PlacementError& e) {
+    const auto at = loaded.origin.find("arch.tiles");
+    throw InputError(fmt::format("{}: arch.tiles, arch.arrays_per_tile: {}",
+                                 at != loaded.origin.end() ? at->second : loaded.path, e.what()));
+  } catch (const std::invalid_argument& e) {
+    throw InputError(e.what());
+  }
+}
+
 fs::path create_output_dir(const std::string& dir) {
   std::error_code ec;
   fs::create_directories(dir, ec);

@@ -9,6 +9,7 @@
 #include "core/config/loader.h"
 #include "core/mapping/dataflow.h"
 #include "core/mapping/mapper.h"
+#include "core/mapping/placement.h"
 #include "core/mapping/network.h"
 
 namespace memgan {
@@ -16,6 +17,11 @@ namespace memgan {
 // network.file of the config; InputError when it is not set or does not load.
 mapping::Network load_config_network(const config::LoadedConfig& loaded);
 // `net` mapped onto cfg's arrays under dataflow `df` at network.batch.
+// The network placed on the configured chip for training (one copy per layer,
+// mapping/placement.h). A network that does not fit is an InputError naming where arch.tiles is
+// set, each layer's arrays and what the chip has (unless arch.mapping.overflow: reprogram).
+mapping::ChipPlacement place_config_network(const config::LoadedConfig& loaded, const mapping::Network& net);
+
 mapping::NetworkMapping map_config_network(const mapping::Network& net, const config::Config& cfg,
                                            mapping::Dataflow df);
 // The output folder, created if missing.

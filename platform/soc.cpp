@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "platform/network_cost.h"
 #include "spec/memory_map.h"
 #ifdef MEMGAN_WITH_RTL
 #include "models/cmd_decoder/cmd_decoder_transactor.h"
@@ -81,6 +82,13 @@ TileParams Soc::tile_params(const config::Config& c) {
   p.array_leak_mw = e.leakage.array_mw;
   p.adc_leak_mw = e.leakage.adc_mw;
   p.shift_add_leak_mw = e.leakage.shift_add_mw;
+  // Training work on the arrays the trainer's engine holds (Tile::run_work).
+  p.logical_cols = mapping::array_shape(arch_spec(c)).cols;
+  p.write_pulse_ns = c.device.write_pulse_ns;
+  const double g_mid_us = 0.5 * (c.device.g_min_us + c.device.g_max_us);
+  // V^2 [V^2] * G [uS] * t [ns] = 1e-15 J = 1e-3 pJ.
+  p.read_pj_per_cell = c.device.read_voltage_v * c.device.read_voltage_v * g_mid_us * t.array_read_ns * 1e-3;
+  p.columns_per_conversion = a.weight_encoding == "differential" ? 2.0 : 1.0;
   return p;
 }
 
@@ -127,8 +135,30 @@ Soc::Soc(sc_core::sc_module_name name, const config::Config& c, RunObserver& obs
                                             uint64_t(c.simulation.seed) * 1000003ull + uint64_t(i)));
   }
   if (training) {
-    layer_engine_ = std::make_unique<LayerEngine>("layer_engine", training->params, *training->trainer, training->cost,
-                                                  observer);
+    DigitalUnitParams dp;
+    dp.clock_period = clk;
+    dp.register_access_cycles = c.latency.register_access_cycles;
+    dp.register_access_pj = e.register_access_pj;
+    dp.lanes = a.digital.lanes;
+    dp.buffer_bytes = static_cast<uint32_t>(a.digital.buffer_kib) * 1024u;
+    dp.buffer_bytes_per_cycle = a.buffers.bytes_per_cycle;
+    dp.op_pj = e.digital_op_pj;
+    dp.mac_pj = e.digital_mac_pj;
+    dp.buffer_pj_per_byte = e.input_buffer_write_pj_per_byte;
+    dp.leakage_mw = e.leakage.digital_mw;
+    digital_ = std::make_unique<DigitalUnit>("digital_unit", dp, observer);
+    ChipBlocks chip;
+    for (auto& t : tiles_) chip.tiles.push_back(t.get());
+    chip.digital = digital_.get();
+    chip.noise = noise_.get();
+    chip.bus = bus_.get();
+    chip.dram = dram_.get();
+    LayerEngineParams lp = training->params;
+    lp.noise_window_bytes = uint64_t(a.noise.buffer_samples) * 4;
+    // DRAM above the program and its data: real batches, kept activations, spilled tensors.
+    lp.dram_scratch_base = dram_->size() / 2;
+    lp.dram_scratch_bytes = dram_->size() - lp.dram_scratch_base;
+    layer_engine_ = std::make_unique<LayerEngine>("layer_engine", lp, *training->trainer, chip, observer);
 #ifdef MEMGAN_WITH_RTL
     if (a.rtl.red_addr_gen == "rtl") {
       auto t = std::make_unique<rtl::RedAddrGenTransactor>("mapper", clk, &observer);
@@ -158,6 +188,7 @@ Soc::Soc(sc_core::sc_module_name name, const config::Config& c, RunObserver& obs
   // Initiators.
   controller_->master.bind(bus_->initiators);
   dma_->master.bind(bus_->initiators);
+  if (layer_engine_) layer_engine_->mover.bind(bus_->initiators);
   // Targets, in port order.
   int port = 0;
   bus_->targets.bind(dram_->socket);
@@ -173,6 +204,8 @@ Soc::Soc(sc_core::sc_module_name name, const config::Config& c, RunObserver& obs
   if (layer_engine_) {
     bus_->targets.bind(layer_engine_->socket);
     bus_->map("layer_engine", memory_map::kLayerEngineBase, memory_map::kLayerEngineSize, port++);
+    bus_->targets.bind(digital_->socket);
+    bus_->map("digital_unit", memory_map::kDigitalUnitBase, memory_map::kDigitalUnitSize, port++);
   }
 }
 

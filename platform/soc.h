@@ -15,6 +15,7 @@
 #include "models/bus/interconnect.h"
 #include "core/config/config.h"
 #include "models/controller/controller.h"
+#include "models/digital_unit/digital_unit.h"
 #include "models/dma/dma.h"
 #include "models/dram/dram.h"
 #include "models/layer_engine/layer_engine.h"
@@ -30,11 +31,12 @@ class CmdDecoderTransactor;
 class RedAddrGenTransactor;
 }
 
-// What a training run adds: the layer engine at memory_map::kLayerEngineBase.
+// What a training run adds: the layer engine at memory_map::kLayerEngineBase (its DMA port
+// an initiator on the bus) and the digital unit at kDigitalUnitBase. The SoC fills in the
+// engine's chip blocks, noise window and DRAM scratch region.
 struct LayerEngineSetup {
   LayerEngineParams params;
   train::GanTrainer* trainer = nullptr;
-  LayerEngine::CostFunction cost;
 };
 
 class Soc : public sc_core::sc_module {
@@ -42,6 +44,7 @@ class Soc : public sc_core::sc_module {
   Soc(sc_core::sc_module_name name, const config::Config& cfg, RunObserver& observer,
       const LayerEngineSetup* training = nullptr);
   LayerEngine* layer_engine() { return layer_engine_.get(); }
+  DigitalUnit* digital_unit() { return digital_.get(); }
 
   Controller& controller() { return *controller_; }
   Interconnect& bus() { return *bus_; }
@@ -71,6 +74,7 @@ class Soc : public sc_core::sc_module {
   std::unique_ptr<Dma> dma_;
   std::unique_ptr<NoiseBlock> noise_;
   std::vector<std::unique_ptr<Tile>> tiles_;
+  std::unique_ptr<DigitalUnit> digital_;
   std::unique_ptr<LayerEngine> layer_engine_;
   std::unique_ptr<Controller> controller_;
   std::vector<rtl::ShiftAddTransactor*> rtl_shift_add_;  // owned by their tiles

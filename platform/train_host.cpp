@@ -34,10 +34,9 @@ TrainHost::TrainHost(const config::LoadedConfig& loaded, const RunOptions& optio
       first_score_(NAN),
       last_score_(NAN) {}
 
-OpCost TrainHost::charge(OpCost cost) {
-  now_.time_ns += cost.time_ns;
-  for (const auto& [k, v] : cost.energy_pj) now_.energy_pj += v;
-  return cost;
+void TrainHost::charge(const OpTiming& t) {
+  now_.time_ns += t.time_ns;
+  now_.energy_pj += t.energy_pj;
 }
 
 void TrainHost::begin_trace() {
@@ -53,6 +52,7 @@ void TrainHost::attach(LayerEngine& engine) {
   csv_ << kCsvHeader << now_.csv << std::flush;
   progress_.emplace("memgan train", options_.quiet);
   engine.on_host([this](const train::TrainOp& op, uint64_t t_ps) { on_op(op, t_ps); });
+  engine.on_op([this](const train::TrainOp&, const OpTiming& t) { charge(t); });
 }
 
 void TrainHost::finish() {

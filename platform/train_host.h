@@ -2,8 +2,8 @@
 // host's: at STEP_END it moves the trace window (simulation.trace.start_step / stop_step) and
 // the progress bar, at EVAL it writes a sample grid, scores the generator and adds a
 // train.csv row and a report curve point, at CHECKPOINT it saves the whole training state
-// (and stops the run as Ctrl-C would at --stop-at-step). The engine's cost of every
-// operation passes through it, so it always knows where the run stands.
+// (and stops the run as Ctrl-C would at --stop-at-step). Every operation's time and energy on
+// the chip pass through it, so it always knows where the run stands.
 #pragma once
 
 #include <cstdint>
@@ -33,8 +33,8 @@ class TrainHost {
   TrainHost(const TrainHost&) = delete;
   TrainHost& operator=(const TrainHost&) = delete;
 
-  // The layer engine's cost of one operation, added to the run's time and energy.
-  OpCost charge(OpCost cost);
+  // The time and energy of one operation as the chip played it, added to the run's.
+  void charge(const OpTiming& t);
   // Begins the observer's trace with its window in training steps: closed until the step
   // where simulation.trace.start_step begins (a resumed run that starts inside the window
   // traces from its first step). After the SoC is built.

@@ -1,6 +1,7 @@
 #include "platform/train_report.h"
 
 #include <cmath>
+#include <map>
 
 #include <fmt/format.h>
 #include <fmt/ostream.h>
@@ -22,8 +23,29 @@ nlohmann::json training_json(const config::Config& cfg, const TrainRunResult& r)
   const Progression& now = r.host.now();
   const int64_t run = steps_run(r);
   nlohmann::json phases = nlohmann::json::object();
-  for (const auto& [label, p] : r.soc.layer_engine()->phase_totals())
-    phases[label] = {{"time_ns", p.time_ns}, {"energy_pJ", p.energy_pj}, {"ops", p.ops}};
+  double compute = 0, movement = 0, stall = 0;
+  std::map<std::string, double> busy;
+  for (const auto& [label, p] : r.soc.layer_engine()->phase_totals()) {
+    std::string bottleneck;
+    double most = 0;
+    for (const auto& [resource, ns] : p.busy_ns) {
+      busy[resource] += ns;
+      if (ns > most) most = ns, bottleneck = resource;
+    }
+    phases[label] = {{"time_ns", p.time_ns},         {"compute_ns", p.compute_ns}, {"movement_ns", p.movement_ns},
+                     {"stall_ns", p.stall_ns},       {"energy_pJ", p.energy_pj},   {"ops", p.ops},
+                     {"busy_ns", p.busy_ns},         {"bottleneck", bottleneck},
+                     {"tile_events", {{"array_reads", p.array_reads}, {"dac_conversions", p.dac_conversions},
+                                      {"adc_conversions", p.adc_conversions}, {"write_pulses", p.write_pulses}}}};
+    compute += p.compute_ns;
+    movement += p.movement_ns;
+    stall += p.stall_ns;
+  }
+  std::string bottleneck;
+  double most = 0;
+  for (const auto& [resource, ns] : busy)
+    if (ns > most) most = ns, bottleneck = resource;
+  const double per_step = run > 0 ? 1.0 / double(run) : 0.0;
   return {
       {"network", r.inputs.net.name},
       {"mode", cfg.train.mode},
@@ -47,6 +69,15 @@ nlohmann::json training_json(const config::Config& cfg, const TrainRunResult& r)
       {"adc_conversions", trainer.totals().adc_conversions},
       {"adc_saturations", trainer.totals().adc_saturations},
       {"phases", phases},
+      {"step_split_ns", {{"compute", compute * per_step}, {"movement", movement * per_step}, {"stall", stall * per_step}}},
+      {"resource_busy_per_step_ns", [&] {
+         nlohmann::json j = nlohmann::json::object();
+         for (const auto& [k, v] : busy) j[k] = v * per_step;
+         return j;
+       }()},
+      {"bottleneck", bottleneck},
+      {"placement", mapping::to_json(r.soc.layer_engine()->placement())},
+      {"arrays_reprogrammed", r.soc.layer_engine()->arrays_reprogrammed()},
       {"last_grid", r.host.last_grid()},
   };
 }
@@ -61,6 +92,21 @@ void write_train_report(nlohmann::json& report, const config::Config& cfg, const
                                             {"steps", addr.steps},         {"rtl_clocks", addr.rtl_clocks},
                                             {"rtl_mismatches", addr.rtl_mismatches},
                                             {"mvm_mismatches", addr.mvm_mismatches}};
+  // What the tiles counted, all of them together, and how busy each was.
+  nlohmann::json tiles = {{"array_reads", 0}, {"dac_conversions", 0}, {"adc_conversions", 0},
+                          {"shift_add_ops", 0}, {"write_pulses", 0}, {"busy_ns", nlohmann::json::array()}};
+  for (int i = 0; i < r.soc.tiles(); ++i) {
+    const TileCounters& c = r.soc.tile(i).counters();
+    tiles["array_reads"] = tiles["array_reads"].get<int64_t>() + c.array_reads;
+    tiles["dac_conversions"] = tiles["dac_conversions"].get<int64_t>() + c.dac_conversions;
+    tiles["adc_conversions"] = tiles["adc_conversions"].get<int64_t>() + c.adc_conversions;
+    tiles["shift_add_ops"] = tiles["shift_add_ops"].get<int64_t>() + c.shift_add_ops;
+    tiles["write_pulses"] = tiles["write_pulses"].get<int64_t>() + c.write_pulses;
+    tiles["busy_ns"].push_back(double(r.soc.tile(i).busy_ps()) * 1e-3);
+  }
+  report["training"]["tiles"] = tiles;
+  report["training"]["bus_wait_ns"] = double(r.soc.bus().wait_ps()) * 1e-3;
+  report["training"]["dram_wait_ns"] = double(r.soc.dram().wait_ps()) * 1e-3;
   const Controller& ctl = r.soc.controller();
   report["counts"] = {{"commands", ctl.commands_executed()},
                       {"status_polls", ctl.polls()},

@@ -1,6 +1,8 @@
 // `memgan run` with job.kind train: the chip trains a GAN. The host side loads the data set,
 // fits the quality score's feature space, builds the trainer (the layer engine's functional
-// state), compiles the training program into DRAM and lets the controller run it; at every
+// state), places the network on the chip's tiles, compiles the training program into DRAM and
+// lets the controller run it; every operation plays on the tiles, the digital unit, the noise
+// block, the bus and DRAM (models/layer_engine); at every
 // EVAL the host writes a sample grid and a train.csv row, at every CHECKPOINT the whole
 // training state. Ctrl-C (or --stop-at-step) ends the run with valid outputs and a checkpoint
 // to resume from.
@@ -11,10 +13,8 @@
 //   train_report      report.json, report.html and the terminal summary
 #include <cblas.h>
 
-#include <algorithm>
 #include <chrono>
 #include <cstring>
-#include <map>
 #include <string>
 #include <vector>
 
@@ -25,6 +25,7 @@
 #include "firmware/train_program.h"
 #include "models/base/sc_time_ps.h"
 #include "platform/network_cost.h"
+#include "platform/network_inputs.h"
 #include "platform/run_common.h"
 #include "platform/soc.h"
 #include "platform/train_checkpoint.h"
@@ -37,43 +38,6 @@ namespace memgan {
 namespace {
 
 using namespace run_detail;
-
-// Time and energy of one operation on the configured chip: array work through the same
-// tables as `memgan compare` (network_cost.h), pulses at their own energy and one pulse
-// width per row written in parallel across the layer's arrays, digital work on `lanes` FP32
-// units, the real batch at DRAM bandwidth, latent samples at the noise source's rate.
-OpCost op_cost(const config::Config& cfg, const nn::ArrayShape& shape, const train::OpWork& w) {
-  OpCost c;
-  const PhaseCost p = phase_cost(w.arrays, std::max<int64_t>(1, w.parallel_arrays), cfg, shape);
-  const std::map<std::string, std::string> component = {
-      {"array", "arrays"}, {"dac", "dac"}, {"adc", "adc"}, {"shift_add", "shift_add"}, {"buffers", "buffers"}};
-  for (const auto& [k, v] : p.energy_pj) {
-    const auto it = component.find(k);
-    if (it != component.end() && v > 0) c.energy_pj[it->second] += v;
-  }
-  c.time_ns = w.arrays.array_reads > 0 || w.arrays.digital_adds() > 0 ? p.time_ns : 0;
-  const double clock_ns = 1e3 / cfg.arch.clock_mhz;
-  if (w.arrays.write_pulses > 0) {
-    const int64_t parallel = std::max<int64_t>(1, w.parallel_arrays) * shape.cols;
-    c.time_ns += double((w.arrays.write_pulses + parallel - 1) / parallel) * cfg.device.write_pulse_ns;
-    c.energy_pj["writes"] += w.arrays.write_energy_pj;
-  }
-  if (w.digital_ops + w.digital_macs > 0) {
-    const int64_t lanes = cfg.arch.digital.lanes;
-    c.time_ns += double((w.digital_ops + w.digital_macs + lanes - 1) / lanes) * clock_ns;
-    c.energy_pj["digital"] += double(w.digital_ops) * cfg.energy.digital_op_pj +
-                              double(w.digital_macs) * cfg.energy.digital_mac_pj;
-  }
-  if (w.dram_bytes > 0) {
-    c.time_ns += cfg.arch.dram.latency_ns + double(w.dram_bytes) / cfg.arch.dram.bandwidth_gbps;
-    c.energy_pj["dram"] += double(w.dram_bytes) * cfg.energy.dram_read_pj_per_byte;
-  }
-  if (w.noise_samples > 0) {
-    c.time_ns += cfg.arch.noise.sample_ns * double(w.noise_samples) / cfg.arch.noise.pairs;
-    c.energy_pj["noise"] += double(w.noise_samples) * cfg.energy.noise_sample_pj;
-  }
-  return c;
-}
 
 // The run folder with config.yaml and samples/.
 void prepare_train_dir(const fs::path& dir, const config::Config& cfg, const std::string& version) {
@@ -96,27 +60,30 @@ firmware::TrainProgram compile_program(const mapping::Network& net, const config
   return firmware::compile_training(net, schedule, regs);
 }
 
-// The layer engine of the SoC: the trainer, each operation costed by op_cost and charged to
-// the host's totals.
-LayerEngineSetup engine_setup(const config::Config& cfg, const nn::ArrayShape& shape, train::GanTrainer& trainer,
-                              TrainHost& host) {
+// The training cluster of the SoC: the trainer's numerics, the network placed on the chip
+// (a placement error names every layer: the config asks for more arrays than it has), the
+// mapper's and the noise block's figures; each operation's time and energy go to the host.
+LayerEngineSetup engine_setup(const config::LoadedConfig& loaded, const mapping::Network& net,
+                              train::GanTrainer& trainer) {
+  const config::Config& cfg = loaded.config;
   LayerEngineSetup setup;
   setup.params.clock_period = sc_core::sc_time(1e3 / cfg.arch.clock_mhz, sc_core::SC_NS);
   setup.params.register_access_cycles = cfg.latency.register_access_cycles;
   setup.params.register_access_pj = cfg.energy.register_access_pj;
   setup.params.dataflow = cfg.network.dataflow;
-  setup.params.arrays = shape;
+  setup.params.arrays = mapping::array_shape(arch_spec(cfg));
   setup.params.batch = cfg.network.batch;
-  const auto& leak = cfg.energy.leakage;
-  setup.params.component_leakage_mw = {{"arrays", leak.array_mw}, {"dac", leak.dac_mw},
-                                       {"adc", leak.adc_mw},      {"shift_add", leak.shift_add_mw},
-                                       {"buffers", leak.input_buffer_mw + leak.output_buffer_mw},
-                                       {"writes", 0.0},           {"digital", leak.digital_mw},
-                                       {"dram", 0.0},             {"noise", leak.noise_mw}};
+  setup.params.placement = place_config_network(loaded, net);
+  setup.params.mapper_cycles_per_mvm = cfg.arch.mapper.cycles_per_mvm;
+  setup.params.mapper_pj_per_mvm = cfg.energy.mapper_pj_per_mvm;
+  setup.params.noise_pairs = cfg.arch.noise.pairs;
+  setup.params.input_bytes = cfg.arch.quantize ? 1 : 4;
+  setup.params.array_rows = cfg.arch.array.rows;
+  const auto& d = cfg.device;
+  // Rewriting a weight: each slice's cell from mid-range on average (half the full-range pulses).
+  const double pulse_pj = d.write_voltage_v * d.write_voltage_v * 0.5 * (d.g_min_us + d.g_max_us) * d.write_pulse_ns * 1e-3;
+  setup.params.reprogram_pj_per_weight = double(setup.params.arrays.slices) * 0.5 * d.pulse.pulses_full_range * pulse_pj;
   setup.trainer = &trainer;
-  setup.cost = [&cfg, shape, &host](const train::TrainOp&, const train::OpWork& w) {
-    return host.charge(op_cost(cfg, shape, w));
-  };
   return setup;
 }
 
@@ -158,6 +125,7 @@ int run_training(const config::LoadedConfig& loaded, const RunOptions& options, 
 
   // Inputs first: every bad-input error before anything is simulated.
   const TrainInputs inputs = load_train_inputs(loaded);
+  const LayerEngineSetup setup = engine_setup(loaded, inputs.net, *inputs.trainer);
   const Progression start =
       options.resume_dir.empty() ? Progression{} : resume_checkpoint(options.resume_dir, cfg, *inputs.trainer);
   prepare_train_dir(dir, cfg, options.version);
@@ -167,7 +135,6 @@ int run_training(const config::LoadedConfig& loaded, const RunOptions& options, 
   const auto observer_ptr = start_observer(loaded, dir);
   RunObserver& observer = *observer_ptr;
   TrainHost host(loaded, options, inputs, observer, start, err);
-  const LayerEngineSetup setup = engine_setup(cfg, mapping::array_shape(arch_spec(cfg)), *inputs.trainer, host);
   Soc soc("soc", cfg, observer, &setup);
   host.begin_trace();
   load_program(soc, program);

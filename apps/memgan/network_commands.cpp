@@ -57,8 +57,18 @@ int map_command(const config::LoadedConfig& loaded, const std::string& out_dir, 
   const auto net = load_config_network(loaded);
   const auto m = map_config_network(net, loaded.config, mapping::parse_dataflow(loaded.config.network.dataflow));
   out << mapping::format_table(m);
+  nlohmann::json j = mapping::to_json(m);
+  // Where training puts each layer (one copy per layer, no replicas) on the configured chip.
+  try {
+    const mapping::ChipPlacement p = place_config_network(loaded, net);
+    out << "\n" << mapping::format_placement(p);
+    j["placement"] = mapping::to_json(p);
+  } catch (const InputError& e) {
+    fmt::print(out, "\nplacement: {}\n", e.what());
+    j["placement"] = {{"error", e.what()}};
+  }
   const auto dir = create_output_dir(out_dir);
-  write_output_file(dir / "mapping.json", mapping::to_json(m).dump(2) + "\n");
+  write_output_file(dir / "mapping.json", j.dump(2) + "\n");
   fmt::print(out, "mapping  {}\n", (dir / "mapping.json").string());
   return 0;
 }

@@ -65,7 +65,12 @@ struct NoiseConfig {
 // The digital unit next to the arrays: batch norm, activations, losses, optimizer math and the
 // weight gradients (FP32).
 struct DigitalConfig {
-  int lanes = 64;  // FP32 operations per clock
+  int lanes = 64;         // FP32 operations per clock
+  int buffer_kib = 256;   // its operand buffer; larger tensors stream through DRAM
+};
+
+struct MappingConfig {
+  std::string overflow = "error";  // a network larger than the chip: error | reprogram
 };
 
 struct MapperConfig {
@@ -81,8 +86,8 @@ struct RtlConfig {
 
 struct ArchConfig {
   double clock_mhz = 1000.0;
-  int tiles = 1;
-  int arrays_per_tile = 1;
+  int tiles = 8;
+  int arrays_per_tile = 16;
   ArrayConfig array;
   bool quantize = true;
   int cell_bits = 4;
@@ -98,6 +103,7 @@ struct ArchConfig {
   ControllerConfig controller;
   NoiseConfig noise;
   MapperConfig mapper;
+  MappingConfig mapping;
   DigitalConfig digital;
   RtlConfig rtl;
 };

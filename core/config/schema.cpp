@@ -239,6 +239,10 @@ std::vector<Field> schema(Config& c) {
   b.real("arch.controller.poll_timeout_us", a.controller.poll_timeout_us, 0.001, 1e9,
          "a POLL that has not matched after this long is a firmware error, us");
   b.integer("arch.digital.lanes", a.digital.lanes, 1, 65536, "digital unit: FP32 operations per clock");
+  b.integer("arch.digital.buffer_kib", a.digital.buffer_kib, 1, 65536,
+            "digital unit operand buffer, KiB; a larger tensor streams through DRAM");
+  b.choice("arch.mapping.overflow", a.mapping.overflow, {"error", "reprogram"},
+           "training a network larger than the chip: error (naming the layers) or reprogram arrays between layers");
   b.integer("arch.mapper.cycles_per_mvm", a.mapper.cycles_per_mvm, 0, 1000,
             "dataflow mapper unit: clocks to generate the array and buffer addresses of one MVM");
   b.choice("arch.rtl.shift_add", a.rtl.shift_add, {"tlm", "rtl"},

@@ -547,6 +547,26 @@ void training_run_section(Page& page, const json& t, const fs::path& dir) {
     line += fmt::format("; {} sequences off the MVM count", n("mvm_mismatches"));
     summary.row({"mapper addresses (pixel_wise scatters)", line});
   }
+  // The chip the step ran on: placement and the step's time split.
+  if (t.contains("placement") && t.at("placement").is_object() && t.at("placement").contains("arrays_used")) {
+    const json& pl = t.at("placement");
+    summary.row({"placement", fmt::format("{} of {} arrays ({} tiles x {}), {}", grouped(pl.at("arrays_used").get<int64_t>()),
+                                          grouped(pl.at("arrays_available").get<int64_t>()), json_scalar(pl.at("tiles")),
+                                          json_scalar(pl.at("arrays_per_tile")),
+                                          pl.at("residency_groups").get<int>() == 1
+                                              ? std::string("every layer resident")
+                                              : fmt::format("{} residency groups, {} arrays reprogrammed",
+                                                            json_scalar(pl.at("residency_groups")),
+                                                            grouped(t.value("arrays_reprogrammed", int64_t{0}))))});
+  }
+  if (t.contains("step_split_ns") && t.at("step_split_ns").is_object()) {
+    const json& sp = t.at("step_split_ns");
+    const double c = sp.value("compute", 0.0), m = sp.value("movement", 0.0), st = sp.value("stall", 0.0);
+    summary.row({"step time split", fmt::format("compute {} ({}), data movement {} ({}), stalls {} ({}); busiest: {}",
+                                                esc(si(c * 1e-9, "s")), share(c, c + m + st), esc(si(m * 1e-9, "s")),
+                                                share(m, c + m + st), esc(si(st * 1e-9, "s")), share(st, c + m + st),
+                                                esc(t.value("bottleneck", std::string())))});
+  }
   std::string body = summary.done();
 
   // Curves. At step 0 no training step has run: the trainer reports its losses and D
@@ -606,31 +626,44 @@ void training_run_section(Page& page, const json& t, const fs::path& dir) {
     body += "</div>\n";
   }
 
-  // Time and energy per layer and phase.
+  // Time and energy per layer and phase, the time split on each operation's critical path.
   if (t.contains("phases") && !t.at("phases").empty()) {
     struct Row {
       std::string op;
-      double time_ns, energy_pj;
+      double time_ns, compute_ns, movement_ns, stall_ns, energy_pj;
       int64_t ops;
+      std::string bottleneck;
     };
     std::vector<Row> rows;
-    double total_ns = 0, total_pj = 0;
+    double total_ns = 0, total_pj = 0, total_compute = 0, total_movement = 0, total_stall = 0;
     int64_t total_ops = 0;
     for (const auto& [op, p] : t.at("phases").items()) {
-      rows.push_back({op, p.at("time_ns").get<double>(), p.at("energy_pJ").get<double>(), p.at("ops").get<int64_t>()});
+      rows.push_back({op, p.at("time_ns").get<double>(), p.value("compute_ns", 0.0), p.value("movement_ns", 0.0),
+                      p.value("stall_ns", 0.0), p.at("energy_pJ").get<double>(), p.at("ops").get<int64_t>(),
+                      p.value("bottleneck", std::string())});
       total_ns += rows.back().time_ns, total_pj += rows.back().energy_pj, total_ops += rows.back().ops;
+      total_compute += rows.back().compute_ns, total_movement += rows.back().movement_ns,
+          total_stall += rows.back().stall_ns;
     }
     std::stable_sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) { return a.time_ns > b.time_ns; });
-    Table table({{"op", false}, {"ops", true}, {"time", true}, {"time share", true}, {"energy", true},
+    Table table({{"op", false}, {"ops", true}, {"time", true}, {"time share", true}, {"compute", true},
+                 {"data movement", true}, {"stalls", true}, {"busiest resource", false}, {"energy", true},
                  {"energy share", true}});
     for (const auto& r : rows) {
       table.row({esc(r.op), grouped(r.ops), esc(si(r.time_ns * 1e-9, "s")), share(r.time_ns, total_ns),
-                 esc(joule(r.energy_pj)), share(r.energy_pj, total_pj)});
+                 share(r.compute_ns, r.time_ns), share(r.movement_ns, r.time_ns), share(r.stall_ns, r.time_ns),
+                 esc(r.bottleneck), esc(joule(r.energy_pj)), share(r.energy_pj, total_pj)});
     }
     table.row({"total", grouped(total_ops), esc(si(total_ns * 1e-9, "s")), share(total_ns, total_ns),
-               esc(joule(total_pj)), share(total_pj, total_pj)},
+               share(total_compute, total_ns), share(total_movement, total_ns), share(total_stall, total_ns),
+               esc(t.value("bottleneck", std::string())), esc(joule(total_pj)), share(total_pj, total_pj)},
               "total");
-    body += fmt::format("<h3>By layer and phase ({} rows, this run, by time)</h3>\n", rows.size()) + table.done();
+    body += fmt::format("<h3>By layer and phase ({} rows, this run, by time)</h3>\n", rows.size()) +
+            "<p class=\"muted\">Simulated on the placed chip: compute is the tiles', digital unit's or noise "
+            "block's own time on each operation's critical path, data movement the bus and DRAM transfers on it "
+            "when alone, stalls the waiting for a shared resource (bus, DRAM, a busy tile). The busiest resource "
+            "is the one with the most busy time in that phase.</p>\n" +
+            table.done();
   }
   page.section("training", "Training", body);
 }

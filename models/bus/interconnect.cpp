@@ -28,14 +28,24 @@ void Interconnect::b_transport(int, tlm::tlm_generic_payload& tx, sc_core::sc_ti
     if (timing_.log_transactions) log_transaction(tx, sc_core::sc_time_stamp() + delay, delay, "-");
     return;
   }
+  // Arbitration and routing are pipelined; the data beats hold the bus, so a transfer waits
+  // for the beats of every other one that reserved it first.
   const uint64_t t0 = local_ps(delay);
-  const unsigned beats = (tx.get_data_length() + timing_.width_bytes - 1) / timing_.width_bytes;
-  delay += timing_.clock_period * double(timing_.latency_cycles + beats);
-  probe_.activity(t0, local_ps(delay), timing_.energy_pj_per_byte * tx.get_data_length());
+  const uint64_t beats = (uint64_t(tx.get_data_length()) + timing_.width_bytes - 1) / timing_.width_bytes;
+  const uint64_t clock = to_ps(timing_.clock_period);
+  occupancy_.retire_before(to_ps(sc_core::sc_time_stamp()));
+  const uint64_t start = occupancy_.reserve(t0 + clock * uint64_t(timing_.latency_cycles), clock * beats);
+  const uint64_t end = start + clock * beats;
+  wait_ps_ += start - t0 - clock * uint64_t(timing_.latency_cycles);
+  probe_.activity(t0, end, timing_.energy_pj_per_byte * tx.get_data_length());
 
+  // Cut-through: the target sees the data from the first beat (a burst streams into DRAM while
+  // it crosses the bus); the transfer ends when both the beats and the target are done.
+  delay = ps(start) - sc_core::sc_time_stamp();
   tx.set_address(addr - region->base);
   targets[region->port]->b_transport(tx, delay);
   tx.set_address(addr);  // initiators see their own address again, as the standard requires
+  if (local_ps(delay) < end) delay = ps(end) - sc_core::sc_time_stamp();
   if (timing_.log_transactions) log_transaction(tx, ps(t0), delay, region->name);
 }
 

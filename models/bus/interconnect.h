@@ -1,7 +1,10 @@
 // Loosely-timed TLM-2.0 interconnect: decodes addresses through an AddressMap, forwards to
 // the target with the address made region-relative, and annotates arbitration plus
-// transfer time. A decode miss answers TLM_ADDRESS_ERROR_RESPONSE. Contention between
-// initiators is not modelled (LT): each transfer is timed as if the bus were free.
+// transfer time. A decode miss answers TLM_ADDRESS_ERROR_RESPONSE. Contention: the data beats
+// of a transfer reserve the bus (models/base/occupancy.h), so concurrent initiators share its
+// width: a transfer that finds the bus reserved waits for the gap (counted in wait_ps). The
+// target is called at the first data beat (cut-through: a burst streams into DRAM while it
+// crosses the bus), and the transfer ends when both its beats and the target are done.
 #pragma once
 
 #include <systemc>
@@ -12,6 +15,7 @@
 #include "models/bus/address_map.h"
 #include "core/observe/observer.h"
 #include "models/base/log.h"
+#include "models/base/occupancy.h"
 
 namespace memgan {
 
@@ -38,6 +42,8 @@ class Interconnect : public sc_core::sc_module {
   const AddressMap& address_map() const { return map_; }
   int64_t transactions() const { return probe_.ops(); }
   int64_t decode_errors() const { return decode_errors_; }
+  uint64_t busy_ps() const { return occupancy_.busy_ps(); }  // data beats reserved so far
+  uint64_t wait_ps() const { return wait_ps_; }              // time transfers waited for the bus
 
  private:
   void b_transport(int id, tlm::tlm_generic_payload& tx, sc_core::sc_time& delay);
@@ -51,6 +57,8 @@ class Interconnect : public sc_core::sc_module {
   Logger log_;
   AddressMap map_;
   int64_t decode_errors_ = 0;
+  Occupancy occupancy_;
+  uint64_t wait_ps_ = 0;
 };
 
 }  // namespace memgan

@@ -49,8 +49,15 @@ void Dram::b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay) {
     bytes_written_ += len;
     energy = timing_.write_pj_per_byte * double(len);
   }
-  delay += timing_.latency + ns(double(len) / timing_.bandwidth_bytes_per_ns);
-  probe_.activity(t0, local_ps(delay), energy);
+  // The access latency is pipelined across requests; the data transfer holds the channel, so
+  // concurrent requests share the bandwidth.
+  const uint64_t transfer = to_ps(ns(double(len) / timing_.bandwidth_bytes_per_ns));
+  occupancy_.retire_before(to_ps(sc_core::sc_time_stamp()));
+  const uint64_t ready = t0 + to_ps(timing_.latency);
+  const uint64_t start = occupancy_.reserve(ready, transfer);
+  wait_ps_ += start - ready;
+  delay = ps(start + transfer) - sc_core::sc_time_stamp();
+  probe_.activity(t0, start + transfer, energy);
   tx.set_response_status(tlm::TLM_OK_RESPONSE);
 }
 

@@ -1,6 +1,7 @@
 // DRAM target: a byte array behind a fixed access latency and a bandwidth, with energy per
-// byte read and written. Banks, rows and refresh are not modelled; background power is
-// the leakage figure.
+// byte read and written. The latency is pipelined across requests; the data transfer reserves
+// the channel (models/base/occupancy.h), so concurrent initiators share the bandwidth. Banks,
+// rows and refresh are not modelled; background power is the leakage figure.
 #pragma once
 
 #include <cstdint>
@@ -12,6 +13,7 @@
 
 #include "core/observe/observer.h"
 #include "models/base/log.h"
+#include "models/base/occupancy.h"
 
 namespace memgan {
 
@@ -34,6 +36,8 @@ class Dram : public sc_core::sc_module {
   uint64_t size() const { return memory_.size(); }
   uint64_t bytes_read() const { return bytes_read_; }
   uint64_t bytes_written() const { return bytes_written_; }
+  uint64_t busy_ps() const { return occupancy_.busy_ps(); }  // channel time reserved so far
+  uint64_t wait_ps() const { return wait_ps_; }              // time requests waited for the channel
 
  private:
   void fault(const std::string& why, const sc_core::sc_time& delay);
@@ -46,6 +50,8 @@ class Dram : public sc_core::sc_module {
   BlockProbe probe_;
   Logger log_;
   uint64_t bytes_read_ = 0, bytes_written_ = 0;
+  Occupancy occupancy_;
+  uint64_t wait_ps_ = 0;
 };
 
 }  // namespace memgan

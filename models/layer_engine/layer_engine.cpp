@@ -1,6 +1,7 @@
 #include "models/layer_engine/layer_engine.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdlib>
 #include <memory>
@@ -9,24 +10,99 @@
 #include <fmt/format.h>
 
 #include "models/base/sc_time_ps.h"
+#include "models/bus/interconnect.h"
+#include "models/digital_unit/digital_unit.h"
+#include "models/dram/dram.h"
+#include "models/noise/noise_block.h"
+#include "models/tile/tile.h"
+#include "spec/memory_map.h"
+#include "spec/regs/digital_unit.h"
+#include "spec/regs/noise.h"
 
 namespace memgan {
 
 using namespace layer_engine_reg;
 
+namespace {
+
+// Integer share `part` of `total` for the `index`-th of shares with cumulative array counts: the
+// parts of all shares add up to `total` exactly.
+int64_t share_of(int64_t total, int64_t before, int64_t upto, int64_t all) {
+  if (all <= 0) return 0;
+  const auto at = [&](int64_t c) { return int64_t((__int128)total * c / all); };
+  return at(upto) - at(before);
+}
+
+nn::MvmCounts split_counts(const nn::MvmCounts& c, int64_t before, int64_t upto, int64_t all) {
+  nn::MvmCounts s;
+  const auto i = [&](int64_t v) { return share_of(v, before, upto, all); };
+  const double f = all > 0 ? double(upto - before) / double(all) : 0.0;
+  s.logical_mvms = i(c.logical_mvms);
+  s.array_reads = i(c.array_reads);
+  s.dac_conversions = i(c.dac_conversions);
+  s.adc_conversions = i(c.adc_conversions);
+  s.adc_saturations = i(c.adc_saturations);
+  s.inputs_applied = i(c.inputs_applied);
+  s.inputs_nonzero = i(c.inputs_nonzero);
+  s.outputs = i(c.outputs);
+  s.partial_sum_adds = i(c.partial_sum_adds);
+  s.overlap_adds = i(c.overlap_adds);
+  s.bias_adds = i(c.bias_adds);
+  s.outputs_discarded = i(c.outputs_discarded);
+  s.weights_programmed = i(c.weights_programmed);
+  s.cells_written = i(c.cells_written);
+  s.write_pulses = i(c.write_pulses);
+  s.array_energy_pj = c.array_energy_pj * f;
+  s.write_energy_pj = c.write_energy_pj * f;
+  return s;
+}
+
+const char* model_key(train::Model m) { return m == train::Model::Generator ? "generator" : "discriminator"; }
+
+}  // namespace
+
+// The critical path of one operation so far: where it stands, and how much of it was computing
+// and moving data on its own (the rest is waiting for a shared resource).
+struct LayerEngine::Chain {
+  uint64_t t = 0;
+  uint64_t compute_ps = 0, movement_ps = 0;
+};
+
 LayerEngine::LayerEngine(sc_core::sc_module_name name, const LayerEngineParams& params, train::GanTrainer& trainer,
-                         CostFunction cost, RunObserver& observer)
+                         const ChipBlocks& chip, RunObserver& observer)
     : Peripheral(name, {params.clock_period, params.register_access_cycles, params.register_access_pj}, kSize,
                  observer),
       params_(params),
       trainer_(trainer),
-      cost_(std::move(cost)),
-      probe_(observer, this->name(), params.leakage_mw, true, false) {
+      chip_(chip),
+      probe_(observer, this->name(), params.leakage_mw, true, false),
+      mapper_probe_(observer, std::string(this->name()) + ".mapper", params.mapper_leakage_mw, true, false) {
   SC_HAS_PROCESS(LayerEngine);
   SC_THREAD(rtl_address_thread);
-  for (const auto& [component, leak] : params.component_leakage_mw)
-    components_[component] =
-        std::make_unique<BlockProbe>(observer, std::string(this->name()) + "." + component, leak, true, false);
+  const auto& pl = params_.placement;
+  for (const train::Model m : {train::Model::Generator, train::Model::Discriminator}) {
+    auto& index = layer_placement_[int(m)];
+    for (int l = 0; l < trainer_.layer_count(m); ++l) {
+      index.push_back(-1);
+      weight_count_[int(m)].push_back(trainer_.on_arrays(m, l) ? trainer_.weights(m, l).size() : 0);
+      if (!trainer_.on_arrays(m, l)) continue;
+      const std::string& layer = trainer_.layer_spec(m, l).name;
+      for (size_t k = 0; k < pl.layers.size(); ++k)
+        if (pl.layers[k].model == model_key(m) && pl.layers[k].name == layer) index.back() = int(k);
+      if (index.back() < 0)
+        throw std::invalid_argument(fmt::format("layer engine: no placement for {}.{}", model_key(m), layer));
+      for (const auto& t : pl.layers[size_t(index.back())].tiles)
+        if (t.tile >= int(chip_.tiles.size()))
+          throw std::invalid_argument(fmt::format("layer engine: {}.{} is placed on tile {} of {}", model_key(m),
+                                                  layer, t.tile, chip_.tiles.size()));
+    }
+  }
+  // Residency group 0 is programmed before the run (the initial weights); later groups are
+  // written when their layers run.
+  resident_.assign(size_t(pl.arrays_available()), -1);
+  for (size_t k = 0; k < pl.layers.size(); ++k)
+    if (pl.layers[k].group == 0)
+      for (const auto& s : pl.layers[k].slots) resident_[size_t(s.tile * pl.arrays_per_tile + s.array)] = int(k);
   if (auto* vcd = observer.vcd()) {
     const std::string base = this->name();
     // op: the opcode (train_ops.h numbering), layer: model * 256 + layer index.
@@ -60,6 +136,257 @@ std::string LayerEngine::op_label(const train::TrainOp& op) const {
                      trainer_.layer_spec(op.model, op.layer).name);
 }
 
+const mapping::LayerPlacement& LayerEngine::placement_of(const train::TrainOp& op) const {
+  return params_.placement.layers[size_t(layer_placement_[int(op.model)][op.layer])];
+}
+
+int64_t LayerEngine::tensor_bytes(const std::vector<int>& per_sample, int element_bytes) const {
+  int64_t n = int64_t(params_.batch) * element_bytes;
+  for (int d : per_sample) n *= d;
+  return n;
+}
+
+uint64_t LayerEngine::scratch(uint64_t bytes) {
+  const uint64_t size = std::max<uint64_t>(1, params_.dram_scratch_bytes);
+  bytes = std::min(bytes, size);
+  if (scratch_cursor_ + bytes > size) scratch_cursor_ = 0;
+  const uint64_t at = params_.dram_scratch_base + scratch_cursor_;
+  scratch_cursor_ += bytes;
+  return at;
+}
+
+// `bytes` as bus transactions of at most `window` bytes at `base` (a buffer window, or DRAM
+// scratch when window is 0), one after another on the chain. An error response is a model bug
+// (the engine addresses only what the SoC maps), reported as std::logic_error.
+void LayerEngine::transact(tlm::tlm_command cmd, uint64_t base, uint64_t window, int64_t bytes, Chain& chain,
+                           PhaseTotals& phase) {
+  const bool to_dram = window == 0;
+  const uint64_t chunk_max = to_dram ? std::max<uint64_t>(1, params_.dram_scratch_bytes) : window;
+  for (int64_t left = bytes; left > 0;) {
+    const uint64_t len = std::min<uint64_t>(uint64_t(left), chunk_max);
+    if (staging_.size() < len) staging_.resize(len);
+    const uint64_t addr = to_dram ? scratch(len) : base;
+    tlm::tlm_generic_payload tx;
+    tx.set_command(cmd);
+    tx.set_address(addr);
+    tx.set_data_ptr(staging_.data());
+    tx.set_data_length(static_cast<unsigned>(len));
+    tx.set_streaming_width(static_cast<unsigned>(len));
+    tx.set_byte_enable_ptr(nullptr);
+    tx.set_dmi_allowed(false);
+    tx.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    const uint64_t bus_wait0 = chip_.bus ? chip_.bus->wait_ps() : 0, dram_wait0 = chip_.dram ? chip_.dram->wait_ps() : 0;
+    const uint64_t bus_busy0 = chip_.bus ? chip_.bus->busy_ps() : 0, dram_busy0 = chip_.dram ? chip_.dram->busy_ps() : 0;
+    sc_core::sc_time delay = ps(chain.t) - sc_core::sc_time_stamp();
+    mover->b_transport(tx, delay);
+    if (tx.is_response_error())
+      throw std::logic_error(fmt::format("{}: DMA port {} 0x{:08x} +{}: {}", name(), tx.is_read() ? "read" : "write",
+                                         addr, len, tx.get_response_string()));
+    const uint64_t end = local_ps(delay);
+    const uint64_t waited = (chip_.bus ? chip_.bus->wait_ps() - bus_wait0 : 0) +
+                            (chip_.dram ? chip_.dram->wait_ps() - dram_wait0 : 0);
+    const uint64_t took = end - chain.t;
+    chain.movement_ps += took - std::min(took, waited);
+    chain.t = end;
+    if (chip_.bus) phase.busy_ns["bus"] += double(chip_.bus->busy_ps() - bus_busy0) * 1e-3;
+    if (chip_.dram) phase.busy_ns["dram"] += double(chip_.dram->busy_ps() - dram_busy0) * 1e-3;
+    left -= int64_t(len);
+  }
+}
+
+// Source to destination through the DMA port: read a chunk, write it, chunks of the smaller window.
+void LayerEngine::move(uint64_t src, uint64_t src_window, uint64_t dst, uint64_t dst_window, int64_t bytes,
+                       Chain& chain, PhaseTotals& phase) {
+  const uint64_t chunk = std::min(src_window ? src_window : UINT64_MAX, dst_window ? dst_window : UINT64_MAX);
+  for (int64_t left = bytes; left > 0;) {
+    const int64_t len = int64_t(std::min<uint64_t>(uint64_t(left), chunk));
+    transact(tlm::TLM_READ_COMMAND, src, src_window, len, chain, phase);
+    transact(tlm::TLM_WRITE_COMMAND, dst, dst_window, len, chain, phase);
+    left -= len;
+  }
+}
+
+// The part of a tensor that does not fit its buffer is written to DRAM and read back.
+void LayerEngine::spill_round_trip(int64_t bytes, Chain& chain, PhaseTotals& phase) {
+  if (bytes <= 0) return;
+  transact(tlm::TLM_WRITE_COMMAND, 0, 0, bytes, chain, phase);
+  transact(tlm::TLM_READ_COMMAND, 0, 0, bytes, chain, phase);
+}
+
+void LayerEngine::play_digital(int64_t operand_bytes, int64_t ops, int64_t macs, uint64_t t0, Chain& chain,
+                               PhaseTotals& phase) {
+  if (!chip_.digital || ops + macs == 0) return;
+  chain.t = std::max(chain.t, t0);
+  spill_round_trip(operand_bytes - int64_t(chip_.digital->buffer_bytes()), chain, phase);
+  const DigitalUnit::Span s = chip_.digital->run(ops, macs, chain.t);
+  chain.compute_ps += s.end_ps - s.start_ps;
+  phase.busy_ns["digital_unit"] += double(s.end_ps - s.start_ps) * 1e-3;
+  chain.t = s.end_ps;
+}
+
+// A crossbar layer's array work: per tile of its placement, inputs from the digital unit's
+// buffer into the tile's input buffer, the tile's share of the events, outputs back; tiles in
+// parallel (their transfers contend on the bus and DRAM). `critical` becomes the chain that
+// ends last.
+void LayerEngine::play_arrays(const train::TrainOp& op, const train::OpWork& work, uint64_t t0, Chain& critical,
+                              uint64_t& end, PhaseTotals& phase) {
+  const mapping::LayerPlacement& lp = placement_of(op);
+  const mapping::LayerSpec& spec = trainer_.layer_spec(op.model, op.layer);
+  const bool update = op.opcode == train::TrainOpcode::Update;
+  const bool backward = op.opcode == train::TrainOpcode::BackwardData;
+  const int pl_index = layer_placement_[int(op.model)][op.layer];
+  // Arrays holding another layer's weights are rewritten first (reprogram overflow).
+  bool resident = true;
+  for (const auto& s : lp.slots)
+    resident = resident && resident_[size_t(s.tile * params_.placement.arrays_per_tile + s.array)] == pl_index;
+  int64_t weights = 0;
+  if (!resident) {
+    weights = weight_count_[int(op.model)][op.layer];
+    for (const auto& s : lp.slots) resident_[size_t(s.tile * params_.placement.arrays_per_tile + s.array)] = pl_index;
+    arrays_reprogrammed_ += lp.arrays;
+  }
+  const int64_t du_window = chip_.digital ? int64_t(chip_.digital->buffer_bytes()) : 0;
+  const uint64_t du_base = memory_map::kDigitalUnitBase + digital_unit_reg::kBuffer;
+  // Inputs and outputs of the operation (update: one pulse count per weight in, nothing out).
+  int64_t in_bytes = 0, out_bytes = 0;
+  if (update) {
+    in_bytes = weight_count_[int(op.model)][op.layer];
+  } else {
+    in_bytes = tensor_bytes(backward ? spec.output : spec.input, params_.input_bytes);
+    out_bytes = tensor_bytes(backward ? spec.input : spec.output, 4);
+  }
+  int64_t before = 0;
+  const int64_t all = lp.arrays;
+  for (const auto& share : lp.tiles) {
+    Tile& tile = *chip_.tiles[size_t(share.tile)];
+    const uint64_t tile_base = memory_map::tile_base(share.tile);
+    Chain chain;
+    chain.t = t0;
+    const int64_t upto = before + share.arrays;
+    TileWork tw;
+    tw.first_array = share.first_array;
+    tw.arrays = share.arrays;
+    tw.counts = split_counts(work.arrays, before, upto, all);
+    if (weights > 0) {
+      // The layer's weights (one byte per slice) from DRAM into the tile's write port.
+      const int64_t w = share_of(weights, before, upto, all);
+      move(0, 0, tile_base + tile_map::kInputBuffer, tile.input_buffer_bytes(), w * params_.arrays.slices, chain,
+           phase);
+      tw.rows_reprogrammed = params_.array_rows;
+      tw.cells_reprogrammed = w * params_.arrays.slices;
+      tw.reprogram_pj = double(w) * params_.reprogram_pj_per_weight;
+    }
+    const int64_t in = share_of(in_bytes, before, upto, all);
+    spill_round_trip(in - int64_t(tile.input_buffer_bytes()), chain, phase);
+    move(du_base, uint64_t(du_window), tile_base + tile_map::kInputBuffer, tile.input_buffer_bytes(), in, chain,
+         phase);
+    const Tile::Span s = tile.run_work(tw, chain.t);
+    chain.compute_ps += s.end_ps - s.start_ps;
+    phase.busy_ns["tiles"] += double(s.end_ps - s.start_ps) * 1e-3;
+    chain.t = s.end_ps;
+    const int64_t out = share_of(out_bytes, before, upto, all);
+    spill_round_trip(out - int64_t(tile.output_buffer_bytes()), chain, phase);
+    move(tile_base + tile_map::kOutputBuffer, tile.output_buffer_bytes(), du_base, uint64_t(du_window), out, chain,
+         phase);
+    if (chain.t >= end) {
+      end = chain.t;
+      critical = chain;
+    }
+    before = upto;
+  }
+}
+
+OpTiming LayerEngine::play(const train::TrainOp& op, const train::OpWork& work, uint64_t t0, PhaseTotals& phase) {
+  using train::TrainOpcode;
+  const double energy0 = observer().ledger().total_dynamic_pj();
+  Chain critical;
+  critical.t = t0;
+  uint64_t end = t0;
+  const bool layer_op = train::is_layer_op(op.opcode);
+  const bool arrays = layer_op && trainer_.on_arrays(op.model, op.layer) && op.opcode != TrainOpcode::BackwardWeight;
+  const uint64_t clock = to_ps(params_.clock_period);
+  const uint64_t du_base = memory_map::kDigitalUnitBase + digital_unit_reg::kBuffer;
+  const uint64_t du_window = chip_.digital ? chip_.digital->buffer_bytes() : 0;
+  if (arrays) {
+    // The optimizer's moments and deltas first (digital unit), then the pulses.
+    if (op.opcode == TrainOpcode::Update) {
+      play_digital(0, work.digital_ops, work.digital_macs, t0, critical, phase);
+      end = critical.t;
+      const Chain digital = critical;
+      play_arrays(op, work, critical.t, critical, end, phase);
+      critical.compute_ps += digital.compute_ps;
+      critical.movement_ps += digital.movement_ps;
+    } else {
+      play_arrays(op, work, t0, critical, end, phase);
+      // The forward input is kept in DRAM for the weight gradient, alongside the array work.
+      if (op.opcode == TrainOpcode::Forward) {
+        Chain keep;
+        keep.t = t0;
+        transact(tlm::TLM_WRITE_COMMAND, 0, 0, tensor_bytes(trainer_.layer_spec(op.model, op.layer).input, 4), keep,
+                 phase);
+        if (keep.t > end) {
+          critical.movement_ps += keep.t - end;
+          end = keep.t;
+        }
+      }
+    }
+    // The mapper's addresses run ahead of the arrays; it bounds the operation when slower.
+    const uint64_t mapper_ps = uint64_t(work.arrays.logical_mvms) * uint64_t(params_.mapper_cycles_per_mvm) * clock;
+    if (work.arrays.logical_mvms > 0) {
+      mapper_probe_.activity(t0, t0 + mapper_ps, double(work.arrays.logical_mvms) * params_.mapper_pj_per_mvm,
+                             work.arrays.logical_mvms);
+      phase.busy_ns["mapper"] += double(mapper_ps) * 1e-3;
+      if (t0 + mapper_ps > end) {
+        critical.compute_ps += t0 + mapper_ps - end;
+        end = t0 + mapper_ps;
+      }
+    }
+  } else {
+    switch (op.opcode) {
+      case TrainOpcode::Latent:
+        if (chip_.noise && work.noise_samples > 0) {
+          const uint64_t e = chip_.noise->draw_latents(work.noise_samples, params_.noise_pairs, t0);
+          critical.compute_ps += e - t0;
+          phase.busy_ns["noise"] += double(e - t0) * 1e-3;
+          critical.t = e;
+          move(memory_map::kNoiseBase + noise_reg::kWindow, params_.noise_window_bytes, du_base, du_window,
+               work.noise_samples * 4, critical, phase);
+        }
+        break;
+      case TrainOpcode::LoadReal:
+        critical.t = t0;
+        move(0, 0, du_base, du_window, work.dram_bytes, critical, phase);
+        break;
+      case TrainOpcode::BackwardWeight: {
+        // The kept forward input comes back from DRAM; the output gradient is in the buffer.
+        critical.t = t0;
+        const int64_t in = tensor_bytes(trainer_.layer_spec(op.model, op.layer).input, 4);
+        move(0, 0, du_base, du_window, in, critical, phase);
+        play_digital(in + tensor_bytes(trainer_.layer_spec(op.model, op.layer).output, 4), work.digital_ops,
+                     work.digital_macs, t0, critical, phase);
+        break;
+      }
+      default: {
+        int64_t operand = 0;
+        if (layer_op) {
+          const auto& spec = trainer_.layer_spec(op.model, op.layer);
+          operand = tensor_bytes(op.opcode == TrainOpcode::BackwardData ? spec.output : spec.input, 4);
+        }
+        play_digital(operand, work.digital_ops, work.digital_macs, t0, critical, phase);
+        break;
+      }
+    }
+    end = std::max(end, critical.t);
+  }
+  OpTiming t;
+  t.time_ns = double(end - t0) * 1e-3;
+  t.compute_ns = double(critical.compute_ps) * 1e-3;
+  t.movement_ns = std::min(t.time_ns - t.compute_ns, double(critical.movement_ps) * 1e-3);
+  t.stall_ns = std::max(0.0, t.time_ns - t.compute_ns - t.movement_ns);
+  t.energy_pj = observer().ledger().total_dynamic_pj() - energy0;
+  return t;
+}
+
 std::string LayerEngine::start(uint32_t word) {
   if (busy()) return "CMD written while busy (poll STATUS.BUSY first)";
   const auto op = train::decode_train_op(word);
@@ -76,24 +403,42 @@ std::string LayerEngine::start(uint32_t word) {
   if (op->opcode == TrainOpcode::Eval || op->opcode == TrainOpcode::Checkpoint || op->opcode == TrainOpcode::StepEnd) {
     if (host_) host_(*op, t0);
   }
-  const OpCost cost = cost_(*op, work);
-  const uint64_t t1 = t0 + static_cast<uint64_t>(std::llround(cost.time_ns * 1e3));
-  set_busy_until(t1);
-  double total = 0;
-  for (const auto& [component, pj] : cost.energy_pj) {
-    total += pj;
-    energy_[component] += pj;
-    const auto it = components_.find(component);
-    if (it != components_.end() && (pj > 0 || t1 > t0)) it->second->activity(t0, t1, pj);
-  }
-  probe_.activity(t0, std::max(t1, t0 + 1), 0.0);
-  ++ops_;
   const bool layer_op = train::is_layer_op(op->opcode);
   const std::string label = op_label(*op);
   auto& phase = phases_[layer_op ? label : train::opcode_name(op->opcode)];
-  phase.time_ns += cost.time_ns;
-  phase.energy_pj += total;
+  const auto tile_events = [this] {
+    std::array<int64_t, 4> e{};
+    for (const Tile* t : chip_.tiles) {
+      e[0] += t->counters().array_reads;
+      e[1] += t->counters().dac_conversions;
+      e[2] += t->counters().adc_conversions;
+      e[3] += t->counters().write_pulses;
+    }
+    return e;
+  };
+  const auto events0 = tile_events();
+  OpTiming timing;
+  try {
+    timing = play(*op, work, t0, phase);
+  } catch (const std::logic_error& e) {
+    return e.what();
+  }
+  const auto events1 = tile_events();
+  phase.array_reads += events1[0] - events0[0];
+  phase.dac_conversions += events1[1] - events0[1];
+  phase.adc_conversions += events1[2] - events0[2];
+  phase.write_pulses += events1[3] - events0[3];
+  const uint64_t t1 = t0 + static_cast<uint64_t>(std::llround(timing.time_ns * 1e3));
+  set_busy_until(t1);
+  probe_.activity(t0, std::max(t1, t0 + 1), 0.0);
+  ++ops_;
+  phase.time_ns += timing.time_ns;
+  phase.compute_ns += timing.compute_ns;
+  phase.movement_ns += timing.movement_ns;
+  phase.stall_ns += timing.stall_ns;
+  phase.energy_pj += timing.energy_pj;
   ++phase.ops;
+  if (op_hook_) op_hook_(*op, timing);
   if (auto* vcd = observer().vcd(); vcd && t1 > t0) {
     if (op_signal_ != ~trace::SignalId{0}) {
       vcd->set(op_signal_, t0, int64_t(op->opcode));
@@ -105,7 +450,9 @@ std::string LayerEngine::start(uint32_t word) {
   if (on_timeline_ && t1 > t0) {
     timeline::Args args = {{"step", trainer_.steps_done()}, {"phase", std::string(train::opcode_name(op->opcode))},
                            {"model", std::string(train::model_name(op->model))},
-                           {"mvms", work.arrays.logical_mvms}, {"energy_pJ", total}};
+                           {"mvms", work.arrays.logical_mvms}, {"energy_pJ", timing.energy_pj},
+                           {"compute_ns", timing.compute_ns}, {"movement_ns", timing.movement_ns},
+                           {"stall_ns", timing.stall_ns}};
     if (layer_op) {
       args.push_back({"layer", trainer_.layer_spec(op->model, op->layer).name});
       args.push_back({"type", std::string(mapping::layer_type_name(trainer_.layer_spec(op->model, op->layer).type))});

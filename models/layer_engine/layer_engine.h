@@ -1,10 +1,21 @@
-// Layer engine: the accelerator's compute cluster seen at layer granularity. Firmware issues
-// one training operation (core/train/train_ops.h) per CMD write; the engine runs it on the
-// GanTrainer (whose MVM engine holds the crossbar arrays' conductances) and stays busy for the
-// time the platform's cost function derives from what the operation did (array reads and
-// conversions, pulses, digital work, DRAM bytes, noise samples), booking the energy per
-// component. Activations stay inside the engine (its buffers); only the real batches come
-// from DRAM, charged by their bytes.
+// Layer engine: the training cluster's controller. Firmware issues one training operation
+// (core/train/train_ops.h) per CMD write; the engine runs its numerics on the GanTrainer (whose
+// MVM engine computes the arrays' results, bit-identical to the analog model) and then plays
+// the operation on the chip's blocks, which take its time and energy:
+//   - crossbar work (forward, backward-data, pulse updates) on the tiles that hold the layer's
+//     arrays (mapping::ChipPlacement), each tile its share of the counted events (Tile::run_work),
+//     tiles in parallel; with arch.mapping.overflow: reprogram, arrays holding another layer are
+//     rewritten first (weights from DRAM, row by row);
+//   - element-wise layers, losses, weight gradients and the optimizer on the digital unit;
+//   - latent batches on the noise block;
+//   - data movement as bus transactions from the engine's DMA port (`mover`): the digital unit's
+//     buffer to the tiles' input buffers and back from their output buffers, real batches and the
+//     activations kept for backward-weight through DRAM, and a DRAM round trip for the part of a
+//     tensor that does not fit the buffer it goes to. The bus and DRAM reserve their bandwidth
+//     (models/base/occupancy.h), so transfers of parallel tiles contend.
+// The dataflow mapper's address generation runs alongside (cycles_per_mvm per MVM; its pixel_wise
+// sequences are generated and checked, RTL or C++). Per operation the engine splits the time
+// into compute, data movement and stalls (waiting for a shared resource) on its critical path.
 //
 // Registers (offsets from the block base):
 //   0x00 ID RO "MGLE" | 0x04 STATUS RO bit0 BUSY | 0x08 CMD WO: start an operation
@@ -27,6 +38,9 @@
 #include <systemc>
 #include <tlm>
 
+#include <tlm_utils/simple_initiator_socket.h>
+
+#include "core/mapping/placement.h"
 #include "models/base/peripheral.h"
 #include "models/red_addr_gen/red_addr_gen_source.h"
 #include "core/mapping/red_addr_gen.h"
@@ -36,19 +50,41 @@
 
 namespace memgan {
 
-// Time and energy of one operation, energy by component ("arrays", "adc", "digital", ...).
-struct OpCost {
-  double time_ns = 0;
-  std::map<std::string, double> energy_pj;
+class Tile;
+class DigitalUnit;
+class NoiseBlock;
+class Interconnect;
+class Dram;
+
+// The blocks the engine plays operations on (the SoC's own).
+struct ChipBlocks {
+  std::vector<Tile*> tiles;
+  DigitalUnit* digital = nullptr;
+  NoiseBlock* noise = nullptr;
+  Interconnect* bus = nullptr;  // for its contention counters
+  Dram* dram = nullptr;
+};
+
+// Time of one operation on its critical path, and its dynamic energy.
+struct OpTiming {
+  double time_ns = 0, compute_ns = 0, movement_ns = 0, stall_ns = 0, energy_pj = 0;
 };
 
 struct LayerEngineParams {
   sc_core::sc_time clock_period;
   int register_access_cycles = 1;
   double register_access_pj = 0;
-  double leakage_mw = 0;
-  std::map<std::string, double> component_leakage_mw;  // one probe per component
+  double leakage_mw = 0, mapper_leakage_mw = 0;
   std::string dataflow;  // for the timeline
+  mapping::ChipPlacement placement;
+  int mapper_cycles_per_mvm = 1;
+  double mapper_pj_per_mvm = 0;
+  int noise_pairs = 1;
+  uint64_t noise_window_bytes = 4;  // the noise block's sample window
+  int input_bytes = 1;   // per input element in a tile's input buffer (1 quantized, else 4)
+  int array_rows = 128;  // physical rows: a reprogrammed array is written row by row
+  double reprogram_pj_per_weight = 0;  // all slices of one weight, written from mid-range on average
+  uint64_t dram_scratch_base = 0, dram_scratch_bytes = 0;  // real batches, kept activations, spills
   // The dataflow mapper's address generation (pixel_wise scatters): array geometry and the
   // batch, to check the generated sequences against the MVMs each operation counted.
   nn::ArrayShape arrays;
@@ -67,24 +103,34 @@ struct AddressStats {
 
 class LayerEngine : public Peripheral {
  public:
-  using CostFunction = std::function<OpCost(const train::TrainOp&, const train::OpWork&)>;
+  tlm_utils::simple_initiator_socket<LayerEngine> mover{"mover"};  // the cluster's DMA port
   // Host-side observation at EVAL / CHECKPOINT / STEP_END; takes no simulated time.
   using HostHook = std::function<void(const train::TrainOp&, uint64_t t_ps)>;
+  // Every operation's timing, once played.
+  using OpHook = std::function<void(const train::TrainOp&, const OpTiming&)>;
 
+  // Throws std::invalid_argument when the placement lacks one of the trainer's crossbar layers
+  // or names a tile the chip does not have.
   LayerEngine(sc_core::sc_module_name name, const LayerEngineParams& params, train::GanTrainer& trainer,
-              CostFunction cost, RunObserver& observer);
+              const ChipBlocks& chip, RunObserver& observer);
 
   void on_host(HostHook hook) { host_ = std::move(hook); }
+  void on_op(OpHook hook) { op_hook_ = std::move(hook); }
   // Swaps the RTL address generator in (null: the C++ model alone).
   void use_rtl_addresses(RedAddrGenSource* source) { rtl_addresses_ = source; }
   const AddressStats& address_stats() const { return addresses_; }
   int64_t ops() const { return ops_; }
-  const std::map<std::string, double>& energy_by_component() const { return energy_; }
-  // Per (model, layer, phase): simulated time and energy, for the report.
+  // Per (model, layer, phase): simulated time, its split and energy, and the busy time of each
+  // resource the phase used (the largest names its bottleneck), for the report.
   struct PhaseTotals {
-    double time_ns = 0, energy_pj = 0;
+    double time_ns = 0, compute_ns = 0, movement_ns = 0, stall_ns = 0, energy_pj = 0;
     int64_t ops = 0;
+    std::map<std::string, double> busy_ns;  // tiles, digital_unit, noise, bus, dram, mapper
+    // Events the tiles counted for this phase (all their arrays together).
+    int64_t array_reads = 0, dac_conversions = 0, adc_conversions = 0, write_pulses = 0;
   };
+  int64_t arrays_reprogrammed() const { return arrays_reprogrammed_; }
+  const mapping::ChipPlacement& placement() const { return params_.placement; }
   const std::map<std::string, PhaseTotals>& phase_totals() const { return phases_; }
 
  private:
@@ -92,19 +138,39 @@ class LayerEngine : public Peripheral {
   std::string before_register_access(sc_core::sc_time& delay) override;
   std::string start(uint32_t word);
   std::string op_label(const train::TrainOp& op) const;
+  struct Transfer;
+  struct Chain;
+  OpTiming play(const train::TrainOp& op, const train::OpWork& work, uint64_t t0, PhaseTotals& phase);
+  void play_arrays(const train::TrainOp& op, const train::OpWork& work, uint64_t t0, Chain& critical,
+                   uint64_t& end, PhaseTotals& phase);
+  void play_digital(int64_t operand_bytes, int64_t ops, int64_t macs, uint64_t t0, Chain& chain, PhaseTotals& phase);
+  // Bus transactions from the DMA port, each at most `chunk` bytes; the chain's time advances.
+  void transact(tlm::tlm_command cmd, uint64_t base, uint64_t window, int64_t bytes, Chain& chain, PhaseTotals& phase);
+  void move(uint64_t src, uint64_t src_window, uint64_t dst, uint64_t dst_window, int64_t bytes, Chain& chain,
+            PhaseTotals& phase);
+  void spill_round_trip(int64_t bytes, Chain& chain, PhaseTotals& phase);
+  uint64_t scratch(uint64_t bytes);  // next DRAM scratch address for `bytes`
+  int64_t tensor_bytes(const std::vector<int>& per_sample, int element_bytes) const;
+  const mapping::LayerPlacement& placement_of(const train::TrainOp& op) const;
   std::string generate_addresses(const train::TrainOp& op, const train::OpWork& work);
   void rtl_address_thread();
   void compare_rtl_addresses();
 
   LayerEngineParams params_;
   train::GanTrainer& trainer_;
-  CostFunction cost_;
-  BlockProbe probe_;
+  ChipBlocks chip_;
+  BlockProbe probe_, mapper_probe_;
   Register id_{*this, layer_engine_reg::ID}, status_{*this, layer_engine_reg::STATUS},
       cmd_{*this, layer_engine_reg::CMD}, steps_{*this, layer_engine_reg::STEPS}, ops_reg_{*this, layer_engine_reg::OPS},
       done_{*this, layer_engine_reg::DONE};
-  std::map<std::string, std::unique_ptr<BlockProbe>> components_;
   HostHook host_;
+  OpHook op_hook_;
+  std::vector<int> layer_placement_[2];  // per model, per layer: index into params_.placement.layers, -1
+  std::vector<int64_t> weight_count_[2];  // per model, per layer on arrays
+  std::vector<int> resident_;            // per slot: the placement layer its arrays hold now
+  int64_t arrays_reprogrammed_ = 0;
+  uint64_t scratch_cursor_ = 0;
+  std::vector<uint8_t> staging_;         // the DMA port's data buffer
   RedAddrGenSource* rtl_addresses_ = nullptr;
   AddressStats addresses_;
   std::vector<mapping::RedStep> model_steps_, rtl_steps_;
@@ -113,7 +179,6 @@ class LayerEngine : public Peripheral {
   bool rtl_busy_ = false;
   sc_core::sc_event rtl_request_, rtl_done_;
   int64_t ops_ = 0;
-  std::map<std::string, double> energy_;
   std::map<std::string, PhaseTotals> phases_;
   trace::SignalId op_signal_ = ~trace::SignalId{0}, layer_signal_ = ~trace::SignalId{0},
                   step_signal_ = ~trace::SignalId{0};

@@ -1,5 +1,6 @@
 #include "models/noise/noise_block.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -48,6 +49,17 @@ std::string NoiseBlock::start() {
   set_busy_until(access_ps() + static_cast<uint64_t>(std::llround(params_.sample_ns * 1e3 * count)));
   probe_.activity(access_ps(), busy_until_ps(), energy, count);
   return {};
+}
+
+uint64_t NoiseBlock::draw_latents(int64_t count, int pairs, uint64_t ready_ps) {
+  if (count <= 0) return ready_ps;
+  const uint64_t start = std::max(ready_ps, busy_until_ps());
+  const uint64_t end =
+      start + static_cast<uint64_t>(std::llround(params_.sample_ns * 1e3 * double(count) / std::max(1, pairs)));
+  set_busy_until(end);
+  probe_.activity(start, end, params_.sample_pj * double(count), count);
+  latents_drawn_ += count;
+  return end;
 }
 
 std::string NoiseBlock::transport_window(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay) {

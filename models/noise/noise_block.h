@@ -40,6 +40,11 @@ class NoiseBlock : public Peripheral {
              const xbar::NoiseSourceParams& source, uint64_t seed, RunObserver& observer, double leakage_mw);
 
   int64_t samples() const { return source_.samples(); }
+  // Training: a latent batch of `count` samples drawn from this block's cells for the trainer
+  // (whose own DeviceNoiseSource makes the numbers; docs/architecture.md). `pairs` cell pairs
+  // are read in parallel, sample_ns each; energy sample_pj per sample. Returns the end, ps.
+  uint64_t draw_latents(int64_t count, int pairs, uint64_t ready_ps);
+  int64_t latents_drawn() const { return latents_drawn_; }
 
  private:
   // The read-only sample window after the registers.
@@ -54,6 +59,7 @@ class NoiseBlock : public Peripheral {
       samples_{*this, noise_reg::SAMPLES};
   std::vector<float> window_;
   uint32_t error_ = 0;
+  int64_t latents_drawn_ = 0;
 };
 
 }  // namespace memgan

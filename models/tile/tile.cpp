@@ -326,4 +326,67 @@ std::string Tile::start_mvm() {
   return {};
 }
 
+// Training work of the layer's arrays on this tile, in lock step (the closed form of
+// platform/network_cost.h per tile, now with the tile's own share):
+//   t_read  max(dac_ns + array_read_ns, ceil(conversions per read / adcs_per_array) * adc_ns)
+//   time    ceil(reads / arrays) * t_read + ceil(digital adds / (arrays * adcs_per_array)) clocks
+//           + ceil(weights programmed / (arrays * logical cols)) * row_write_ns
+//           + ceil(pulses / (arrays * logical cols)) * write_pulse_ns   (one pulse per row, in parallel)
+//           + rows_reprogrammed * row_write_ns
+// Energy per event from the tile's tables, shared evenly by the arrays doing the work; the input
+// buffer is read once per input element applied, the output buffer written once per output.
+Tile::Span Tile::run_work(const TileWork& w, uint64_t ready_ps) {
+  const nn::MvmCounts& c = w.counts;
+  const int64_t n = std::max(1, w.arrays);
+  const auto cdiv = [](int64_t a, int64_t b) { return b > 0 ? (a + b - 1) / b : a; };
+  const double conv_per_read = c.array_reads ? double(c.adc_conversions) / double(c.array_reads) : 0;
+  const double t_read_ns =
+      std::max(params_.dac_ns + params_.array_read_ns, std::ceil(conv_per_read / params_.adcs_per_array) * params_.adc_ns);
+  const double clock_ns = params_.clock_period.to_seconds() * 1e9;
+  const int64_t cols = std::max(1, params_.logical_cols);
+  const double time_ns = double(cdiv(c.array_reads, n)) * t_read_ns +
+                         double(cdiv(c.digital_adds(), n * params_.adcs_per_array)) * clock_ns +
+                         double(cdiv(c.weights_programmed, n * cols)) * params_.row_write_ns +
+                         double(cdiv(c.write_pulses, n * cols)) * params_.write_pulse_ns +
+                         double(w.rows_reprogrammed) * params_.row_write_ns;
+  const uint64_t start = std::max(ready_ps, busy_until_ps());
+  const uint64_t end = start + ns_to_ps(time_ns);
+  set_busy_until(end);
+  work_busy_ps_ += end - start;
+
+  const double array_pj = c.array_energy_pj > 0 ? c.array_energy_pj
+                                                : double(c.dac_conversions) * 0.5 * conv_per_read *
+                                                      params_.columns_per_conversion * params_.read_pj_per_cell;
+  const int elem = element_bytes();
+  const double share = 1.0 / double(n);
+  const bool programs = c.write_pulses > 0 || w.rows_reprogrammed > 0;
+  for (int i = w.first_array; i < w.first_array + w.arrays; ++i) {
+    ArrayUnit& u = arrays_[static_cast<size_t>(i)];
+    if (c.array_reads > 0) {
+      u.array->activity(start, end, array_pj * share, c.array_reads / n);
+      u.dac->activity(start, end, double(c.dac_conversions) * params_.dac_pj * share, c.dac_conversions / n);
+      u.adc->activity(start, end, double(c.adc_conversions) * params_.adc_pj * share, c.adc_conversions / n);
+    }
+    if (c.digital_adds() > 0)
+      u.shift_add->activity(start, end, double(c.digital_adds()) * params_.shift_add_pj * share, c.digital_adds() / n);
+    if (programs)
+      u.writes->activity(start, end, (c.write_energy_pj + w.reprogram_pj) * share,
+                         (c.cells_written + w.cells_reprogrammed) / n);
+    trace_array_state(i, start, end, programs ? ArrayOp::Program : ArrayOp::Mvm, c.array_reads > 0 ? 1.0 : 0.0);
+  }
+  if (c.inputs_applied > 0)
+    in_probe_.activity(start, end, double(c.inputs_applied) * elem * params_.in_read_pj_per_byte, c.logical_mvms);
+  if (c.outputs > 0) out_probe_.activity(start, end, double(c.outputs) * 4 * params_.out_write_pj_per_byte, c.logical_mvms);
+
+  counters_.vectors += c.logical_mvms;
+  counters_.dac_conversions += c.dac_conversions;
+  counters_.adc_conversions += c.adc_conversions;
+  counters_.adc_saturations += c.adc_saturations;
+  counters_.shift_add_ops += c.digital_adds();
+  counters_.array_reads += c.array_reads;
+  counters_.cells_written += c.cells_written + w.cells_reprogrammed;
+  counters_.write_pulses += c.write_pulses;
+  return {start, end};
+}
+
 }  // namespace memgan

@@ -20,6 +20,7 @@
 #include "spec/regs/tile.h"
 #include "core/xbar/crossbar_array.h"
 #include "core/observe/observer.h"
+#include "core/nn/mvm_engine.h"
 #include "models/shift_add/shift_add_engine.h"
 
 namespace memgan {
@@ -45,6 +46,22 @@ struct TileParams {
   // RTL co-simulation (docs/rtl.md): when set and quantizing, each array's shift-and-add runs in
   // the engine this makes (the Verilated RTL behind its transactor) on the ADC codes.
   ShiftAddFactory shift_add_engine;
+  // Training work (run_work): the trainer's engine holds the cells of the arrays placed here.
+  int logical_cols = 1;            // logical weights per array row (training work timing)
+  double write_pulse_ns = 50;      // one programming pulse
+  double read_pj_per_cell = 0;     // V^2 G_mid t_read: array read energy when the counts carry none
+  double columns_per_conversion = 2;  // differential pairs: two bit lines per ADC conversion
+};
+
+// A tile's share of one training operation (models/layer_engine): the arrays of the layer placed
+// on this tile did `counts` (their share of the layer's events; the trainer's engine computed the
+// numbers). rows_reprogrammed / reprogram_pj: rewriting these arrays with the layer's weights
+// first (arch.mapping.overflow: reprogram), per array, rows one after another, arrays in parallel.
+struct TileWork {
+  int first_array = 0, arrays = 0;
+  nn::MvmCounts counts;
+  int64_t rows_reprogrammed = 0, cells_reprogrammed = 0;
+  double reprogram_pj = 0;
 };
 
 struct TileCounters {
@@ -59,7 +76,16 @@ class Tile : public Peripheral {
   Tile(sc_core::sc_module_name name, const TileParams& params, RunObserver& observer, uint64_t seed);
 
   const TileCounters& counters() const { return counters_; }
+  // Training: times and books `work` once the tile is free and its inputs are in at `ready_ps`
+  // (formulas in tile.cpp); returns when it ran.
+  struct Span {
+    uint64_t start_ps = 0, end_ps = 0;
+  };
+  Span run_work(const TileWork& work, uint64_t ready_ps);
+  uint64_t busy_ps() const { return work_busy_ps_; }  // training work so far
   const xbar::CrossbarArray& array(int i) const { return *arrays_[i].xbar; }
+  uint32_t input_buffer_bytes() const { return static_cast<uint32_t>(input_buffer_.size()); }
+  uint32_t output_buffer_bytes() const { return static_cast<uint32_t>(output_buffer_.size()); }
   int element_bytes() const { return params_.converters.quantize ? 1 : 4; }
   uint32_t weight_pitch() const { return static_cast<uint32_t>(arrays_[0].xbar->logical_cols()); }
 
@@ -103,6 +129,7 @@ class Tile : public Peripheral {
   std::vector<float> x_, y_;  // staging, reused across STARTs
   std::vector<int16_t> codes_;  // RTL co-simulation staging
   std::vector<int32_t> acc_;
+  uint64_t work_busy_ps_ = 0;
 };
 
 }  // namespace memgan

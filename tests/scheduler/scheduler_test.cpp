@@ -66,8 +66,9 @@ TEST(OperationScheduler, PipelinesAndOverlapsAsScheduledByHand) {
   EXPECT_EQ(observer.ledger().events(2), 6);
 }
 
-// Real bus and register timing: each op waits for its CMD to cross the bus (2 latency + 1 beat
-// clocks, 1 register clock) and its DONE read to be decoded (the same again) before the next.
+// Real bus and register timing: each op waits for its CMD to cross the bus (2 latency clocks,
+// then the beat and the 1 register clock overlap: 3 ns) and its DONE read to be decoded (the
+// same again) before the next.
 TEST(OperationScheduler, DispatchCrossesTheBus) {
   RunObserver observer(1000, nullptr);
   const sc_core::sc_time clk(1, sc_core::SC_NS);
@@ -78,10 +79,10 @@ TEST(OperationScheduler, DispatchCrossesTheBus) {
                        t, observer);
   sc_core::sc_start();
   EXPECT_TRUE(s.error().empty()) << s.error();
-  // g0.fwd: CMD 4 ns to start, runs 10 ns, done at 14 (the DONE read, issued at 4 + 4, stalls
-  // until then). d0.real in parallel from 4 to 9. d0.fake: CMD 14-18, runs 5 -> 23. d0.bwd:
-  // 23-27 dispatch, 4 -> 31. g0.bwd: 31-35, 7 -> 42.
-  EXPECT_EQ(s.makespan(), sc_core::sc_time(42, sc_core::SC_NS));
+  // g0.fwd: CMD 3 ns to start, runs 10 ns, done at 13 (the DONE read, issued at 3 + 3, stalls
+  // until then). d0.real in parallel from 3 to 8. d0.fake: CMD 13-16, runs 5 -> 21. d0.bwd:
+  // 21-24 dispatch, 4 -> 28. g0.bwd: 28-31, 7 -> 38.
+  EXPECT_EQ(s.makespan(), sc_core::sc_time(38, sc_core::SC_NS));
   EXPECT_EQ(s.bus().transactions(), 2 * 5);
   EXPECT_DOUBLE_EQ(observer.ledger().dynamic_pj(1), 2 * 5 * 4 * 0.5);  // bus: 4 bytes each
 }

@@ -101,23 +101,24 @@ TEST(Interconnect, DecodesToThePortWithARegionRelativeAddress) {
   EXPECT_EQ(bb.bus.decode_errors(), 0);
 }
 
-TEST(Interconnect, TransferTakesLatencyPlusBeatsCycles) {
+TEST(Interconnect, TransferTakesLatencyPlusBeatsCyclesOverlappingTheTarget) {
   BusBench bb("soc", false, [&](Stimulus& s) {
     uint8_t buf[16] = {};
-    // 10 bytes on a 4-byte bus: 3 beats + 3 latency = 6 cycles of 2 ns, before the target's time.
+    // 10 bytes on a 4-byte bus: 3 latency + 3 beats = 6 cycles of 2 ns. The target sees the
+    // transfer from its first beat (cut-through), after the 3 latency cycles.
     s.delay = ns(1);
     EXPECT_EQ(s.read(0x10000, buf, 10), tlm::TLM_OK_RESPONSE);
-    EXPECT_EQ(bb.b.delay_in, ns(1 + 12)) << "the bus annotates its time before forwarding";
-    EXPECT_EQ(s.delay, ns(1 + 12));
+    EXPECT_EQ(bb.b.delay_in, ns(1 + 6)) << "the target is reached after arbitration and routing";
+    EXPECT_EQ(s.delay, ns(1 + 12)) << "target b adds nothing: the beats end the transfer";
     EXPECT_EQ(bb.b.last_length, 10u);
-    // 16 bytes: 4 beats; target a adds its own 5 ns.
+    // 16 bytes: 4 beats (8 ns) after the latency; target a's own 5 ns overlap the beats.
     const sc_core::sc_time d0 = s.delay;
     EXPECT_EQ(s.write(0x1100, buf, 16), tlm::TLM_OK_RESPONSE);
-    EXPECT_EQ(s.delay - d0, ns(2 * (3 + 4) + 5));
-    // One byte: one beat.
+    EXPECT_EQ(s.delay - d0, ns(2 * (3 + 4)));
+    // One byte: one beat (2 ns), shorter than the target's 5 ns, which ends the transfer.
     const sc_core::sc_time d1 = s.delay;
     EXPECT_EQ(s.read(0x1100, buf, 1), tlm::TLM_OK_RESPONSE);
-    EXPECT_EQ(s.delay - d1, ns(2 * (3 + 1) + 5));
+    EXPECT_EQ(s.delay - d1, ns(2 * 3 + 5));
   });
   test::run(bb.cpu);
   // 0.5 pJ per byte carried.
@@ -125,6 +126,27 @@ TEST(Interconnect, TransferTakesLatencyPlusBeatsCycles) {
   const auto it = std::find(names.begin(), names.end(), "bus");
   ASSERT_NE(it, names.end());
   EXPECT_DOUBLE_EQ(bb.obs.ledger().dynamic_pj(power::ComponentId(it - names.begin())), 0.5 * (10 + 16 + 1));
+}
+
+TEST(Interconnect, ConcurrentTransfersShareTheDataBeats) {
+  BusBench bb("soc", false, [&](Stimulus& s) {
+    uint8_t buf[16] = {};
+    // Two 16-byte reads issued for the same local time (two temporally decoupled initiators):
+    // the second one's 4 beats wait for the first one's.
+    s.delay = ns(1);
+    EXPECT_EQ(s.read(0x10000, buf, 16), tlm::TLM_OK_RESPONSE);
+    EXPECT_EQ(s.delay, ns(1 + 2 * (3 + 4)));
+    s.delay = ns(1);
+    EXPECT_EQ(s.read(0x10000, buf, 16), tlm::TLM_OK_RESPONSE);
+    EXPECT_EQ(s.delay, ns(1 + 2 * (3 + 4 + 4))) << "the beats of the first transfer hold the bus";
+    // A transfer ready before a later reservation fills the gap in front of it.
+    s.delay = ns(100);
+    EXPECT_EQ(s.read(0x10000, buf, 16), tlm::TLM_OK_RESPONSE);
+    s.delay = ns(40);
+    EXPECT_EQ(s.read(0x10000, buf, 4), tlm::TLM_OK_RESPONSE);
+    EXPECT_EQ(s.delay, ns(40 + 2 * (3 + 1))) << "the bus is free between 23 ns and 106 ns";
+  });
+  test::run(bb.cpu);
 }
 
 TEST(Interconnect, UnmappedAddressIsADecodeError) {
