@@ -548,6 +548,158 @@ TEST_F(Training, BitSlicedWeightsCannotTrainInSitu) {
   EXPECT_NE(r.err.find("one cell per weight"), std::string::npos) << r.err;
 }
 
+// --- Training on the chip: placement, tiles, data movement, shared resources ---------------
+
+namespace {
+
+// Columns of train.csv that are numerics (losses, D outputs, score, cells, pulses), without the
+// simulated time and energy, which the chip decides.
+std::string numerics(const std::string& csv) {
+  std::istringstream in(csv);
+  std::string line, out;
+  while (std::getline(in, line)) {
+    std::vector<std::string> cells;
+    std::stringstream row(line);
+    for (std::string c; std::getline(row, c, ',');) cells.push_back(c);
+    for (size_t i = 0; i < cells.size(); ++i)
+      if (i != 6 && i != 7) out += cells[i] + (i + 1 < cells.size() ? "," : "\n");
+  }
+  return out;
+}
+
+}  // namespace
+
+// The trainer's numbers are the chip-independent half: the analog run of the tiny set gives the
+// losses, scores and writes it gave before training moved onto the tiles (recorded from the
+// layer-engine build, commit 0c7ace9, same arguments).
+TEST_F(Training, AnalogNumericsAreThoseOfThePreChipRun) {
+  const auto r = run(train_args("n"), "n");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(numerics(slurp(dir_ / "n" / "train.csv")),
+            "step,d_loss,g_loss,d_real,d_fake,score,cells_written,write_pulses\n"
+            "0,0,0,0,0,119.751,340096,5140666\n"
+            "2,0.872275,1.40456,0.983395,0.551243,113.716,663099,5868807\n"
+            "4,0.719785,2.17618,0.992255,0.491652,111.319,944314,6372328\n"
+            "6,0.285583,3.44705,0.929071,0.180613,110.211,1206377,6808934\n");
+}
+
+// Shared resources bound the step: a narrower bus or a slower DRAM makes every transfer longer;
+// the numerics do not move.
+TEST_F(Training, StepTimeGrowsWithANarrowerBusAndASlowerDram) {
+  const std::vector<std::string> quick = {"--set", "train.steps=2", "--set", "simulation.trace.enabled=false",
+                                          "--set", "simulation.timeline.enabled=false"};
+  const auto step = [&](const std::string& out, std::vector<std::string> sets) {
+    std::vector<std::string> extra = quick;
+    for (auto& s : sets) extra.insert(extra.end(), {"--set", s});
+    const auto r = run(train_args(out, extra), out);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return report(out)["training"]["time_per_step_ns"].get<double>();
+  };
+  const double base = step("base", {});
+  const double bus4 = step("bus4", {"arch.bus.width_bytes=4"});
+  const double bus64 = step("bus64", {"arch.bus.width_bytes=64"});
+  const double slow_dram = step("dram", {"arch.dram.bandwidth_gbps=1"});
+  EXPECT_GT(bus4, base);
+  EXPECT_GT(base, bus64);
+  EXPECT_GT(slow_dram, base);
+  const std::string n = numerics(slurp(dir_ / "base" / "train.csv"));
+  for (const char* out : {"bus4", "bus64", "dram"}) EXPECT_EQ(numerics(slurp(dir_ / out / "train.csv")), n) << out;
+  // Transfers waited for each other on the bus and DRAM (parallel tiles contend).
+  EXPECT_GT(report("bus4")["training"]["bus_wait_ns"].get<double>(), 0);
+  const json split = report("base")["training"]["step_split_ns"];
+  EXPECT_NEAR(split["compute"].get<double>() + split["movement"].get<double>() + split["stall"].get<double>(), base,
+              1e-6 * base);
+}
+
+// More tiles never slow a step; they speed it up until every layer is resident, then the
+// placement (and the time) stays. Time-multiplexed arrays pay their rewrites.
+TEST_F(Training, MoreTilesSpeedAStepUntilTheNetworkIsPlaced) {
+  const auto step = [&](int tiles) {
+    const std::string out = "tiles" + std::to_string(tiles);
+    const auto r = run(train_args(out, {"--set", "train.steps=2", "--set", "simulation.trace.enabled=false", "--set",
+                                        "simulation.timeline.enabled=false", "--set", "arch.mapping.overflow=reprogram",
+                                        "--set", "arch.tiles=" + std::to_string(tiles)}),
+                       out);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return report(out)["training"];
+  };
+  // dcgan28-small (pixel_wise) needs 88 arrays; generator.fc alone 49.
+  const json t4 = step(4), t6 = step(6), t16 = step(16);
+  EXPECT_GT(t4["arrays_reprogrammed"].get<int64_t>(), 0);
+  EXPECT_EQ(t4["placement"]["residency_groups"], 2);
+  EXPECT_EQ(t6["arrays_reprogrammed"], 0);
+  EXPECT_GT(t4["time_per_step_ns"].get<double>(), t6["time_per_step_ns"].get<double>());
+  EXPECT_GT(t4["energy_per_step_pJ"].get<double>(), t6["energy_per_step_pJ"].get<double>()) << "the rewrites";
+  EXPECT_EQ(t6["time_per_step_ns"], t16["time_per_step_ns"]);
+}
+
+TEST_F(Training, AChipTooSmallIsExitTwoNamingTheLayers) {
+  const auto r = run(train_args("small", {"--set", "arch.tiles=1", "--set", "arch.arrays_per_tile=1"}), "small");
+  EXPECT_EQ(r.exit_code, 2);
+  for (const char* part : {"arch.tiles", "needs 88 arrays", "the chip has 1 arrays of 128 x 128 cells",
+                           "generator.fc 49", "generator.up1 8", "discriminator.fc 25", "arch.mapping.overflow"})
+    EXPECT_NE(r.err.find(part), std::string::npos) << part << "\n" << r.err;
+  EXPECT_FALSE(fs::exists(dir_ / "small" / "train.csv")) << "nothing is simulated";
+  // Reprogramming cannot place a layer larger than the whole chip.
+  const auto one = run(train_args("one", {"--set", "arch.tiles=2", "--set", "arch.mapping.overflow=reprogram"}), "one");
+  EXPECT_EQ(one.exit_code, 2);
+  EXPECT_NE(one.err.find("layer generator.fc alone needs 49 arrays"), std::string::npos) << one.err;
+}
+
+// The tiles count every array event of training, and per layer and phase their counts are the
+// closed forms of core/mapping (`memgan map` at the same batch) times the operations, for each
+// dataflow. The array energy is theirs, at the per-event tables.
+TEST_F(Training, TileEventsAreTheMappersClosedFormsForEachDataflow) {
+  for (const std::string flow : {"zero_insertion", "zero_free", "pixel_wise"}) {
+    const std::string out = "ev_" + flow;
+    const auto r = run(train_args(out, {"--set", "train.steps=2", "--set", "simulation.trace.enabled=false", "--set",
+                                        "simulation.timeline.enabled=false", "--set", "network.dataflow=" + flow}),
+                       out);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto m = run({"map", kTrain, "--out", (dir_ / (out + "_map")).string(), "--set", "network.batch=16", "--set",
+                        "network.dataflow=" + flow});
+    ASSERT_EQ(m.exit_code, 0) << m.err;
+    const json mapping = json::parse(slurp(dir_ / (out + "_map") / "mapping.json"));
+    const json rep = report(out);
+    const json& tr = rep["training"];
+    const json& phases = tr["phases"];
+    int checked = 0;
+    for (const auto& layer : mapping["layers"]) {
+      const std::string tag = (layer["model"] == "generator" ? "G." : "D.") + layer["name"].get<std::string>();
+      for (const std::string phase : {"forward", "backward_data"}) {
+        const std::string label = phase + " " + tag;
+        if (!phases.contains(label)) {  // no gradient flows into the latent
+          EXPECT_EQ(label, "backward_data G.fc") << flow;
+          continue;
+        }
+        const json& p = phases[label];
+        const int64_t ops = p["ops"].get<int64_t>();
+        for (const char* k : {"array_reads", "dac_conversions", "adc_conversions"})
+          EXPECT_EQ(p["tile_events"][k].get<int64_t>(), ops * layer["counts"][phase][k].get<int64_t>())
+              << flow << " " << label << " " << k;
+        ++checked;
+      }
+    }
+    EXPECT_EQ(checked, 11) << flow;
+    // All of the trainer's conversions happened on tiles; its pulses after the initial
+    // programming too.
+    EXPECT_EQ(tr["tiles"]["adc_conversions"], tr["adc_conversions"]) << flow;
+    // train.csv's step-0 row: the pulses of programming the initial weights (before any step).
+    const std::string csv = slurp(dir_ / out / "train.csv");
+    const std::string row0 = csv.substr(csv.find('\n') + 1, csv.find('\n', csv.find('\n') + 1) - csv.find('\n') - 1);
+    const int64_t initial_pulses = std::stoll(row0.substr(row0.rfind(',') + 1));
+    EXPECT_EQ(tr["tiles"]["write_pulses"].get<int64_t>(), tr["write_pulses"].get<int64_t>() - initial_pulses) << flow;
+    // The ADCs' energy is booked on the tiles at adc_conversion_pj (2 pJ) per conversion.
+    double adc_pj = 0;
+    for (const auto& [name, c] : rep["energy"]["components"].items())
+      if (name.rfind("tile", 0) == 0 && name.size() > 4 && name.substr(name.size() - 4) == ".adc")
+        adc_pj += c["dynamic_pJ"].get<double>();
+    EXPECT_NEAR(adc_pj, 2.0 * tr["adc_conversions"].get<double>(), 1e-6 * adc_pj) << flow;
+    for (const auto& [name, c] : rep["energy"]["components"].items())
+      EXPECT_EQ(name.find("layer_engine.a"), std::string::npos) << "no array work booked off the tiles: " << name;
+  }
+}
+
 // Every kind of bad input docs/architecture.md lists under "Bad input": exit 2 and a message
 // naming the file and where in it (line:column and key for YAML, the field or byte count for
 // binaries), never a crash or a silent default.

@@ -216,8 +216,14 @@ TEST(HtmlReport, TrainingRunHasATrainingSectionNearTheTop) {
   EXPECT_LT(update, forward);
   EXPECT_LT(forward, backward);
   EXPECT_LT(backward, latent);
+  // Its split on the critical path (compute, data movement, stalls) and busiest resource.
   EXPECT_NE(html.find("<td>update G.up1</td><td class=\"num\">20</td><td class=\"num\">5.2 us</td>"
-                      "<td class=\"num\">51.3%</td><td class=\"num\">5.348 uJ</td><td class=\"num\">57.8%</td>"),
+                      "<td class=\"num\">51.3%</td><td class=\"num\">50.0%</td><td class=\"num\">40.0%</td>"
+                      "<td class=\"num\">10.0%</td><td>tiles</td><td class=\"num\">5.348 uJ</td>"
+                      "<td class=\"num\">57.8%</td>"),
+            std::string::npos);
+  EXPECT_NE(html.find("6 of 8 arrays (2 tiles x 4), every layer resident"), std::string::npos);
+  EXPECT_NE(html.find("compute 300 ns (60.0%), data movement 150 ns (30.0%), stalls 50 ns (10.0%); busiest: bus"),
             std::string::npos);
   EXPECT_NE(html.find("<td>total</td><td class=\"num\">140</td><td class=\"num\">10.14 us</td>"), std::string::npos);
   EXPECT_NE(html.find("By layer and phase (4 rows"), std::string::npos);
