@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "core/data/idx.h"
+#include "core/data/resample.h"
 #include "platform/run_common.h"
 #include "platform/soc.h"
 
@@ -62,7 +63,11 @@ TrainInputs load_train_inputs(const config::LoadedConfig& loaded) {
   run_detail::require_rtl_blocks(loaded);
   TrainInputs in;
   in.net = training_network(loaded);
-  const data::ImageSet set = training_images(loaded);
+  data::ImageSet set = training_images(loaded);
+  // A discriminator for larger images (e.g. the 64 x 64 DCGAN) sees the data set resized.
+  const std::vector<int>& image = in.net.model("discriminator").input;
+  if (image.size() == 3 && image[0] == 1 && (image[1] != set.rows || image[2] != set.cols))
+    set = data::resize_bilinear(set, image[1], image[2]);
   in.images = std::min(cfg.train.images, set.count);
   in.rows = set.rows;
   in.cols = set.cols;

@@ -105,6 +105,23 @@ void write_train_report(nlohmann::json& report, const config::Config& cfg, const
     tiles["busy_ns"].push_back(double(r.soc.tile(i).busy_ps()) * 1e-3);
   }
   report["training"]["tiles"] = tiles;
+  // Dynamic energy by what it paid for: computing (arrays, converters, shift-add, pulses, the
+  // digital unit, the noise block, the mapper) or moving data (bus, DRAM, every buffer); and the
+  // leakage of the whole chip over the run.
+  double compute_pj = 0, movement_pj = 0, other_pj = 0;
+  for (const auto& [name, c] : report["energy"]["components"].items()) {
+    const double pj = c.value("dynamic_pJ", 0.0);
+    const bool buffer = name.find("buffer") != std::string::npos;
+    const bool moves = buffer || name == "bus" || name == "dram" || name == "dma";
+    const bool regs = name.size() > 5 && name.compare(name.size() - 5, 5, ".regs") == 0;
+    const bool computes = !buffer && !regs && (name.rfind("tile", 0) == 0 || name == "digital_unit" || name == "noise" ||
+                                      name == "layer_engine.mapper");
+    (moves ? movement_pj : computes ? compute_pj : other_pj) += pj;
+  }
+  report["training"]["energy_split_pJ"] = {{"compute", compute_pj},
+                                           {"movement", movement_pj},
+                                           {"control", other_pj},
+                                           {"leakage", report["energy"]["totals"].value("leakage_pJ", 0.0)}};
   report["training"]["bus_wait_ns"] = double(r.soc.bus().wait_ps()) * 1e-3;
   report["training"]["dram_wait_ns"] = double(r.soc.dram().wait_ps()) * 1e-3;
   const Controller& ctl = r.soc.controller();

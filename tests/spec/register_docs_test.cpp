@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include "spec/regs/array_group.h"
+#include "spec/regs/digital_unit.h"
 #include "spec/regs/dma.h"
 #include "spec/regs/layer_engine.h"
 #include "spec/regs/noise.h"
@@ -177,6 +178,7 @@ const std::vector<Block>& blocks() {
       {m::spec::table("DMA", m::dma_reg::kRegisters), m::dma_reg::kIdValue},
       {m::spec::table("Noise block", m::noise_reg::kRegisters), m::noise_reg::kIdValue},
       {m::spec::table("Layer engine", m::layer_engine_reg::kRegisters), m::layer_engine_reg::kIdValue},
+      {m::spec::table("Digital unit", m::digital_unit_reg::kRegisters), m::digital_unit_reg::kIdValue},
       {m::spec::table("Array group", m::array_group_reg::kRegisters), m::array_group_reg::kIdValue},
       {m::spec::table("Tile", m::tile_map::kRegisters), m::tile_map::kIdValue},
   };
