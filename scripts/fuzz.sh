@@ -12,8 +12,8 @@
 #
 # Environment: FUZZ_BUILD_DIR (default build/fuzz), FUZZ_WORK (scratch folder, default a new
 # one under ${TMPDIR:-/tmp}), FUZZ_BUILD_JOBS (default 1), CC / CXX (default clang / clang++),
-# FUZZ_NO_BUILD=1 (use the binaries as they are), MEMGAN_FUZZ_NO_GUARDS=1 (fuzz_checkpoint: no
-# guard for the known open issue, fuzz/README.md).
+# FUZZ_NO_BUILD=1 (use the binaries as they are), MEMGAN_FUZZ_NO_GUARDS=1 (targets: skip any
+# guard around a known open issue; none today, fuzz/README.md).
 # Needs the Debian packages clang and libclang-rt-14-dev (libFuzzer) besides the project's.
 set -euo pipefail
 

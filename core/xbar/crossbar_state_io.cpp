@@ -2,6 +2,7 @@
 #include "core/xbar/crossbar_array.h"
 
 #include <cmath>
+#include <cstdio>
 #include <cstdint>
 #include <istream>
 #include <ostream>
@@ -60,11 +61,18 @@ void CrossbarArray::load_state(std::istream& is) {
   state_io::read_vector(is, fault, what, cells);
   for (const uint8_t f : fault)
     if (f > detail::kWorn) throw std::runtime_error(std::string(what) + ": corrupt fault flag");
-  // A conductance is finite and never negative: anything else would poison every later read.
+  // A conductance is one the device can reach: at most g_max times the largest programming
+  // variation draw (lognormal, |N| <= kMaxPolarNormal), never negative. Anything else (a finite
+  // 1e198 uS included) would poison every later read.
+  const double g_limit_us = m.dp.g_max_us * std::exp(m.dp.program_sigma * detail::kMaxPolarNormal) * (1 + 1e-9);
   for (uint64_t i = 0; i < g_us.size(); ++i)
-    if (!std::isfinite(g_us[i]) || g_us[i] < 0)
-      throw std::runtime_error(std::string(what) + ": corrupt conductance of cell " + std::to_string(i) + " (" +
-                               std::to_string(g_us[i]) + " uS)");
+    if (!(g_us[i] >= 0 && g_us[i] <= g_limit_us))
+    {
+      char why[160];
+      std::snprintf(why, sizeof why, ": corrupt conductance of cell %llu (%.6g uS; the device reaches [0, %.6g] uS)",
+                    static_cast<unsigned long long>(i), g_us[i], g_limit_us);
+      throw std::runtime_error(what + std::string(why));
+    }
   detail::Xoshiro256ss program_rng = m.program_rng, update_rng = m.update_rng;
   detail::LaneBits read_bits = m.read_bits;
   detail::NormalFiller reference_rng = m.reference_rng;

@@ -43,10 +43,27 @@ void Xoshiro256ss::save(std::ostream& os) const {
   state_io::write(os, spare_);
 }
 
+// Box-Muller on 32-bit words (box_muller): u1 >= 2^-33, so r <= sqrt(66 ln 2) < 6.8; the
+// polynomial log leaves a margin below 7.
+constexpr float kMaxBlockNormal = 7.0f;
+
 void Xoshiro256ss::load(std::istream& is, const char* what) {
-  for (auto& w : s_) w = state_io::read<uint64_t>(is, what);
-  have_spare_ = state_io::read<uint8_t>(is, what) != 0;
-  spare_ = state_io::read<double>(is, what);
+  uint64_t s[4];
+  for (auto& w : s) w = state_io::read<uint64_t>(is, what);
+  // All-zero is the one state xoshiro never reaches: it would return 0 for ever (and normal()
+  // would never leave its loop).
+  if ((s[0] | s[1] | s[2] | s[3]) == 0) throw std::runtime_error(std::string(what) + ": corrupt random stream state (all zero)");
+  const auto have = state_io::read<uint8_t>(is, what);
+  const auto spare = state_io::read<double>(is, what);
+  if (have > 1) throw std::runtime_error(std::string(what) + ": corrupt random stream state (spare flag)");
+  // A finite but impossible spare normal (1e4 sigma) would program cells to astronomical
+  // conductances on the next write.
+  if (have && !(std::fabs(spare) <= kMaxPolarNormal))
+    throw std::runtime_error(std::string(what) + ": corrupt random stream state (a stored normal value " +
+                             std::to_string(spare) + " beyond what the generator can produce)");
+  std::copy_n(s, 4, s_);
+  have_spare_ = have != 0;
+  spare_ = spare;
 }
 
 namespace {
@@ -114,6 +131,9 @@ void LaneBits::load(std::istream& is, const char* what) {
   for (uint64_t* s : {s0_, s1_, s2_, s3_, spare_}) state_io::read_bytes(is, s, sizeof(uint64_t) * kLanes, what);
   const auto used = state_io::read<int32_t>(is, what);
   if (used < 0 || used > kLanes) throw std::runtime_error(std::string(what) + ": corrupt random stream state");
+  for (int l = 0; l < kLanes; ++l)
+    if ((s0_[l] | s1_[l] | s2_[l] | s3_[l]) == 0)
+      throw std::runtime_error(std::string(what) + ": corrupt random stream state (a lane is all zero)");
   spare_used_ = used;
 }
 
@@ -147,6 +167,10 @@ void NormalFiller::load(std::istream& is, const char* what) {
   if (used > block_.size()) throw std::runtime_error(std::string(what) + ": corrupt random stream state");
   used_ = std::size_t(used);
   state_io::read_bytes(is, block_.data() + used_, (block_.size() - used_) * sizeof(float), what);
+  for (std::size_t k = used_; k < block_.size(); ++k)
+    if (!(std::fabs(block_[k]) <= kMaxBlockNormal))
+      throw std::runtime_error(std::string(what) + ": corrupt random stream state (a stored normal value " +
+                               std::to_string(block_[k]) + " beyond what the generator can produce)");
 }
 
 void NormalFiller::next_block(float* out) {

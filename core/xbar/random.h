@@ -18,6 +18,10 @@
 
 namespace memgan::xbar::detail {
 
+// The largest |value| Xoshiro256ss::normal() (the polar method) can return: u^2 <= s and
+// s >= 2^-104 (uniform() has 53 bits), so |u f| <= sqrt(-2 ln s) <= sqrt(208 ln 2) < 12.1.
+inline constexpr double kMaxPolarNormal = 12.1;
+
 inline uint64_t splitmix64(uint64_t& state) {
   uint64_t z = (state += 0x9E3779B97F4A7C15ull);
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;

@@ -198,3 +198,16 @@ TEST_F(FuzzCheckpoint, NonFiniteStoredValueIsRejected) {
   const std::string msg = resume_error("fuzz_checkpoint-nonfinite-update-delta.bin");
   EXPECT_NE(msg.find("corrupt state stream: a value is"), std::string::npos) << msg;
 }
+
+// A conductance of 9.6e198 uS (a one-byte shift in a cell's stored value): finite and positive,
+// so accepted; the first MVM turned the sums into NaN and converted them to int (UBSan in
+// adc_row). A restored conductance must be one the device reaches: at most g_max times the
+// largest programming-variation draw.
+TEST_F(FuzzCheckpoint, ConductanceBeyondTheDeviceIsRejected) {
+  const std::string msg = resume_error("fuzz_checkpoint-huge-conductance.bin");
+  EXPECT_NE(msg.find("CrossbarArray::load_state: corrupt conductance of cell 208 (9.62942e+198 uS; the device "
+                     "reaches [0, 42.4173] uS)"),
+            std::string::npos)
+      << msg;
+}
+
