@@ -110,3 +110,21 @@ TEST(Dram, DebugTransportTakesNoTimeOrEnergy) {
   test::run(b.cpu);
   EXPECT_EQ(b.obs.ledger().events(b.component("dram")), 0);
 }
+
+// Two requests for the same local time (two temporally decoupled initiators) share the channel:
+// the latencies overlap, the second one's data waits for the first one's.
+TEST(Dram, ConcurrentRequestsShareTheBandwidth) {
+  DramBench b("soc", [&](Stimulus& s) {
+    std::vector<uint8_t> buf(64);
+    s.delay = ns(1);
+    EXPECT_EQ(s.read(0, buf.data(), 64), tlm::TLM_OK_RESPONSE);
+    EXPECT_EQ(s.delay, ns(1 + 20 + 8));
+    s.delay = ns(1);
+    EXPECT_EQ(s.read(0x200, buf.data(), 64), tlm::TLM_OK_RESPONSE);
+    EXPECT_EQ(s.delay, ns(1 + 20 + 8 + 8)) << "8 ns waiting for the first transfer";
+    EXPECT_EQ(b.dram.wait_ps(), 8000u);
+    EXPECT_EQ(b.dram.busy_ps(), 16000u);
+  });
+  test::run(b.cpu);
+}
+

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <systemc>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -212,3 +213,57 @@ TEST(Tile, BadArrayShapeOrBufferSetsErrorCodes) {
   test::run(b.cpu);
   EXPECT_EQ(b.tile.counters().starts, 1);
 }
+
+// Training work (the layer engine's share of a layer operation on this tile's arrays), against
+// the hand-computed lock-step closed form and the per-event energy tables.
+TEST(Tile, TrainingWorkTakesTheLockStepTimeAndBooksItsArraysEvents) {
+  TileParams p = ideal();
+  p.dac_ns = 1, p.array_read_ns = 10, p.adc_ns = 1, p.adcs_per_array = 1;
+  p.logical_cols = kLogicalCols, p.write_pulse_ns = 50, p.row_write_ns = 50;
+  p.dac_pj = 0.5, p.adc_pj = 2, p.shift_add_pj = 0.1, p.in_read_pj_per_byte = 0.25, p.out_write_pj_per_byte = 0.5;
+  RunObserver obs{1'000'000, nullptr};
+  Tile tile("tile0", p, obs, 7);
+  Stimulus cpu("cpu", [&](Stimulus&) {
+    TileWork w;
+    w.first_array = 0, w.arrays = 2;
+    w.counts.array_reads = 10, w.counts.adc_conversions = 80, w.counts.dac_conversions = 40;
+    w.counts.partial_sum_adds = 6, w.counts.array_energy_pj = 5, w.counts.inputs_applied = 20, w.counts.outputs = 16;
+    w.counts.logical_mvms = 4;
+    // t_read = max(1 + 10, ceil(8 conversions per read / 1 ADC) * 1) = 11 ns; 5 reads per array;
+    // 6 adds on 2 shift-add units: 3 clocks. 55 + 3 = 58 ns from the ready time.
+    const Tile::Span a = tile.run_work(w, 100'000);
+    EXPECT_EQ(a.start_ps, 100'000u);
+    EXPECT_EQ(a.end_ps, 158'000u);
+    // A second share waits for the tile: 32 pulses on one array's 8 columns (4 pulse widths,
+    // 200 ns) and 3 rows rewritten (150 ns).
+    TileWork u;
+    u.first_array = 1, u.arrays = 1;
+    u.counts.write_pulses = 32, u.counts.cells_written = 16, u.counts.write_energy_pj = 7;
+    u.rows_reprogrammed = 3, u.cells_reprogrammed = 4, u.reprogram_pj = 1;
+    const Tile::Span b = tile.run_work(u, 120'000);
+    EXPECT_EQ(b.start_ps, 158'000u) << "the tile was busy";
+    EXPECT_EQ(b.end_ps, 158'000u + 4 * 50'000 + 150'000);
+    EXPECT_EQ(tile.busy_ps(), 58'000u + 350'000u);
+  });
+  cpu.socket.bind(tile.socket);
+  test::run(cpu);
+  const auto& names = obs.ledger().names();
+  const auto pj = [&](const std::string& n) {
+    const auto it = std::find(names.begin(), names.end(), n);
+    EXPECT_NE(it, names.end()) << n;
+    return it == names.end() ? -1.0 : obs.ledger().dynamic_pj(power::ComponentId(it - names.begin()));
+  };
+  EXPECT_DOUBLE_EQ(pj("tile0.xbar0.adc"), 80.0);  // half of 80 conversions x 2 pJ
+  EXPECT_DOUBLE_EQ(pj("tile0.xbar1.adc"), 80.0);
+  EXPECT_DOUBLE_EQ(pj("tile0.xbar0.dac"), 10.0);
+  EXPECT_DOUBLE_EQ(pj("tile0.xbar0.array"), 2.5);
+  EXPECT_DOUBLE_EQ(pj("tile0.xbar1.shift_add"), 0.3);
+  EXPECT_DOUBLE_EQ(pj("tile0.input_buffer"), 20 * 4 * 0.25);
+  EXPECT_DOUBLE_EQ(pj("tile0.output_buffer"), 16 * 4 * 0.5);
+  EXPECT_DOUBLE_EQ(pj("tile0.xbar1.writes"), 8.0) << "pulses and the rewrite";
+  EXPECT_DOUBLE_EQ(pj("tile0.xbar0.writes"), 0.0);
+  EXPECT_EQ(tile.counters().adc_conversions, 80);
+  EXPECT_EQ(tile.counters().write_pulses, 32);
+  EXPECT_EQ(tile.counters().cells_written, 20);
+}
+
