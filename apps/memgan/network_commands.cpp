@@ -43,7 +43,8 @@ void print_cost_row(std::ostream& out, const CompareRow& r) {
 
 void print_schedule(std::ostream& out, const std::vector<ScheduleRow>& rows) {
   fmt::print(out, "\ntraining step on the operation scheduler (layers pipelined over the batch, D on real images "
-                  "overlapping G):\n");
+                  "overlapping G; op durations are the closed forms above, not the platform `memgan run` "
+                  "simulates):\n");
   fmt::print(out, "{:<15} {:>14} {:>14} {:>9} {:>8}\n", "dataflow", "step_us", "serial_us", "overlap", "speedup");
   for (const auto& r : rows) {
     fmt::print(out, "{:<15} {:>14.3f} {:>14.3f} {:>8.2f}x {:>7.2f}x\n", r.dataflow, r.step_ns / 1e3,
@@ -83,6 +84,8 @@ int compare_command(const config::LoadedConfig& loaded, const std::vector<std::s
   fmt::print(out, "memgan compare: {} (batch {}), {}x{} arrays, {}-bit cells, {}-bit DAC, {}-bit ADC\n", net.name,
              cfg.network.batch, cfg.arch.array.rows, cfg.arch.array.cols, cfg.arch.cell_bits, cfg.arch.dac_bits,
              cfg.arch.adc.bits);
+  fmt::print(out, "closed forms: the mapper's event counts times the tiles' timing and energy tables "
+                  "(platform/network_cost.h), arrays of a layer in lock step, no data movement\n");
   fmt::print(out, "{:<22} {:<16} {:<15} {:<8} {:>12} {:>11} {:>10} {:>12} {:>7} {:>6} {:>8} {:>7}\n", "layer", "type",
              "dataflow", "phase", "time_us", "energy_nJ", "MVMs", "ADC_conv", "arrays", "util", "speedup", "saving");
   Progress progress("memgan compare", quiet);

@@ -672,7 +672,10 @@ void compare_section(Page& page, const json& c) {
   const auto cost = [](const json& row, const char* key) {
     return row.contains("cost") ? row["cost"].at(key).get<double>() : row.at(key).get<double>();
   };
-  std::string body = fmt::format("<p>Network {} at batch {}: each dataflow against zero insertion.</p>\n",
+  std::string body = fmt::format("<p>Network {} at batch {}: each dataflow against zero insertion. Closed forms: the "
+                                 "mapper's event counts times the tiles' timing and energy tables, a layer's arrays "
+                                 "in lock step, no data movement; the training step below is the operation "
+                                 "scheduler fed with them, not the platform a training run simulates.</p>\n",
                                  esc(c.at("network").get<std::string>()), json_scalar(c.at("batch")));
   std::vector<Bar> bars;
   Table totals({{"dataflow", false}, {"phase", false}, {"time", true}, {"energy", true}, {"speedup", true},

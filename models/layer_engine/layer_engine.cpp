@@ -25,11 +25,12 @@ using namespace layer_engine_reg;
 
 namespace {
 
-// Integer share `part` of `total` for the `index`-th of shares with cumulative array counts: the
-// parts of all shares add up to `total` exactly.
+// The integer share of `total` of the arrays (before, upto] out of `all` (cumulative counts):
+// the shares of consecutive ranges add up to `total` exactly.
 int64_t share_of(int64_t total, int64_t before, int64_t upto, int64_t all) {
   if (all <= 0) return 0;
-  const auto at = [&](int64_t c) { return int64_t((__int128)total * c / all); };
+  // floor(total * c / all) without overflow: total = q * all + r, and r * c < all * c is small.
+  const auto at = [&](int64_t c) { return (total / all) * c + (total % all) * c / all; };
   return at(upto) - at(before);
 }
 
