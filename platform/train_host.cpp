@@ -35,7 +35,7 @@ TrainHost::TrainHost(const config::LoadedConfig& loaded, const RunOptions& optio
       last_score_(NAN) {}
 
 void TrainHost::charge(const OpTiming& t) {
-  now_.time_ns += t.time_ns;
+  now_.time_ns += t.advance_ns;
   now_.energy_pj += t.energy_pj;
 }
 

@@ -33,7 +33,8 @@ class TrainHost {
   TrainHost(const TrainHost&) = delete;
   TrainHost& operator=(const TrainHost&) = delete;
 
-  // The time and energy of one operation as the chip played it, added to the run's.
+  // One operation as the chip played it: its energy, and at a STEP_END the step's span, added
+  // to the run's time and energy.
   void charge(const OpTiming& t);
   // Begins the observer's trace with its window in training steps: closed until the step
   // where simulation.trace.start_step begins (a resumed run that starts inside the window

@@ -23,7 +23,7 @@ nlohmann::json training_json(const config::Config& cfg, const TrainRunResult& r)
   const Progression& now = r.host.now();
   const int64_t run = steps_run(r);
   nlohmann::json phases = nlohmann::json::object();
-  double compute = 0, movement = 0, stall = 0;
+  double compute = 0, movement = 0, stall = 0, serial = 0;
   std::map<std::string, double> busy;
   for (const auto& [label, p] : r.soc.layer_engine()->phase_totals()) {
     std::string bottleneck;
@@ -40,6 +40,7 @@ nlohmann::json training_json(const config::Config& cfg, const TrainRunResult& r)
     compute += p.compute_ns;
     movement += p.movement_ns;
     stall += p.stall_ns;
+    serial += p.time_ns;
   }
   std::string bottleneck;
   double most = 0;
@@ -69,6 +70,10 @@ nlohmann::json training_json(const config::Config& cfg, const TrainRunResult& r)
       {"adc_conversions", trainer.totals().adc_conversions},
       {"adc_saturations", trainer.totals().adc_saturations},
       {"phases", phases},
+      // Operations overlap: their own times add up to more than the step (serial_per_step_ns);
+      // the split is of that sum.
+      {"serial_per_step_ns", serial * per_step},
+      {"overlap", run > 0 && now.time_ns > r.start.time_ns ? serial * per_step / ((now.time_ns - r.start.time_ns) / double(run)) : 0.0},
       {"step_split_ns", {{"compute", compute * per_step}, {"movement", movement * per_step}, {"stall", stall * per_step}}},
       {"resource_busy_per_step_ns", [&] {
          nlohmann::json j = nlohmann::json::object();

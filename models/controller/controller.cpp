@@ -123,7 +123,10 @@ void Controller::account(uint64_t t0_ps) {
   probe_.activity(t0_ps, local_ps(qk_.get_local_time()), timing_.command_pj);
   if (advance_pending_) {
     advance_pending_ = false;
-    observer_.advance(to_ps(sc_core::sc_time_stamp()));
+    // One clock behind the kernel: processes running beside the controller (the RTL blocks'
+    // clocks) stamp their samples up to half a clock in the past.
+    const uint64_t now = to_ps(sc_core::sc_time_stamp()), lag = to_ps(timing_.clock_period);
+    observer_.advance(now > lag ? now - lag : 0);
   }
 }
 

@@ -77,7 +77,8 @@ LayerEngine::LayerEngine(sc_core::sc_module_name name, const LayerEngineParams& 
       trainer_(trainer),
       chip_(chip),
       probe_(observer, this->name(), params.leakage_mw, true, false),
-      mapper_probe_(observer, std::string(this->name()) + ".mapper", params.mapper_leakage_mw, true, false) {
+      mapper_probe_(observer, std::string(this->name()) + ".mapper", params.mapper_leakage_mw, true, false),
+      readiness_(trainer.layer_count(train::Model::Generator), trainer.layer_count(train::Model::Discriminator)) {
   SC_HAS_PROCESS(LayerEngine);
   SC_THREAD(rtl_address_thread);
   const auto& pl = params_.placement;
@@ -116,12 +117,10 @@ LayerEngine::LayerEngine(sc_core::sc_module_name name, const LayerEngineParams& 
       op_signal_ = vcd->add_enum(base + ".op", 8, std::move(labels));
     }
     if (observer.signals().selected(base + ".layer")) layer_signal_ = vcd->add_int(base + ".layer", 16);
+    if (observer.signals().selected(base + ".in_flight")) in_flight_signal_ = vcd->add_int(base + ".in_flight", 16);
     if (observer.signals().selected(base + ".step")) step_signal_ = vcd->add_int(base + ".step", 32);
   }
-  if (auto* tl = observer.timeline()) {
-    track_ = tl->track("layer_engine", "operations");
-    on_timeline_ = true;
-  }
+  if (observer.timeline()) on_timeline_ = true;
   id_.on_read([](const sc_core::sc_time&) { return kIdValue; });
   status_.on_read([this](const sc_core::sc_time&) { return busy() ? kStatusBusy : 0u; });
   cmd_.on_write([this](uint32_t v, const sc_core::sc_time&) { return start(v); });
@@ -398,12 +397,25 @@ std::string LayerEngine::start(uint32_t word) {
   } catch (const std::exception& e) {
     return e.what();
   }
-  const uint64_t t0 = access_ps();
-  if (std::string why = generate_addresses(*op, work); !why.empty()) return why;
+  // Queued, not waited for: the operation starts once its data is ready (train::OpReadiness)
+  // and the blocks it uses are free; the CMD returns at once. STEP_END, EVAL and CHECKPOINT are
+  // barriers: they start when everything issued before has finished, and hold DONE until then.
   using train::TrainOpcode;
-  if (op->opcode == TrainOpcode::Eval || op->opcode == TrainOpcode::Checkpoint || op->opcode == TrainOpcode::StepEnd) {
-    if (host_) host_(*op, t0);
+  const uint64_t issued = access_ps();
+  const bool barrier =
+      op->opcode == TrainOpcode::Eval || op->opcode == TrainOpcode::Checkpoint || op->opcode == TrainOpcode::StepEnd;
+  uint64_t t0 = issued;
+  try {
+    t0 = std::max(issued, readiness_.ready(*op));
+  } catch (const std::out_of_range& e) {
+    return e.what();
   }
+  if (!barrier && !step_open_) {
+    step_open_ = true;
+    step_start_ps_ = t0;
+  }
+  if (std::string why = generate_addresses(*op, work); !why.empty()) return why;
+  if (barrier && host_) host_(*op, t0);
   const bool layer_op = train::is_layer_op(op->opcode);
   const std::string label = op_label(*op);
   auto& phase = phases_[layer_op ? label : train::opcode_name(op->opcode)];
@@ -430,7 +442,14 @@ std::string LayerEngine::start(uint32_t word) {
   phase.adc_conversions += events1[2] - events0[2];
   phase.write_pulses += events1[3] - events0[3];
   const uint64_t t1 = t0 + static_cast<uint64_t>(std::llround(timing.time_ns * 1e3));
-  set_busy_until(t1);
+  readiness_.done(*op, t1);
+  set_busy_until(barrier ? t0 : issued);
+  // The run's clock advances by whole steps: from the step's first operation to its barrier
+  // (the same in a run resumed at the step boundary, where every block is idle).
+  if (op->opcode == TrainOpcode::StepEnd && step_open_) {
+    timing.advance_ns = double(t0 - step_start_ps_) * 1e-3;
+    step_open_ = false;
+  }
   probe_.activity(t0, std::max(t1, t0 + 1), 0.0);
   ++ops_;
   phase.time_ns += timing.time_ns;
@@ -441,9 +460,11 @@ std::string LayerEngine::start(uint32_t word) {
   ++phase.ops;
   if (op_hook_) op_hook_(*op, timing);
   if (auto* vcd = observer().vcd(); vcd && t1 > t0) {
-    if (op_signal_ != ~trace::SignalId{0}) {
-      vcd->set(op_signal_, t0, int64_t(op->opcode));
-      vcd->set(op_signal_, t1, 0);
+    // Operations overlap: `op` is the last one started, `in_flight` how many run.
+    if (op_signal_ != ~trace::SignalId{0}) vcd->set(op_signal_, t0, int64_t(op->opcode));
+    if (in_flight_signal_ != ~trace::SignalId{0}) {
+      vcd->add(in_flight_signal_, t0, 1);
+      vcd->add(in_flight_signal_, t1, -1);
     }
     if (layer_signal_ != ~trace::SignalId{0}) vcd->set(layer_signal_, t0, int64_t(op->model) * 256 + op->layer);
     if (step_signal_ != ~trace::SignalId{0}) vcd->set(step_signal_, t0, trainer_.steps_done());
@@ -461,7 +482,15 @@ std::string LayerEngine::start(uint32_t word) {
       if (type == mapping::LayerType::ConvTranspose2d || type == mapping::LayerType::Conv2d)
         args.push_back({"dataflow", params_.dataflow});
     }
-    observer().timeline()->complete(track_, label, t0, t1, args);
+    // One track per lane of overlapping operations: the first lane free at t0.
+    size_t lane = 0;
+    while (lane < lane_end_.size() && lane_end_[lane] > t0) ++lane;
+    if (lane == lane_end_.size()) {
+      lane_end_.push_back(0);
+      lane_track_.push_back(observer().timeline()->track("layer_engine", fmt::format("operations {}", lane)));
+    }
+    lane_end_[lane] = t1;
+    observer().timeline()->complete(lane_track_[lane], label, t0, t1, args);
   }
   return {};
 }
@@ -483,57 +512,53 @@ std::string LayerEngine::generate_addresses(const train::TrainOp& op, const trai
   const int64_t mvms_per_sample = int64_t(g->h) * g->w;
   if (mvms_per_sample * params_.batch != work.arrays.logical_mvms) ++addresses_.mvm_mismatches;
   if (!rtl_addresses_) return {};
-  // The RTL runs in the engine's own thread, in parallel with the operation (its clocks are
-  // part of the operation's mapper time); the next register access waits for it.
-  rtl_geometry_ = *g;
-  rtl_label_ = op_label(op);
-  rtl_busy_ = true;
+  // The RTL runs in the engine's own thread, in parallel with the operations (its clocks are the
+  // mapper's, part of the operation's time), one queued sequence after another; it never holds
+  // the controller, so a run with the RTL swapped in times exactly as one without.
+  rtl_queue_.push_back({*g, op_label(op), model_steps_});
   rtl_request_.notify(sc_core::SC_ZERO_TIME);
   return {};
 }
 
 void LayerEngine::rtl_address_thread() {
   for (;;) {
-    sc_core::wait(rtl_request_);
-    try {
-      addresses_.rtl_clocks += int64_t(rtl_addresses_->generate(rtl_geometry_, rtl_steps_));
-      compare_rtl_addresses();
-    } catch (const std::exception& e) {
-      rtl_error_ = e.what();
+    if (rtl_queue_.empty()) sc_core::wait(rtl_request_);
+    while (!rtl_queue_.empty()) {
+      RtlSequence seq = std::move(rtl_queue_.front());
+      rtl_queue_.pop_front();
+      try {
+        addresses_.rtl_clocks += int64_t(rtl_addresses_->generate(seq.geometry, rtl_steps_));
+        compare_rtl_addresses(seq);
+      } catch (const std::exception& e) {
+        if (rtl_error_.empty()) rtl_error_ = e.what();
+      }
     }
-    rtl_busy_ = false;
-    rtl_done_.notify(sc_core::SC_ZERO_TIME);
   }
 }
 
-void LayerEngine::compare_rtl_addresses() {
-  int64_t differ = std::abs(int64_t(rtl_steps_.size()) - int64_t(model_steps_.size()));
+void LayerEngine::compare_rtl_addresses(const RtlSequence& seq) {
+  const std::vector<mapping::RedStep>& model = seq.model_steps;
+  int64_t differ = std::abs(int64_t(rtl_steps_.size()) - int64_t(model.size()));
   size_t first_bad = SIZE_MAX;
-  for (size_t i = 0; i < std::min(rtl_steps_.size(), model_steps_.size()); ++i) {
-    if (rtl_steps_[i] == model_steps_[i]) continue;
+  for (size_t i = 0; i < std::min(rtl_steps_.size(), model.size()); ++i) {
+    if (rtl_steps_[i] == model[i]) continue;
     ++differ;
     first_bad = std::min(first_bad, i);
   }
   if (differ > 0 && addresses_.rtl_mismatches == 0) {
     const std::string where =
-        first_bad == SIZE_MAX ? fmt::format("{} steps instead of {}", rtl_steps_.size(), model_steps_.size())
+        first_bad == SIZE_MAX ? fmt::format("{} steps instead of {}", rtl_steps_.size(), model.size())
                               : fmt::format("step {}: RTL {}, model {}", first_bad, describe(rtl_steps_[first_bad]),
-                                            describe(model_steps_[first_bad]));
+                                            describe(model[first_bad]));
     SC_REPORT_WARNING("memgan/rtl", fmt::format("{}: red_addr_gen RTL differs from the C++ model ({}): {}", name(),
-                                                rtl_label_, where).c_str());
+                                                seq.label, where).c_str());
   }
   addresses_.rtl_mismatches += differ;
 }
 
-// Called at every register access: an RTL sequence still running holds the initiator until it
-// is done. Its local time is kept (the RTL ran in parallel), or moved to the RTL's end if later.
-std::string LayerEngine::before_register_access(sc_core::sc_time& delay) {
-  if (rtl_busy_) {
-    const sc_core::sc_time local0 = sc_core::sc_time_stamp() + delay;
-    while (rtl_busy_) sc_core::wait(rtl_done_);
-    const sc_core::sc_time now = sc_core::sc_time_stamp();
-    delay = local0 > now ? local0 - now : sc_core::SC_ZERO_TIME;
-  }
+// Called at every register access: reports the first error of the RTL address thread (the
+// RTL itself never holds the initiator; it runs alongside, see generate_addresses).
+std::string LayerEngine::before_register_access(sc_core::sc_time&) {
   std::string why;
   why.swap(rtl_error_);
   return why;

@@ -17,18 +17,26 @@
 // sequences are generated and checked, RTL or C++). Per operation the engine splits the time
 // into compute, data movement and stalls (waiting for a shared resource) on its critical path.
 //
+// Operations are queued, not waited for: each starts when its data is ready
+// (core/train/op_readiness.h: backward-weight beside backward-data, the discriminator's real
+// pass beside the generator's forward, updates of different layers together) and the blocks
+// it uses have a free gap; STEP_END, EVAL and CHECKPOINT are barriers. The run's time advances
+// by each step's span, from its first operation to its barrier.
+//
 // Registers (offsets from the block base):
 //   0x00 ID RO "MGLE" | 0x04 STATUS RO bit0 BUSY | 0x08 CMD WO: start an operation
 //   0x0C STEPS RO training steps completed | 0x10 OPS RO operations completed
 //   0x14 DONE RO: reads as STATUS, but a read while busy stalls the bus until the operation
-//        completes (wait states), so firmware waits for an operation with one read instead of
-//        thousands of polls
+//        completes (wait states), so firmware waits with one read instead of thousands of polls.
+//        Busy: after a barrier (STEP_END, EVAL, CHECKPOINT) until everything before it is done;
+//        any other CMD is queued at once
 // A CMD write while busy, with an unknown opcode, a layer that does not exist or an operation
 // out of order is answered with TLM_GENERIC_ERROR_RESPONSE and the reason (the controller
 // stops with a firmware error naming the command).
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -46,6 +54,7 @@
 #include "core/mapping/red_addr_gen.h"
 #include "core/observe/observer.h"
 #include "core/train/gan_trainer.h"
+#include "core/train/op_readiness.h"
 #include "spec/regs/layer_engine.h"
 
 namespace memgan {
@@ -65,9 +74,11 @@ struct ChipBlocks {
   Dram* dram = nullptr;
 };
 
-// Time of one operation on its critical path, and its dynamic energy.
+// Time of one operation on its critical path, and its dynamic energy. advance_ns: how far the
+// run's clock moves with it (a STEP_END: the step's span; otherwise 0, operations overlap).
 struct OpTiming {
   double time_ns = 0, compute_ns = 0, movement_ns = 0, stall_ns = 0, energy_pj = 0;
+  double advance_ns = 0;
 };
 
 struct LayerEngineParams {
@@ -134,7 +145,7 @@ class LayerEngine : public Peripheral {
   const std::map<std::string, PhaseTotals>& phase_totals() const { return phases_; }
 
  private:
-  // An RTL address sequence still running holds every register access until it is done.
+  // Reports an error of the RTL address thread at the next register access.
   std::string before_register_access(sc_core::sc_time& delay) override;
   std::string start(uint32_t word);
   std::string op_label(const train::TrainOp& op) const;
@@ -154,7 +165,12 @@ class LayerEngine : public Peripheral {
   const mapping::LayerPlacement& placement_of(const train::TrainOp& op) const;
   std::string generate_addresses(const train::TrainOp& op, const train::OpWork& work);
   void rtl_address_thread();
-  void compare_rtl_addresses();
+  struct RtlSequence {
+    mapping::RedGeometry geometry;
+    std::string label;
+    std::vector<mapping::RedStep> model_steps;
+  };
+  void compare_rtl_addresses(const RtlSequence& seq);
 
   LayerEngineParams params_;
   train::GanTrainer& trainer_;
@@ -166,6 +182,11 @@ class LayerEngine : public Peripheral {
   HostHook host_;
   OpHook op_hook_;
   std::vector<int> layer_placement_[2];  // per model, per layer: index into params_.placement.layers, -1
+  train::OpReadiness readiness_;
+  bool step_open_ = false;
+  uint64_t step_start_ps_ = 0;
+  std::vector<uint64_t> lane_end_;           // timeline lanes of overlapping operations
+  std::vector<timeline::TrackId> lane_track_;
   std::vector<int64_t> weight_count_[2];  // per model, per layer on arrays
   std::vector<int> resident_;            // per slot: the placement layer its arrays hold now
   int64_t arrays_reprogrammed_ = 0;
@@ -174,15 +195,13 @@ class LayerEngine : public Peripheral {
   RedAddrGenSource* rtl_addresses_ = nullptr;
   AddressStats addresses_;
   std::vector<mapping::RedStep> model_steps_, rtl_steps_;
-  mapping::RedGeometry rtl_geometry_;
-  std::string rtl_label_, rtl_error_;
-  bool rtl_busy_ = false;
-  sc_core::sc_event rtl_request_, rtl_done_;
+  std::deque<RtlSequence> rtl_queue_;  // sequences the RTL has still to generate
+  std::string rtl_error_;
+  sc_core::sc_event rtl_request_;
   int64_t ops_ = 0;
   std::map<std::string, PhaseTotals> phases_;
   trace::SignalId op_signal_ = ~trace::SignalId{0}, layer_signal_ = ~trace::SignalId{0},
-                  step_signal_ = ~trace::SignalId{0};
-  timeline::TrackId track_ = 0;
+                  step_signal_ = ~trace::SignalId{0}, in_flight_signal_ = ~trace::SignalId{0};
   bool on_timeline_ = false;
 };
 

@@ -349,10 +349,13 @@ Tile::Span Tile::run_work(const TileWork& w, uint64_t ready_ps) {
                          double(cdiv(c.weights_programmed, n * cols)) * params_.row_write_ns +
                          double(cdiv(c.write_pulses, n * cols)) * params_.write_pulse_ns +
                          double(w.rows_reprogrammed) * params_.row_write_ns;
-  const uint64_t start = std::max(ready_ps, busy_until_ps());
-  const uint64_t end = start + ns_to_ps(time_ns);
-  set_busy_until(end);
-  work_busy_ps_ += end - start;
+  // Operations are issued as their data gets ready, not in time order: the tile's datapath takes
+  // the earliest gap that fits (and waits for any MVM batch firmware started).
+  const uint64_t duration = ns_to_ps(time_ns);
+  work_.retire_before(to_ps(sc_core::sc_time_stamp()));
+  const uint64_t start = work_.reserve(std::max(ready_ps, busy_until_ps()), duration);
+  const uint64_t end = start + duration;
+  work_busy_ps_ += duration;
 
   const double array_pj = c.array_energy_pj > 0 ? c.array_energy_pj
                                                 : double(c.dac_conversions) * 0.5 * conv_per_read *

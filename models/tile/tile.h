@@ -16,6 +16,7 @@
 #include <systemc>
 #include <tlm>
 
+#include "models/base/occupancy.h"
 #include "models/base/peripheral.h"
 #include "spec/regs/tile.h"
 #include "core/xbar/crossbar_array.h"
@@ -76,8 +77,8 @@ class Tile : public Peripheral {
   Tile(sc_core::sc_module_name name, const TileParams& params, RunObserver& observer, uint64_t seed);
 
   const TileCounters& counters() const { return counters_; }
-  // Training: times and books `work` once the tile is free and its inputs are in at `ready_ps`
-  // (formulas in tile.cpp); returns when it ran.
+  // Training: times and books `work` in the earliest gap of the tile's training work at or after
+  // `ready_ps`, when its inputs are in (formulas in tile.cpp); returns when it ran.
   struct Span {
     uint64_t start_ps = 0, end_ps = 0;
   };
@@ -130,6 +131,7 @@ class Tile : public Peripheral {
   std::vector<int16_t> codes_;  // RTL co-simulation staging
   std::vector<int32_t> acc_;
   uint64_t work_busy_ps_ = 0;
+  Occupancy work_;  // training work's reservations
 };
 
 }  // namespace memgan
