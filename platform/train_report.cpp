@@ -98,17 +98,20 @@ void write_train_report(nlohmann::json& report, const config::Config& cfg, const
                                             {"rtl_mismatches", addr.rtl_mismatches},
                                             {"mvm_mismatches", addr.mvm_mismatches}};
   // What the tiles counted, all of them together, and how busy each was.
-  nlohmann::json tiles = {{"array_reads", 0}, {"dac_conversions", 0}, {"adc_conversions", 0},
-                          {"shift_add_ops", 0}, {"write_pulses", 0}, {"busy_ns", nlohmann::json::array()}};
+  TileCounters sum;
+  nlohmann::json busy_ns = nlohmann::json::array();
   for (int i = 0; i < r.soc.tiles(); ++i) {
     const TileCounters& c = r.soc.tile(i).counters();
-    tiles["array_reads"] = tiles["array_reads"].get<int64_t>() + c.array_reads;
-    tiles["dac_conversions"] = tiles["dac_conversions"].get<int64_t>() + c.dac_conversions;
-    tiles["adc_conversions"] = tiles["adc_conversions"].get<int64_t>() + c.adc_conversions;
-    tiles["shift_add_ops"] = tiles["shift_add_ops"].get<int64_t>() + c.shift_add_ops;
-    tiles["write_pulses"] = tiles["write_pulses"].get<int64_t>() + c.write_pulses;
-    tiles["busy_ns"].push_back(double(r.soc.tile(i).busy_ps()) * 1e-3);
+    sum.array_reads += c.array_reads;
+    sum.dac_conversions += c.dac_conversions;
+    sum.adc_conversions += c.adc_conversions;
+    sum.shift_add_ops += c.shift_add_ops;
+    sum.write_pulses += c.write_pulses;
+    busy_ns.push_back(double(r.soc.tile(i).busy_ps()) * 1e-3);
   }
+  const nlohmann::json tiles = {{"array_reads", sum.array_reads},         {"dac_conversions", sum.dac_conversions},
+                                {"adc_conversions", sum.adc_conversions}, {"shift_add_ops", sum.shift_add_ops},
+                                {"write_pulses", sum.write_pulses},       {"busy_ns", busy_ns}};
   report["training"]["tiles"] = tiles;
   // Dynamic energy by what it paid for: computing (arrays, converters, shift-add, pulses, the
   // digital unit, the noise block, the mapper) or moving data (bus, DRAM, every buffer); and the

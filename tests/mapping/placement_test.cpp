@@ -6,34 +6,18 @@
 #include <string>
 
 #include "core/mapping/placement.h"
+#include "tests/mapping/small_network.h"
 
 namespace memgan::mapping {
 namespace {
 
-// fc: W^T 10 x 32 on 32 x 16 logical arrays = 2 arrays; up (zero_free, training): M_g (2 arrays)
-// and four phase matrices (one each) = 6 arrays. 8 arrays in all.
-const char* kSmall = R"(name: small
-models:
-  g:
-    input: [10]
-    layers:
-      - {name: fc, type: linear, in_features: 10, out_features: 32, input: [10], output: [32]}
-      - {name: view, type: reshape, output: [8, 2, 2]}
-      - {name: up, type: conv_transpose2d, in_channels: 8, out_channels: 4, kernel: 4, stride: 2, padding: 1,
-         bias: false, input: [8, 2, 2], output: [4, 4, 4]}
-)";
-
+// kSmall: fc, W^T 10 x 32 on 32 x 16 logical arrays = 2 arrays; up (zero_free, training): M_g
+// (2 arrays) and four phase matrices (one each) = 6 arrays. 8 arrays in all.
 NetworkMapping small(int tiles, int arrays_per_tile) {
-  ArchSpec a;
-  a.array_rows = 32;
-  a.array_cols = 32;
-  a.quantize = false;
-  a.tiles = tiles;
-  a.arrays_per_tile = arrays_per_tile;
   MapOptions o;
   o.dataflow = Dataflow::ZeroFree;
   o.replicate = false;
-  return map_network(parse_network(kSmall, "small.yaml"), a, o);
+  return map_network(parse_network(testing::kSmall, "small.yaml"), testing::small_arch(tiles, arrays_per_tile), o);
 }
 
 TEST(Placement, ConsecutiveSlotsSpanningTilesInNetworkOrder) {
