@@ -5,6 +5,11 @@
 #include <stdexcept>
 
 namespace memgan {
+double mid_range_pulse_pj(const config::DeviceConfig& d) {
+  // V^2 [V^2] * G [uS] * t [ns] = 1e-15 J = 1e-3 pJ.
+  return d.write_voltage_v * d.write_voltage_v * 0.5 * (d.g_min_us + d.g_max_us) * d.write_pulse_ns * 1e-3;
+}
+
 namespace {
 
 int64_t ceil_div(int64_t a, int64_t b) { return b > 0 ? (a + b - 1) / b : a; }
@@ -39,7 +44,7 @@ PhaseCost phase_cost(const nn::MvmCounts& c, int64_t parallel, const config::Con
                               : double(c.dac_conversions) * 0.5 * sensed_columns_per_read * read_pj_per_cell;
   const int elem = cfg.arch.quantize ? 1 : 4;
   const double cells_per_weight = shape.slices;  // one programmed cell per slice (the pair's other stays at g_min)
-  const double pulse_pj = d.write_voltage_v * d.write_voltage_v * g_mid_us * d.write_pulse_ns * 1e-3;
+  const double pulse_pj = mid_range_pulse_pj(d);
   p.energy_pj["array"] = array_pj;
   p.energy_pj["dac"] = double(c.dac_conversions) * e.dac_conversion_pj;
   p.energy_pj["adc"] = double(c.adc_conversions) * e.adc_conversion_pj;

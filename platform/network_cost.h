@@ -54,6 +54,8 @@ struct LayerCostEstimate {
 PhaseCost phase_cost(const nn::MvmCounts& counts, int64_t parallel, const config::Config& cfg,
                      const nn::ArrayShape& shape);
 mapping::ArchSpec arch_spec(const config::Config& cfg);
+// One programming pulse on a mid-range cell: V_write^2 * G_mid * t_write.
+double mid_range_pulse_pj(const config::DeviceConfig& d);
 // Every layer of `net` that does work, in network order: the crossbar layers from `mapping`
 // (mapped from `net`), the element-wise ones on the digital unit; reshapes are left out.
 std::vector<LayerCostEstimate> estimate_network(const mapping::Network& net, const mapping::NetworkMapping& mapping,

@@ -158,7 +158,7 @@ Soc::Soc(sc_core::sc_module_name name, const config::Config& c, RunObserver& obs
     // DRAM above the program and its data: real batches, kept activations, spilled tensors.
     lp.dram_scratch_base = dram_->size() / 2;
     lp.dram_scratch_bytes = dram_->size() - lp.dram_scratch_base;
-    layer_engine_ = std::make_unique<LayerEngine>("layer_engine", lp, *training->trainer, chip, observer);
+    layer_engine_ = std::make_unique<LayerEngine>("layer_engine", lp, *training->executor, chip, observer);
 #ifdef MEMGAN_WITH_RTL
     if (a.rtl.red_addr_gen == "rtl") {
       auto t = std::make_unique<rtl::RedAddrGenTransactor>("mapper", clk, &observer);

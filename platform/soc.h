@@ -36,7 +36,7 @@ class RedAddrGenTransactor;
 // engine's chip blocks, noise window and DRAM scratch region.
 struct LayerEngineSetup {
   LayerEngineParams params;
-  train::GanTrainer* trainer = nullptr;
+  train::OpExecutor* executor = nullptr;  // the trainer, or the timing mode's closed forms
 };
 
 class Soc : public sc_core::sc_module {

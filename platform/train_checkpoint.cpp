@@ -25,7 +25,7 @@ std::string read_file(const fs::path& p) {
 
 }  // namespace
 
-Progression resume_checkpoint(const std::string& resume_dir, const config::Config& cfg, train::GanTrainer& trainer) {
+Progression resume_checkpoint(const std::string& resume_dir, const config::Config& cfg, train::OpExecutor& trainer) {
   Progression start;
   const fs::path rdir(resume_dir);
   try {
@@ -50,7 +50,7 @@ Progression resume_checkpoint(const std::string& resume_dir, const config::Confi
   return start;
 }
 
-void save_checkpoint(const fs::path& dir, const train::GanTrainer& trainer, const Progression& at,
+void save_checkpoint(const fs::path& dir, const train::OpExecutor& trainer, const Progression& at,
                      const std::string& config_file) {
   std::ostringstream bytes;
   trainer.save(bytes);

@@ -8,7 +8,7 @@
 #include <string>
 
 #include "core/config/config.h"
-#include "core/train/gan_trainer.h"
+#include "core/train/op_executor.h"
 
 namespace memgan {
 
@@ -23,10 +23,10 @@ struct Progression {
 // Loads resume_dir's checkpoint.bin into `trainer` and returns its checkpoint.json. Throws
 // InputError (platform/run.h) for a missing or unreadable checkpoint, one that disagrees with
 // itself or the trainer, and one with no step left of train.steps.
-Progression resume_checkpoint(const std::string& resume_dir, const config::Config& cfg, train::GanTrainer& trainer);
+Progression resume_checkpoint(const std::string& resume_dir, const config::Config& cfg, train::OpExecutor& trainer);
 
 // Writes dir/checkpoint.bin and dir/checkpoint.json (`at`, the config file), each atomically.
-void save_checkpoint(const std::filesystem::path& dir, const train::GanTrainer& trainer, const Progression& at,
+void save_checkpoint(const std::filesystem::path& dir, const train::OpExecutor& trainer, const Progression& at,
                      const std::string& config_file);
 
 }  // namespace memgan

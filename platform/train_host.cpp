@@ -61,7 +61,7 @@ void TrainHost::finish() {
 }
 
 void TrainHost::on_op(const train::TrainOp& op, uint64_t t_ps) {
-  now_.step = inputs_.trainer->steps_done();
+  now_.step = inputs_.executor().steps_done();
   if (op.opcode == train::TrainOpcode::StepEnd) on_step_end(t_ps);
   else if (op.opcode == train::TrainOpcode::Eval) on_eval();
   else if (op.opcode == train::TrainOpcode::Checkpoint) on_checkpoint();
@@ -77,6 +77,10 @@ void TrainHost::on_step_end(uint64_t t_ps) {
 }
 
 void TrainHost::on_eval() {
+  if (!inputs_.trainer) {  // train.mode timing: no images, no losses; the row has time and energy
+    add_timing_row();
+    return;
+  }
   write_sample_grid();
   const std::vector<float> generated = inputs_.trainer->score_images();
   const double s = inputs_.score->score(generated.data(), cfg_.train.score_samples);
@@ -116,8 +120,18 @@ void TrainHost::add_row(double score) {
   }
 }
 
+// A timing run's row: no losses or score (empty fields), the chip's time, energy and writes.
+void TrainHost::add_timing_row() {
+  const nn::MvmCounts& totals = inputs_.executor().totals();
+  const std::string row = fmt::format("{},,,,,,{:.6g},{:.6g},{},{}\n", now_.step, now_.time_ns, now_.energy_pj,
+                                      totals.cells_written, totals.write_pulses);
+  now_.csv += row;
+  csv_ << row << std::flush;
+  curve_.push_back({{"step", now_.step}, {"sim_time_ns", now_.time_ns}, {"energy_pj", now_.energy_pj}});
+}
+
 void TrainHost::on_checkpoint() {
-  save_checkpoint(dir_, *inputs_.trainer, now_, loaded_.path);
+  save_checkpoint(dir_, inputs_.executor(), now_, loaded_.path);
   if (options_.stop_at_step > 0 && now_.step >= options_.stop_at_step && stopped_at_ < 0) {
     stopped_at_ = now_.step;
     request_interrupt();

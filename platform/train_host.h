@@ -58,6 +58,7 @@ class TrainHost {
   void on_eval();
   void write_sample_grid();
   void add_row(double score);
+  void add_timing_row();
   void on_checkpoint();
 
   const config::LoadedConfig& loaded_;

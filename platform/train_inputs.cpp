@@ -1,6 +1,7 @@
 #include "platform/train_inputs.h"
 
 #include <algorithm>
+#include <cmath>
 #include <stdexcept>
 #include <vector>
 
@@ -8,6 +9,7 @@
 
 #include "core/data/idx.h"
 #include "core/data/resample.h"
+#include "platform/network_cost.h"
 #include "platform/run_common.h"
 #include "platform/soc.h"
 
@@ -56,6 +58,28 @@ data::ImageSet training_images(const config::LoadedConfig& loaded) {
   }
 }
 
+
+// Expected programming pulses per weight of one update (train.mode timing).
+double pulses_per_weight(const config::Config& cfg, double lr, const TileParams& tp, const xbar::DeviceParams& device) {
+  if (cfg.train.timing_pulses_per_weight) return *cfg.train.timing_pulses_per_weight;
+  if (cfg.train.optimizer == "manhattan") return 1.0;  // one pulse per weight with a non-zero gradient
+  return train::adam_pulses_per_weight(lr, cfg.train.weight_range, tp.geometry, tp.converters, device);
+}
+
+train::TimingSettings timing_settings(const config::Config& cfg, const TileParams& tp,
+                                      const xbar::DeviceParams& device) {
+  train::TimingSettings s;
+  s.dataflow = mapping::parse_dataflow(cfg.network.dataflow);
+  s.batch = cfg.network.batch;
+  s.arrays = mapping::array_shape(arch_spec(cfg));
+  s.adam = cfg.train.optimizer == "adam";
+  s.manhattan = cfg.train.optimizer == "manhattan";
+  s.pulses_per_weight[0] = pulses_per_weight(cfg, cfg.train.lr_generator, tp, device);
+  s.pulses_per_weight[1] = pulses_per_weight(cfg, cfg.train.lr_discriminator, tp, device);
+  s.pulse_pj = mid_range_pulse_pj(cfg.device);
+  return s;
+}
+
 }  // namespace
 
 TrainInputs load_train_inputs(const config::LoadedConfig& loaded) {
@@ -63,6 +87,18 @@ TrainInputs load_train_inputs(const config::LoadedConfig& loaded) {
   run_detail::require_rtl_blocks(loaded);
   TrainInputs in;
   in.net = training_network(loaded);
+  if (cfg.train.mode == "timing") {
+    const std::vector<int>& image = in.net.model("discriminator").input;
+    in.rows = image.size() == 3 ? image[1] : 1;
+    in.cols = image.size() == 3 ? image[2] : int(image.empty() ? 1 : image[0]);
+    try {
+      in.timing = std::make_unique<train::TimingExecutor>(
+          in.net, timing_settings(cfg, Soc::tile_params(cfg), Soc::device_params(cfg)));
+    } catch (const std::invalid_argument& e) {
+      throw InputError(fmt::format("{}: {}", loaded.path, e.what()));
+    }
+    return in;
+  }
   data::ImageSet set = training_images(loaded);
   // A discriminator for larger images (e.g. the 64 x 64 DCGAN) sees the data set resized.
   const std::vector<int>& image = in.net.model("discriminator").input;

@@ -1,5 +1,7 @@
 #include "platform/train_report.h"
 
+#include <sys/resource.h>
+
 #include <cmath>
 #include <map>
 
@@ -14,12 +16,18 @@ namespace {
 
 using namespace run_detail;
 
-int64_t steps_run(const TrainRunResult& r) { return r.inputs.trainer->steps_done() - r.start.step; }
+int64_t steps_run(const TrainRunResult& r) { return r.inputs.executor().steps_done() - r.start.step; }
+
+// The process's peak resident memory so far (Linux reports ru_maxrss in KiB).
+int64_t peak_rss_bytes() {
+  rusage usage{};
+  return getrusage(RUSAGE_SELF, &usage) == 0 ? int64_t(usage.ru_maxrss) * 1024 : -1;
+}
 
 nlohmann::json score_json(double score) { return std::isnan(score) ? nlohmann::json() : nlohmann::json(score); }
 
 nlohmann::json training_json(const config::Config& cfg, const TrainRunResult& r) {
-  const train::GanTrainer& trainer = *r.inputs.trainer;
+  const train::OpExecutor& trainer = r.inputs.executor();
   const Progression& now = r.host.now();
   const int64_t run = steps_run(r);
   nlohmann::json phases = nlohmann::json::object();
@@ -65,7 +73,8 @@ nlohmann::json training_json(const config::Config& cfg, const TrainRunResult& r)
       {"energy_per_step_pJ", run > 0 ? (now.energy_pj - r.start.energy_pj) / double(run) : 0.0},
       {"wall_s", r.wall_s},
       {"wall_per_step_s", run > 0 ? r.wall_s / double(run) : 0.0},
-      {"cells_written", trainer.cells_written()},
+      {"peak_rss_bytes", peak_rss_bytes()},
+      {"cells_written", trainer.totals().cells_written},
       {"write_pulses", trainer.totals().write_pulses},
       {"adc_conversions", trainer.totals().adc_conversions},
       {"adc_saturations", trainer.totals().adc_saturations},
@@ -146,14 +155,18 @@ void print_train_summary(std::ostream& out, std::ostream& err, const config::Loa
                          const std::string& version, const nlohmann::json& report, const TrainRunResult& r,
                          const fs::path& dir) {
   const config::Config& cfg = loaded.config;
-  const train::GanTrainer& trainer = *r.inputs.trainer;
+  const train::OpExecutor& trainer = r.inputs.executor();
   const Controller& ctl = r.soc.controller();
   const Progression& now = r.host.now();
   const int64_t run = steps_run(r);
   const double total_pj = report["energy"]["totals"]["total_pJ"].get<double>();
   fmt::print(out, "memgan {}: {}\n", version, loaded.path);
-  fmt::print(out, "train    {} on Fashion-MNIST ({} images), {} mode, {}, batch {}, {} dataflow\n", r.inputs.net.name,
-             r.inputs.images, cfg.train.mode, cfg.train.optimizer, cfg.network.batch, cfg.network.dataflow);
+  if (r.inputs.trainer)
+    fmt::print(out, "train    {} on Fashion-MNIST ({} images), {} mode, {}, batch {}, {} dataflow\n", r.inputs.net.name,
+               r.inputs.images, cfg.train.mode, cfg.train.optimizer, cfg.network.batch, cfg.network.dataflow);
+  else
+    fmt::print(out, "train    {} in timing mode (closed-form event counts, no data, no numerics), {}, batch {}, {} "
+               "dataflow\n", r.inputs.net.name, cfg.train.optimizer, cfg.network.batch, cfg.network.dataflow);
   fmt::print(out, "outcome  {} at step {} of {} after {} simulated ({} commands, wall {:.1f} s)\n",
              outcome_name(ctl.outcome()), trainer.steps_done(), cfg.train.steps, si(double(r.end_ps) * 1e-12, "s"),
              ctl.commands_executed(), r.wall_s);
@@ -166,7 +179,8 @@ void print_train_summary(std::ostream& out, std::ostream& err, const config::Loa
                si((now.time_ns - r.start.time_ns) * 1e-9 / double(run), "s"),
                si((now.energy_pj - r.start.energy_pj) * 1e-12 / double(run), "J"), r.wall_s / double(run));
   }
-  fmt::print(out, "energy   {} total, {} cells written\n", si(total_pj * 1e-12, "J"), trainer.cells_written());
+  fmt::print(out, "memory   {:.0f} MiB peak resident\n", double(peak_rss_bytes()) / (1 << 20));
+  fmt::print(out, "energy   {} total, {} cells written\n", si(total_pj * 1e-12, "J"), trainer.totals().cells_written);
   std::string listing;
   for (const auto& f : r.files) listing += (listing.empty() ? "" : ", ") + f;
   fmt::print(out, "outputs  {}/ : {}\n", dir.string(), listing);

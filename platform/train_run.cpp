@@ -64,7 +64,7 @@ firmware::TrainProgram compile_program(const mapping::Network& net, const config
 // (a placement error names every layer: the config asks for more arrays than it has), the
 // mapper's and the noise block's figures; each operation's time and energy go to the host.
 LayerEngineSetup engine_setup(const config::LoadedConfig& loaded, const mapping::Network& net,
-                              train::GanTrainer& trainer) {
+                              train::OpExecutor& executor) {
   const config::Config& cfg = loaded.config;
   LayerEngineSetup setup;
   setup.params.clock_period = sc_core::sc_time(1e3 / cfg.arch.clock_mhz, sc_core::SC_NS);
@@ -81,9 +81,9 @@ LayerEngineSetup engine_setup(const config::LoadedConfig& loaded, const mapping:
   setup.params.array_rows = cfg.arch.array.rows;
   const auto& d = cfg.device;
   // Rewriting a weight: each slice's cell from mid-range on average (half the full-range pulses).
-  const double pulse_pj = d.write_voltage_v * d.write_voltage_v * 0.5 * (d.g_min_us + d.g_max_us) * d.write_pulse_ns * 1e-3;
-  setup.params.reprogram_pj_per_weight = double(setup.params.arrays.slices) * 0.5 * d.pulse.pulses_full_range * pulse_pj;
-  setup.trainer = &trainer;
+  setup.params.reprogram_pj_per_weight =
+      double(setup.params.arrays.slices) * 0.5 * d.pulse.pulses_full_range * mid_range_pulse_pj(d);
+  setup.executor = &executor;
   return setup;
 }
 
@@ -125,9 +125,9 @@ int run_training(const config::LoadedConfig& loaded, const RunOptions& options, 
 
   // Inputs first: every bad-input error before anything is simulated.
   const TrainInputs inputs = load_train_inputs(loaded);
-  const LayerEngineSetup setup = engine_setup(loaded, inputs.net, *inputs.trainer);
+  const LayerEngineSetup setup = engine_setup(loaded, inputs.net, inputs.executor());
   const Progression start =
-      options.resume_dir.empty() ? Progression{} : resume_checkpoint(options.resume_dir, cfg, *inputs.trainer);
+      options.resume_dir.empty() ? Progression{} : resume_checkpoint(options.resume_dir, cfg, inputs.executor());
   prepare_train_dir(dir, cfg, options.version);
   const firmware::TrainProgram program = compile_program(inputs.net, cfg, start.step);
 

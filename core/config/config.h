@@ -224,7 +224,9 @@ struct NetworkConfig {
 // GAN training on the chip (job.kind: train): the layer engine runs the network's layer
 // programs; see core/train/gan_trainer.h for where each piece of work runs.
 struct TrainConfig {
-  std::string mode = "analog";     // analog (crossbar arrays) | digital (exact float reference)
+  std::string mode = "analog";     // analog (crossbar arrays) | digital (exact float reference) | timing
+  // timing: programming pulses per weight per update (nullopt: the optimizer's closed form).
+  std::optional<double> timing_pulses_per_weight;
   int64_t steps = 600;
   std::string optimizer = "adam";  // manhattan | sgd | adam
   double lr_generator = 1e-3;

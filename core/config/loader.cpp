@@ -347,6 +347,10 @@ void validate(const LoadedConfig& loaded) {
                       t.images));
     check(t.score_components < t.score_samples, "train.score_components",
           "must be below train.score_samples (the generated images' covariance needs more samples than dimensions)");
+    check(t.mode != "timing" || t.optimizer != "sgd" || t.timing_pulses_per_weight.has_value(),
+          "train.timing_pulses_per_weight",
+          "train.mode timing with sgd needs it set: sgd's pulses follow the gradients' magnitudes (an analog run's "
+          "report.json gives write_pulses per update)");
   }
   // An RTL block swapped in where the run never uses it would silently test nothing.
   if (a.rtl.shift_add == "rtl")

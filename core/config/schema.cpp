@@ -360,8 +360,12 @@ std::vector<Field> schema(Config& c) {
   b.integer("network.batch", n.batch, 1, 65536, "samples per training step");
 
   auto& tr = c.train;
-  b.choice("train.mode", tr.mode, {"analog", "digital"},
-           "analog: every MVM on the modeled arrays, updates as pulses; digital: exact float reference");
+  b.choice("train.mode", tr.mode, {"analog", "digital", "timing"},
+           "analog: every MVM on the modeled arrays, updates as pulses; digital: exact float reference; "
+           "timing: no numerics, the chip's time and energy from closed-form event counts (sweeps)");
+  b.auto_real("train.timing_pulses_per_weight", tr.timing_pulses_per_weight, 0, 1e6,
+              "timing mode: programming pulses per weight per update; auto = 1 (manhattan) or "
+              "lr / weight step of one pulse (adam: its step when |m|/sqrt(v) = 1)");
   b.integer64("train.steps", tr.steps, 1, 1e9, "training steps (one discriminator + one generator update each)");
   b.choice("train.optimizer", tr.optimizer, {"manhattan", "sgd", "adam"},
            "manhattan: one pulse against the gradient sign; sgd: pulses ~ lr x gradient; adam: digital moments, pulses");

@@ -606,9 +606,14 @@ void training_run_section(Page& page, const json& t, const fs::path& dir) {
                         step0 ? " Step 0 is left out of the loss and D charts: no step had run yet, its zeros are "
                                 "placeholders."
                               : "");
-    body += "<h3>Quality score</h3>\n" + chart("Frechet distance (lower is better)", {score_s}, true);
-    body += "<h3>Losses</h3>\n" + chart("loss", {d_loss, g_loss}, false);
-    body += "<h3>Discriminator outputs</h3>\n" + chart("mean D output", {d_real, d_fake}, true);
+    if (t.value("mode", "") == "timing") {
+      body += "<p class=\"muted\">Timing mode: the chip's time and energy from closed-form event counts; no "
+              "numerics ran, so there are no losses, scores or samples.</p>\n";
+    } else {
+      body += "<h3>Quality score</h3>\n" + chart("Frechet distance (lower is better)", {score_s}, true);
+      body += "<h3>Losses</h3>\n" + chart("loss", {d_loss, g_loss}, false);
+      body += "<h3>Discriminator outputs</h3>\n" + chart("mean D output", {d_real, d_fake}, true);
+    }
     body += "<h3>Cumulative energy</h3>\n" + chart("energy (" + unit + ")", {energy}, true);
   }
 

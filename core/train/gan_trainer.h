@@ -32,6 +32,7 @@
 #include "core/mapping/network.h"
 #include "core/nn/mvm_engine.h"
 #include "core/nn/tensor.h"
+#include "core/train/op_executor.h"
 #include "core/train/train_ops.h"
 
 namespace memgan::train {
@@ -57,23 +58,13 @@ struct TrainerSettings {
   uint64_t seed = 1;
 };
 
-// What one operation did; the engine turns it into time and energy.
-struct OpWork {
-  nn::MvmCounts arrays;       // array, converter and write events (MVM engine counts)
-  int64_t parallel_arrays = 0;  // arrays of the layer working in parallel (0: none)
-  int64_t digital_ops = 0;    // element-wise FP32 operations of the digital unit
-  int64_t digital_macs = 0;   // FP32 multiply-accumulates of the digital unit
-  int64_t dram_bytes = 0;     // bytes fetched from DRAM (real batch)
-  int64_t noise_samples = 0;  // latent samples drawn from the noise source
-};
-
 struct StepStats {
   int64_t step = 0;
   double d_loss = 0, g_loss = 0;
   double d_real = 0, d_fake = 0;  // mean sigmoid(D(.)) over the batch (D step)
 };
 
-class GanTrainer {
+class GanTrainer : public OpExecutor {
  public:
   // `real_images`: count x image_size floats in [-1, 1], image_size = the discriminator's
   // per-sample input size. The engine parameters are used only in the analog mode.
@@ -87,12 +78,13 @@ class GanTrainer {
   // Executes one operation. Throws std::invalid_argument for an operation that names a layer
   // or model that does not exist, std::logic_error for one issued out of order (e.g. a
   // backward pass without its forward).
-  OpWork execute(const TrainOp& op);
+  OpWork execute(const TrainOp& op) override;
 
-  int layer_count(Model m) const;
-  const mapping::LayerSpec& layer_spec(Model m, int layer) const;
+  int layer_count(Model m) const override;
+  const mapping::LayerSpec& layer_spec(Model m, int layer) const override;
   bool has_weights(Model m, int layer) const;  // linear / conv / batchnorm
-  bool on_arrays(Model m, int layer) const;    // linear / conv
+  bool on_arrays(Model m, int layer) const override;    // linear / conv
+  int64_t weight_count(Model m, int layer) const override;
 
   // Effective weights (PyTorch layout, read back from the arrays) and biases of a layer on
   // crossbars; the latest latent and real batches. For tests and inspection.
@@ -102,20 +94,20 @@ class GanTrainer {
   const nn::Tensor& real_batch() const;
 
   const StepStats& last_step() const { return last_; }  // of the step that StepEnd closed
-  int64_t steps_done() const { return steps_; }
+  int64_t steps_done() const override { return steps_; }
   // The generator's images for the fixed evaluation latents (eval_samples x image_size).
   std::vector<float> sample_grid_images();
   // Generated images for the quality score (score_samples x image_size; fixed latents).
   std::vector<float> score_images();
   std::vector<int> image_shape() const;  // per sample, the generator's output
-  const nn::MvmCounts& totals() const { return totals_; }  // all array work so far
+  const nn::MvmCounts& totals() const override { return totals_; }  // all array work so far
   int64_t cells_written() const { return totals_.cells_written; }
 
   // The whole training state: engine (conductances, RNGs), digital parameters, optimizer
   // moments, latent source, data order, step. Restoring needs a trainer built with the same
   // network, settings and data.
-  void save(std::ostream& out) const;
-  void load(std::istream& in);
+  void save(std::ostream& out) const override;
+  void load(std::istream& in) override;
 
  private:
   struct Impl;

@@ -69,26 +69,26 @@ struct LayerEngine::Chain {
   uint64_t compute_ps = 0, movement_ps = 0;
 };
 
-LayerEngine::LayerEngine(sc_core::sc_module_name name, const LayerEngineParams& params, train::GanTrainer& trainer,
+LayerEngine::LayerEngine(sc_core::sc_module_name name, const LayerEngineParams& params, train::OpExecutor& executor,
                          const ChipBlocks& chip, RunObserver& observer)
     : Peripheral(name, {params.clock_period, params.register_access_cycles, params.register_access_pj}, kSize,
                  observer),
       params_(params),
-      trainer_(trainer),
+      executor_(executor),
       chip_(chip),
       probe_(observer, this->name(), params.leakage_mw, true, false),
       mapper_probe_(observer, std::string(this->name()) + ".mapper", params.mapper_leakage_mw, true, false),
-      readiness_(trainer.layer_count(train::Model::Generator), trainer.layer_count(train::Model::Discriminator)) {
+      readiness_(executor.layer_count(train::Model::Generator), executor.layer_count(train::Model::Discriminator)) {
   SC_HAS_PROCESS(LayerEngine);
   SC_THREAD(rtl_address_thread);
   const auto& pl = params_.placement;
   for (const train::Model m : {train::Model::Generator, train::Model::Discriminator}) {
     auto& index = layer_placement_[int(m)];
-    for (int l = 0; l < trainer_.layer_count(m); ++l) {
+    for (int l = 0; l < executor_.layer_count(m); ++l) {
       index.push_back(-1);
-      weight_count_[int(m)].push_back(trainer_.on_arrays(m, l) ? trainer_.weights(m, l).size() : 0);
-      if (!trainer_.on_arrays(m, l)) continue;
-      const std::string& layer = trainer_.layer_spec(m, l).name;
+      weight_count_[int(m)].push_back(executor_.on_arrays(m, l) ? executor_.weight_count(m, l) : 0);
+      if (!executor_.on_arrays(m, l)) continue;
+      const std::string& layer = executor_.layer_spec(m, l).name;
       for (size_t k = 0; k < pl.layers.size(); ++k)
         if (pl.layers[k].model == model_key(m) && pl.layers[k].name == layer) index.back() = int(k);
       if (index.back() < 0)
@@ -124,7 +124,7 @@ LayerEngine::LayerEngine(sc_core::sc_module_name name, const LayerEngineParams& 
   id_.on_read([](const sc_core::sc_time&) { return kIdValue; });
   status_.on_read([this](const sc_core::sc_time&) { return busy() ? kStatusBusy : 0u; });
   cmd_.on_write([this](uint32_t v, const sc_core::sc_time&) { return start(v); });
-  steps_.on_read([this](const sc_core::sc_time&) { return static_cast<uint32_t>(trainer_.steps_done()); });
+  steps_.on_read([this](const sc_core::sc_time&) { return static_cast<uint32_t>(executor_.steps_done()); });
   ops_reg_.on_read([this](const sc_core::sc_time&) { return static_cast<uint32_t>(ops_); });
   done_.on_read([this](const sc_core::sc_time&) { return busy() ? kStatusBusy : 0u; });
   done_.stall_while_busy();
@@ -133,7 +133,7 @@ LayerEngine::LayerEngine(sc_core::sc_module_name name, const LayerEngineParams& 
 std::string LayerEngine::op_label(const train::TrainOp& op) const {
   if (!train::is_layer_op(op.opcode)) return train::describe(op);
   return fmt::format("{} {}.{}", train::opcode_name(op.opcode), op.model == train::Model::Generator ? "G" : "D",
-                     trainer_.layer_spec(op.model, op.layer).name);
+                     executor_.layer_spec(op.model, op.layer).name);
 }
 
 const mapping::LayerPlacement& LayerEngine::placement_of(const train::TrainOp& op) const {
@@ -231,7 +231,7 @@ void LayerEngine::play_digital(int64_t operand_bytes, int64_t ops, int64_t macs,
 void LayerEngine::play_arrays(const train::TrainOp& op, const train::OpWork& work, uint64_t t0, Chain& critical,
                               uint64_t& end, PhaseTotals& phase) {
   const mapping::LayerPlacement& lp = placement_of(op);
-  const mapping::LayerSpec& spec = trainer_.layer_spec(op.model, op.layer);
+  const mapping::LayerSpec& spec = executor_.layer_spec(op.model, op.layer);
   const bool update = op.opcode == train::TrainOpcode::Update;
   const bool backward = op.opcode == train::TrainOpcode::BackwardData;
   const int pl_index = layer_placement_[int(op.model)][op.layer];
@@ -303,7 +303,7 @@ OpTiming LayerEngine::play(const train::TrainOp& op, const train::OpWork& work, 
   critical.t = t0;
   uint64_t end = t0;
   const bool layer_op = train::is_layer_op(op.opcode);
-  const bool arrays = layer_op && trainer_.on_arrays(op.model, op.layer) && op.opcode != TrainOpcode::BackwardWeight;
+  const bool arrays = layer_op && executor_.on_arrays(op.model, op.layer) && op.opcode != TrainOpcode::BackwardWeight;
   const uint64_t clock = to_ps(params_.clock_period);
   const uint64_t du_base = memory_map::kDigitalUnitBase + digital_unit_reg::kBuffer;
   const uint64_t du_window = chip_.digital ? chip_.digital->buffer_bytes() : 0;
@@ -322,7 +322,7 @@ OpTiming LayerEngine::play(const train::TrainOp& op, const train::OpWork& work, 
       if (op.opcode == TrainOpcode::Forward) {
         Chain keep;
         keep.t = t0;
-        transact(tlm::TLM_WRITE_COMMAND, 0, 0, tensor_bytes(trainer_.layer_spec(op.model, op.layer).input, 4), keep,
+        transact(tlm::TLM_WRITE_COMMAND, 0, 0, tensor_bytes(executor_.layer_spec(op.model, op.layer).input, 4), keep,
                  phase);
         if (keep.t > end) {
           critical.movement_ps += keep.t - end;
@@ -360,16 +360,16 @@ OpTiming LayerEngine::play(const train::TrainOp& op, const train::OpWork& work, 
       case TrainOpcode::BackwardWeight: {
         // The kept forward input comes back from DRAM; the output gradient is in the buffer.
         critical.t = t0;
-        const int64_t in = tensor_bytes(trainer_.layer_spec(op.model, op.layer).input, 4);
+        const int64_t in = tensor_bytes(executor_.layer_spec(op.model, op.layer).input, 4);
         move(0, 0, du_base, du_window, in, critical, phase);
-        play_digital(in + tensor_bytes(trainer_.layer_spec(op.model, op.layer).output, 4), work.digital_ops,
+        play_digital(in + tensor_bytes(executor_.layer_spec(op.model, op.layer).output, 4), work.digital_ops,
                      work.digital_macs, t0, critical, phase);
         break;
       }
       default: {
         int64_t operand = 0;
         if (layer_op) {
-          const auto& spec = trainer_.layer_spec(op.model, op.layer);
+          const auto& spec = executor_.layer_spec(op.model, op.layer);
           operand = tensor_bytes(op.opcode == TrainOpcode::BackwardData ? spec.output : spec.input, 4);
         }
         play_digital(operand, work.digital_ops, work.digital_macs, t0, critical, phase);
@@ -393,7 +393,7 @@ std::string LayerEngine::start(uint32_t word) {
   if (!op) return fmt::format("CMD 0x{:08x} is not a training operation (opcode, model or argument unknown)", word);
   train::OpWork work;
   try {
-    work = trainer_.execute(*op);
+    work = executor_.execute(*op);
   } catch (const std::exception& e) {
     return e.what();
   }
@@ -467,18 +467,18 @@ std::string LayerEngine::start(uint32_t word) {
       vcd->add(in_flight_signal_, t1, -1);
     }
     if (layer_signal_ != ~trace::SignalId{0}) vcd->set(layer_signal_, t0, int64_t(op->model) * 256 + op->layer);
-    if (step_signal_ != ~trace::SignalId{0}) vcd->set(step_signal_, t0, trainer_.steps_done());
+    if (step_signal_ != ~trace::SignalId{0}) vcd->set(step_signal_, t0, executor_.steps_done());
   }
   if (on_timeline_ && t1 > t0) {
-    timeline::Args args = {{"step", trainer_.steps_done()}, {"phase", std::string(train::opcode_name(op->opcode))},
+    timeline::Args args = {{"step", executor_.steps_done()}, {"phase", std::string(train::opcode_name(op->opcode))},
                            {"model", std::string(train::model_name(op->model))},
                            {"mvms", work.arrays.logical_mvms}, {"energy_pJ", timing.energy_pj},
                            {"compute_ns", timing.compute_ns}, {"movement_ns", timing.movement_ns},
                            {"stall_ns", timing.stall_ns}};
     if (layer_op) {
-      args.push_back({"layer", trainer_.layer_spec(op->model, op->layer).name});
-      args.push_back({"type", std::string(mapping::layer_type_name(trainer_.layer_spec(op->model, op->layer).type))});
-      const auto type = trainer_.layer_spec(op->model, op->layer).type;
+      args.push_back({"layer", executor_.layer_spec(op->model, op->layer).name});
+      args.push_back({"type", std::string(mapping::layer_type_name(executor_.layer_spec(op->model, op->layer).type))});
+      const auto type = executor_.layer_spec(op->model, op->layer).type;
       if (type == mapping::LayerType::ConvTranspose2d || type == mapping::LayerType::Conv2d)
         args.push_back({"dataflow", params_.dataflow});
     }
@@ -503,7 +503,7 @@ std::string LayerEngine::generate_addresses(const train::TrainOp& op, const trai
   if (params_.dataflow != "pixel_wise") return {};
   const bool backward_data = op.opcode == train::TrainOpcode::BackwardData;
   if (op.opcode != train::TrainOpcode::Forward && !backward_data) return {};
-  const auto g = mapping::red_scatter_geometry(trainer_.layer_spec(op.model, op.layer), backward_data, params_.arrays);
+  const auto g = mapping::red_scatter_geometry(executor_.layer_spec(op.model, op.layer), backward_data, params_.arrays);
   if (!g) return {};
   model_steps_.clear();
   for (mapping::RedAddressWalker walk(*g); !walk.finished(); walk.advance()) model_steps_.push_back(walk.step());

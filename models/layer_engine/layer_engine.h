@@ -1,7 +1,8 @@
 // Layer engine: the training cluster's controller. Firmware issues one training operation
-// (core/train/train_ops.h) per CMD write; the engine runs its numerics on the GanTrainer (whose
-// MVM engine computes the arrays' results, bit-identical to the analog model) and then plays
-// the operation on the chip's blocks, which take its time and energy:
+// (core/train/train_ops.h) per CMD write; the engine has its executor run it (the GanTrainer,
+// whose MVM engine computes the arrays' results, bit-identical to the analog model; or, in
+// train.mode timing, the TimingExecutor's closed-form counts) and then plays the operation
+// on the chip's blocks, which take its time and energy:
 //   - crossbar work (forward, backward-data, pulse updates) on the tiles that hold the layer's
 //     arrays (mapping::ChipPlacement), each tile its share of the counted events (Tile::run_work),
 //     tiles in parallel; with arch.mapping.overflow: reprogram, arrays holding another layer are
@@ -53,7 +54,7 @@
 #include "models/red_addr_gen/red_addr_gen_source.h"
 #include "core/mapping/red_addr_gen.h"
 #include "core/observe/observer.h"
-#include "core/train/gan_trainer.h"
+#include "core/train/op_executor.h"
 #include "core/train/op_readiness.h"
 #include "spec/regs/layer_engine.h"
 
@@ -122,7 +123,7 @@ class LayerEngine : public Peripheral {
 
   // Throws std::invalid_argument when the placement lacks one of the trainer's crossbar layers
   // or names a tile the chip does not have.
-  LayerEngine(sc_core::sc_module_name name, const LayerEngineParams& params, train::GanTrainer& trainer,
+  LayerEngine(sc_core::sc_module_name name, const LayerEngineParams& params, train::OpExecutor& executor,
               const ChipBlocks& chip, RunObserver& observer);
 
   void on_host(HostHook hook) { host_ = std::move(hook); }
@@ -173,7 +174,7 @@ class LayerEngine : public Peripheral {
   void compare_rtl_addresses(const RtlSequence& seq);
 
   LayerEngineParams params_;
-  train::GanTrainer& trainer_;
+  train::OpExecutor& executor_;
   ChipBlocks chip_;
   BlockProbe probe_, mapper_probe_;
   Register id_{*this, layer_engine_reg::ID}, status_{*this, layer_engine_reg::STATUS},

@@ -639,6 +639,49 @@ TEST_F(Training, MoreTilesSpeedAStepUntilTheNetworkIsPlaced) {
   EXPECT_EQ(t6["time_per_step_ns"], t16["time_per_step_ns"]);
 }
 
+// train.mode timing: the same chip, mapper, scheduler and movement model with event counts
+// from the closed forms and no numerics. Under the Manhattan rule (one pulse per weight, so no
+// count depends on data) it gives the analog run's step time to the picosecond and every
+// block's energy except the arrays' read and write energy, which depend on the conductances
+// (the closed form takes mid-range cells). It needs no data set and writes no samples.
+TEST_F(Training, TimingModeGivesTheAnalogStepWithoutNumerics) {
+  const std::vector<std::string> common = {"--set", "train.steps=2", "--set", "simulation.trace.enabled=false",
+                                           "--set", "train.optimizer=manhattan", "--set", "train.lr_generator=0.01",
+                                           "--set", "train.lr_discriminator=0.01"};
+  const auto analog = run(train_args("analog", common), "analog");
+  ASSERT_EQ(analog.exit_code, 0) << analog.err;
+  std::vector<std::string> timing_sets = common;
+  for (const char* s : {"train.mode=timing", "train.data=/nonexistent"}) timing_sets.insert(timing_sets.end(), {"--set", s});
+  const auto timing = run(train_args("timing", timing_sets), "timing");
+  ASSERT_EQ(timing.exit_code, 0) << timing.err;
+  const json a = report("analog"), t = report("timing");
+  EXPECT_EQ(t["training"]["mode"], "timing");
+  EXPECT_EQ(a["training"]["time_per_step_ns"].get<double>(), t["training"]["time_per_step_ns"].get<double>());
+  EXPECT_EQ(a["training"]["step_split_ns"], t["training"]["step_split_ns"]);
+  int compared = 0;
+  for (const auto& [name, c] : a["energy"]["components"].items()) {
+    const bool data_dependent = name.size() > 6 && (name.substr(name.size() - 6) == ".array" ||
+                                                    name.substr(name.size() - 7) == ".writes");
+    if (data_dependent) continue;
+    const double want = c["dynamic_pJ"].get<double>(), got = t["energy"]["components"][name]["dynamic_pJ"].get<double>();
+    EXPECT_NEAR(got, want, 1e-9 * std::max(1.0, want)) << name;
+    ++compared;
+  }
+  EXPECT_GT(compared, 100);
+  // Per layer and phase the tiles counted the same events.
+  for (const auto& [label, p] : a["training"]["phases"].items())
+    EXPECT_EQ(t["training"]["phases"][label]["tile_events"], p["tile_events"]) << label;
+  // train.csv rows carry time and energy, with the losses and the score left empty.
+  std::ifstream csv(dir_ / "timing" / "train.csv");
+  std::string header, row;
+  std::getline(csv, header);
+  std::getline(csv, row);
+  EXPECT_EQ(row.rfind("0,,,,,,", 0), 0u) << row;
+  EXPECT_FALSE(fs::exists(dir_ / "timing" / "samples" / "step_000002.png"));
+  EXPECT_GT(t["training"]["peak_rss_bytes"].get<int64_t>(), 0);
+  EXPECT_LT(t["training"]["peak_rss_bytes"].get<int64_t>(), a["training"]["peak_rss_bytes"].get<int64_t>());
+}
+
 TEST_F(Training, AChipTooSmallIsExitTwoNamingTheLayers) {
   const auto r = run(train_args("small", {"--set", "arch.tiles=1", "--set", "arch.arrays_per_tile=1"}), "small");
   EXPECT_EQ(r.exit_code, 2);
