@@ -21,6 +21,14 @@ uint64_t ceil_div(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
 uint64_t ns_to_ps(double v) { return static_cast<uint64_t>(std::llround(v * 1e3)); }
 }  // namespace
 
+// The cells are built when the tile's own MVM path first touches the array: training keeps its
+// crossbar state in the trainer, and a 16 x 16 chip of device models would cost memory and
+// start-up time for nothing. Built from the array's own seed, they are the same whenever built.
+xbar::CrossbarArray& Tile::cells(ArrayUnit& unit) const {
+  if (!unit.xbar) unit.xbar = std::make_unique<xbar::CrossbarArray>(params_.geometry, params_.converters, params_.device, unit.seed);
+  return *unit.xbar;
+}
+
 Tile::Tile(sc_core::sc_module_name name, const TileParams& p, RunObserver& observer, uint64_t seed)
     : Peripheral(name, {p.clock_period, p.register_access_cycles, p.register_access_pj}, kRegsSize, observer),
       params_(p),
@@ -31,8 +39,7 @@ Tile::Tile(sc_core::sc_module_name name, const TileParams& p, RunObserver& obser
   for (int i = 0; i < p.arrays; ++i) {
     ArrayUnit u;
     // Each array draws its own device variation: seed it apart from its neighbours.
-    u.xbar = std::make_unique<xbar::CrossbarArray>(p.geometry, p.converters, p.device,
-                                                   seed * 0x9E3779B97F4A7C15ull + uint64_t(i) + 1);
+    u.seed = seed * 0x9E3779B97F4A7C15ull + uint64_t(i) + 1;
     const std::string base = fmt::format("{}.xbar{}", this->name(), i);
     u.array = std::make_unique<BlockProbe>(observer, base + ".array", p.array_leak_mw);
     u.dac = std::make_unique<BlockProbe>(observer, base + ".dac", p.dac_leak_mw);
@@ -61,13 +68,13 @@ Tile::Tile(sc_core::sc_module_name name, const TileParams& p, RunObserver& obser
   vectors_done_.on_read([this](T) { return static_cast<uint32_t>(counters_.vectors); });
   adc_saturations_.on_read([this](T) { return static_cast<uint32_t>(counters_.adc_saturations); });
   cells_written_.on_read([this](T) { return static_cast<uint32_t>(counters_.cells_written); });
-  rows_max_.on_read([this](T) { return static_cast<uint32_t>(arrays_[0].xbar->logical_rows()); });
+  rows_max_.on_read([this](T) { return static_cast<uint32_t>(cells(0).logical_rows()); });
   cols_max_.on_read([this](T) { return weight_pitch(); });
   weight_pitch_.on_read([this](T) { return weight_pitch() * element_bytes(); });
   out_lsb_.on_read([this](T) {
     // IEEE-754 bits of the value of one output count for the configured ROWS.
     const float lsb = params_.converters.quantize
-                          ? static_cast<float>(arrays_[0].xbar->adc_lsb(std::max<int>(1, rows_.value())))
+                          ? static_cast<float>(cells(0).adc_lsb(std::max<int>(1, rows_.value())))
                           : 1.0f;
     uint32_t bits;
     std::memcpy(&bits, &lsb, 4);
@@ -81,7 +88,7 @@ Tile::Tile(sc_core::sc_module_name name, const TileParams& p, RunObserver& obser
 // the C++ model is the reference every RTL output is checked against.
 void Tile::run_rtl_shift_add(ArrayUnit& unit, uint32_t n, uint32_t row0, uint32_t rows, uint32_t col0,
                              uint32_t cols) {
-  const xbar::CrossbarArray& a = *unit.xbar;
+  const xbar::CrossbarArray& a = cells(unit);
   const int nc = a.input_cycles(), ns = a.weight_slices();
   codes_.resize(uint64_t(n) * nc * ns * cols);
   acc_.resize(uint64_t(n) * cols);
@@ -164,17 +171,17 @@ std::string Tile::weight_access(tlm::tlm_generic_payload& tx, uint64_t offset, s
   const uint64_t pitch = weight_pitch();
   const uint64_t len = tx.get_data_length();
   const uint64_t first = in_window / elem, count = len / elem;
-  if (in_window % elem || len % elem || first + count > uint64_t(unit.xbar->logical_rows()) * pitch) {
+  if (in_window % elem || len % elem || first + count > uint64_t(cells(unit).logical_rows()) * pitch) {
     tx.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
     return fmt::format("weight window of array {}: access [+0x{:x}, +{}) is misaligned or outside {} rows x {} "
                        "columns of {}-byte weights",
-                       index, in_window, len, unit.xbar->logical_rows(), pitch, elem);
+                       index, in_window, len, cells(unit).logical_rows(), pitch, elem);
   }
   const uint8_t* data = tx.get_data_ptr();
   if (tx.is_read()) {
     // Read-verify port: the weight the array holds now, as firmware would see it.
     for (uint64_t e = 0; e < count; ++e) {
-      const float w = unit.xbar->weight(static_cast<int>((first + e) / pitch), static_cast<int>((first + e) % pitch));
+      const float w = cells(unit).weight(static_cast<int>((first + e) / pitch), static_cast<int>((first + e) % pitch));
       if (elem == 1) {
         tx.get_data_ptr()[e] = static_cast<uint8_t>(static_cast<int8_t>(std::lround(w)));
       } else {
@@ -196,7 +203,7 @@ std::string Tile::weight_access(tlm::tlm_generic_payload& tx, uint64_t offset, s
     for (uint64_t e = 0; e < count;) {
       const uint64_t row = (first + e) / pitch, col = (first + e) % pitch;
       const uint64_t n = std::min<uint64_t>(count - e, pitch - col);
-      const auto s = unit.xbar->program_weights(static_cast<int>(row), static_cast<int>(col), 1, static_cast<int>(n),
+      const auto s = cells(unit).program_weights(static_cast<int>(row), static_cast<int>(col), 1, static_cast<int>(n),
                                                 &w[e], static_cast<std::ptrdiff_t>(n));
       total.cells_written += s.cells_written;
       total.pulses += s.pulses;
@@ -239,7 +246,7 @@ std::string Tile::start_mvm() {
   const uint32_t rows = rows_.value(), cols = cols_.value();
   const uint32_t row0 = row0_.value(), col0 = col0_.value();
   const uint32_t n = num_vectors_.value();
-  const uint64_t max_rows = unit.xbar->logical_rows(), max_cols = unit.xbar->logical_cols();
+  const uint64_t max_rows = cells(unit).logical_rows(), max_cols = cells(unit).logical_cols();
   if (rows == 0 || cols == 0 || n == 0 || uint64_t(row0) + rows > max_rows || uint64_t(col0) + cols > max_cols) {
     error_ = kBadShape;
     return fmt::format("ROWS {} at ROW0 {}, COLS {} at COL0 {}, NUM_VECTORS {}: need non-zero sizes within the "
@@ -271,13 +278,13 @@ std::string Tile::start_mvm() {
     std::memcpy(x_.data(), in, x_.size() * 4);
   }
   xbar::MvmStats st;
-  unit.xbar->mvm(x_.data(), static_cast<int>(n), static_cast<int>(row0), static_cast<int>(rows),
+  cells(unit).mvm(x_.data(), static_cast<int>(n), static_cast<int>(row0), static_cast<int>(rows),
                  static_cast<int>(col0), static_cast<int>(cols), y_.data(), &st);
   if (unit.rtl_shift_add) run_rtl_shift_add(unit, n, row0, rows, col0, cols);
   uint8_t* out = &output_buffer_[out_addr];
   if (params_.converters.quantize) {
     // The shift-and-add unit's register holds whole ADC counts; OUT_LSB gives their value.
-    const double lsb = unit.xbar->adc_lsb(static_cast<int>(rows));
+    const double lsb = cells(unit).adc_lsb(static_cast<int>(rows));
     for (uint64_t i = 0; i < y_.size(); ++i) {
       double counts = std::nearbyint(double(y_[i]) / lsb);
       if (counts > std::numeric_limits<int32_t>::max() || counts < std::numeric_limits<int32_t>::min()) {
@@ -292,7 +299,7 @@ std::string Tile::start_mvm() {
   }
 
   // Timing: per-vector stage times, pipelined across the batch.
-  const int nc = unit.xbar->input_cycles();
+  const int nc = cells(unit).input_cycles();
   const uint64_t conversions_per_cycle = st.adc_conversions / std::max<int64_t>(1, int64_t(n) * nc);
   const uint64_t t_conv = ns_to_ps(params_.adc_ns) * ceil_div(conversions_per_cycle, params_.adcs_per_array);
   const uint64_t t_analog = ns_to_ps(params_.dac_ns + params_.array_read_ns);
@@ -307,9 +314,9 @@ std::string Tile::start_mvm() {
 
   in_probe_.activity(start, end, double(in_bytes) * params_.in_read_pj_per_byte, n);
   // Share of the array's cells the batch drives: active rows x the columns of the active outputs.
-  const double used_cols = double(cols) * (unit.xbar->geometry().cols / double(std::max(1, unit.xbar->logical_cols())));
+  const double used_cols = double(cols) * (cells(unit).geometry().cols / double(std::max(1, cells(unit).logical_cols())));
   trace_array_state(static_cast<int>(index), start, end, ArrayOp::Mvm,
-                    double(rows) * used_cols / (double(unit.xbar->geometry().rows) * unit.xbar->geometry().cols));
+                    double(rows) * used_cols / (double(cells(unit).geometry().rows) * cells(unit).geometry().cols));
   unit.dac->activity(start, end, double(st.dac_conversions) * params_.dac_pj, st.dac_conversions);
   unit.array->activity(start, end, st.array_energy_pj, st.array_reads);
   unit.adc->activity(start, end, double(st.adc_conversions) * params_.adc_pj, st.adc_conversions);

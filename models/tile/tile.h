@@ -84,11 +84,11 @@ class Tile : public Peripheral {
   };
   Span run_work(const TileWork& work, uint64_t ready_ps);
   uint64_t busy_ps() const { return work_busy_ps_; }  // training work so far
-  const xbar::CrossbarArray& array(int i) const { return *arrays_[i].xbar; }
+  const xbar::CrossbarArray& array(int i) const { return cells(i); }
   uint32_t input_buffer_bytes() const { return static_cast<uint32_t>(input_buffer_.size()); }
   uint32_t output_buffer_bytes() const { return static_cast<uint32_t>(output_buffer_.size()); }
   int element_bytes() const { return params_.converters.quantize ? 1 : 4; }
-  uint32_t weight_pitch() const { return static_cast<uint32_t>(arrays_[0].xbar->logical_cols()); }
+  uint32_t weight_pitch() const { return static_cast<uint32_t>(cells(0).logical_cols()); }
 
  private:
   // What an array is doing, as the trace's `op` signal shows it.
@@ -97,11 +97,15 @@ class Tile : public Peripheral {
   void trace_array_state(int index, uint64_t t0_ps, uint64_t t1_ps, ArrayOp op, double utilization);
 
   struct ArrayUnit {
-    std::unique_ptr<xbar::CrossbarArray> xbar;
+    std::unique_ptr<xbar::CrossbarArray> xbar;  // built on first use (cells())
+    uint64_t seed = 0;                          // its device variation's seed
     std::unique_ptr<BlockProbe> array, dac, adc, shift_add, writes;
     int op_signal = -1, utilization_signal = -1;  // trace ids, -1 when not traced
     std::unique_ptr<ShiftAddEngine> rtl_shift_add;  // null: the C++ shift-and-add
   };
+
+  xbar::CrossbarArray& cells(ArrayUnit& unit) const;
+  xbar::CrossbarArray& cells(int i) const { return cells(arrays_[size_t(i)]); }
 
   // Buffers and weight windows, after the registers.
   std::string transport_window(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay) override;
@@ -113,7 +117,7 @@ class Tile : public Peripheral {
   uint64_t cycles_ps(double cycles) const;
 
   TileParams params_;
-  std::vector<ArrayUnit> arrays_;
+  mutable std::vector<ArrayUnit> arrays_;  // mutable: the cells are built on first use
   std::vector<uint8_t> input_buffer_, output_buffer_;
   BlockProbe in_probe_, out_probe_;
   // After the buffers' probes: the power log's columns are input, output, registers, arrays.
