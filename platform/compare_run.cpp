@@ -5,11 +5,8 @@
 
 #include <fmt/format.h>
 #include <fmt/ostream.h>
-#include <systemc>
 
 #include "core/report/html_report.h"
-#include "core/trace/vcd_writer.h"
-#include "models/scheduler/operation_scheduler.h"
 #include "platform/network_inputs.h"
 #include "platform/run.h"
 #include "platform/run_common.h"
@@ -33,56 +30,20 @@ void add_layer(PhaseCost& forward, PhaseCost& backward, const LayerCostEstimate&
   for (const auto& [k, v] : e.backward.energy_pj) backward.energy_pj[k] += v;
 }
 
-// The training step's layers per sample for the scheduler. An element-wise layer runs on the
-// digital unit behind the crossbar layer before it (batch norm and activation right after a
-// convolution): its time and energy join that layer's.
-std::vector<sched::LayerTiming> step_layers(const std::vector<LayerCostEstimate>& estimates, const config::Config& cfg) {
-  std::vector<sched::LayerTiming> layers;
-  const double n = cfg.network.batch;
-  PhaseCost pending_f, pending_b;  // digital layers before the model's first crossbar layer
-  std::string pending_model;
-  for (const auto& e : estimates) {
-    if (e.digital) {
-      if (!layers.empty() && layers.back().model == e.model) {
-        auto& l = layers.back();
-        l.forward_ns += e.forward.time_ns / n;
-        l.backward_ns += e.backward.time_ns / n;
-        l.forward_pj += e.forward.energy_total_pj() / n;
-        l.backward_pj += e.backward.energy_total_pj() / n;
-      } else {
-        pending_model = e.model;
-        pending_f.time_ns += e.forward.time_ns;
-        pending_b.time_ns += e.backward.time_ns;
-        pending_f.energy_pj["digital"] += e.forward.energy_total_pj();
-        pending_b.energy_pj["digital"] += e.backward.energy_total_pj();
-      }
-      continue;
-    }
-    sched::LayerTiming l{e.model, e.name, e.forward.time_ns / n, e.backward.time_ns / n,
-                         e.forward.energy_total_pj() / n, e.backward.energy_total_pj() / n,
-                         static_cast<int64_t>(std::llround(e.forward.mvms / n)),
-                         static_cast<int64_t>(std::llround(e.backward.mvms / n))};
-    if (pending_model == e.model) {
-      l.forward_ns += pending_f.time_ns / n;
-      l.backward_ns += pending_b.time_ns / n;
-      l.forward_pj += pending_f.energy_total_pj() / n;
-      l.backward_pj += pending_b.energy_total_pj() / n;
-      pending_f = pending_b = PhaseCost{};
-      pending_model.clear();
-    }
-    layers.push_back(l);
-  }
-  return layers;
+// A dataflow's training step as `memgan run` simulates it: the same config in timing mode (the
+// platform's time and energy from closed-form counts, no numerics), one step.
+config::Config step_config(const config::Config& cfg, mapping::Dataflow flow) {
+  config::Config c = cfg;
+  c.job.kind = "train";
+  c.train.mode = "timing";
+  c.network.dataflow = mapping::dataflow_name(flow);
+  c.train.steps = 1;
+  c.train.eval_every = 1;
+  c.train.checkpoint_every = 0;
+  return c;
 }
 
-SchedulerParams scheduler_params(const config::Config& cfg) {
-  const sc_core::sc_time clk(1e3 / cfg.arch.clock_mhz, sc_core::SC_NS);
-  return SchedulerParams{
-      InterconnectParams{clk, cfg.arch.bus.width_bytes, cfg.arch.bus.latency_cycles, cfg.energy.bus_pj_per_byte},
-      cfg.energy.leakage.bus_mw,
-      ArrayGroupParams{clk, cfg.latency.register_access_cycles, cfg.energy.register_access_pj,
-                       cfg.arch.mapper.cycles_per_mvm, cfg.energy.mapper_pj_per_mvm}};
-}
+double number(const nlohmann::json& j, const char* key) { return j.contains(key) ? j[key].get<double>() : 0.0; }
 
 }  // namespace
 
@@ -154,42 +115,64 @@ CompareRow CompareRun::total_row(mapping::Dataflow flow, const PhaseCost& p, con
                     0, 0, 0, 0, speedup, saving};
 }
 
-std::vector<ScheduleRow> CompareRun::schedule(const std::vector<mapping::Dataflow>& flows) {
-  const uint64_t window_ps = static_cast<uint64_t>(std::llround(cfg_.simulation.power_window_ns * 1e3));
-  RunObserver observer(std::max<uint64_t>(1, window_ps),
-                       std::make_unique<trace::VcdWriter>((dir_ / "schedule.vcd").string()));
-  const SchedulerParams timing = scheduler_params(cfg_);
-  std::vector<std::unique_ptr<OperationScheduler>> schedulers;
-  for (const auto flow : flows) {
-    const auto layers = step_layers(estimate_network(net_, map_config_network(net_, cfg_, flow), cfg_), cfg_);
-    schedulers.push_back(std::make_unique<OperationScheduler>(
-        (std::string("sched_") + mapping::dataflow_name(flow)).c_str(),
-        sched::build_training_step(layers, cfg_.network.batch), timing, observer));
-  }
-  observer.begin_trace();
-  sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
-  sc_core::sc_start();
-  observer.finish();
-  // GTKWave view of the schedule: each array group, the bus and the mapper per dataflow.
-  run_detail::write_gtkw(observer, "schedule.vcd", dir_ / "schedule.gtkw");
-  for (const auto& s : schedulers)
-    if (!s->error().empty()) throw InputError(s->error());
-
-  size_t base = 0;
-  for (size_t i = 0; i < flows.size(); ++i) {
-    if (flows[i] == mapping::Dataflow::ZeroInsertion) base = i;
-  }
-  const double base_step = schedulers[base]->makespan().to_seconds() * 1e9;
+std::vector<ScheduleRow> CompareRun::training_steps(const std::vector<mapping::Dataflow>& flows, int jobs,
+                                                   const PointProgress& progress) {
+  std::vector<Point> points;
+  for (const auto flow : flows)
+    points.push_back({mapping::dataflow_name(flow), step_config(cfg_, flow), dir_ / (std::string("step_") +
+                                                                                   mapping::dataflow_name(flow))});
+  const std::vector<PointResult> results = run_points(points, jobs, progress);
   std::vector<ScheduleRow> rows;
   for (size_t i = 0; i < flows.size(); ++i) {
-    const auto& s = *schedulers[i];
-    const double step_ns = s.makespan().to_seconds() * 1e9;
-    const double serial_ns = double(s.graph().serial_ps) / 1e3;
-    rows.push_back({mapping::dataflow_name(flows[i]), step_ns, serial_ns, serial_ns / step_ns, base_step / step_ns});
-    js_["schedule"].push_back({{"dataflow", mapping::dataflow_name(flows[i])},
-                               {"step_time_ns", step_ns},
-                               {"serial_time_ns", serial_ns},
-                               {"ops", s.ops_done()}});
+    ScheduleRow r;
+    r.dataflow = mapping::dataflow_name(flows[i]);
+    r.dir = points[i].dir.string();
+    if (results[i].exit_code != 0) {
+      r.error = fmt::format("exit {}: {}", results[i].exit_code, results[i].error);
+    } else {
+      try {
+        const auto report = nlohmann::json::parse(run_detail::read_text(points[i].dir / "report.json"));
+        const auto& t = report.at("training");
+        r.step_ns = t.at("time_per_step_ns").get<double>();
+        r.serial_ns = t.at("serial_per_step_ns").get<double>();
+        r.overlap = t.at("overlap").get<double>();
+        r.energy_pj = t.at("energy_per_step_pJ").get<double>();
+        const auto& split = t.at("step_split_ns");
+        r.compute_ns = number(split, "compute");
+        r.movement_ns = number(split, "movement");
+        r.stall_ns = number(split, "stall");
+        r.bottleneck = t.value("bottleneck", std::string());
+      } catch (const std::exception& e) {
+        r.error = fmt::format("{}: {}", (points[i].dir / "report.json").string(), e.what());
+      }
+    }
+    rows.push_back(r);
+  }
+  // Against zero insertion when it ran, else the first dataflow listed.
+  size_t base = 0;
+  for (size_t i = 0; i < flows.size(); ++i)
+    if (flows[i] == mapping::Dataflow::ZeroInsertion) base = i;
+  for (auto& r : rows) {
+    if (!r.error.empty() || !rows[base].error.empty() || r.step_ns <= 0) continue;
+    r.speedup = rows[base].step_ns / r.step_ns;
+    r.saving = rows[base].energy_pj > 0 ? 1.0 - r.energy_pj / rows[base].energy_pj : 0.0;
+  }
+  for (const auto& r : rows) {
+    // The run folder, relative to compare.json's.
+    nlohmann::json j = {{"dataflow", r.dataflow}, {"run", std::filesystem::path(r.dir).filename().string()}};
+    if (!r.error.empty()) {
+      j["error"] = r.error;
+    } else {
+      j.update({{"step_time_ns", r.step_ns},
+                {"serial_time_ns", r.serial_ns},
+                {"overlap", r.overlap},
+                {"energy_per_step_pJ", r.energy_pj},
+                {"step_split_ns", {{"compute", r.compute_ns}, {"movement", r.movement_ns}, {"stall", r.stall_ns}}},
+                {"bottleneck", r.bottleneck},
+                {"speedup_vs_zero_insertion", r.speedup},
+                {"energy_saving_vs_zero_insertion", r.saving}});
+    }
+    js_["training_step"].push_back(j);
   }
   return rows;
 }

@@ -1,7 +1,9 @@
 // memgan compare: a network's layers costed under each dataflow against zero insertion
-// (network_cost.h), then one training step per dataflow on the operation scheduler, all in
-// one SystemC elaboration. Writes compare.csv, compare.json, schedule.vcd, schedule.gtkw and
-// report.html into the output folder; the rows come back for the caller to print.
+// (network_cost.h, closed forms), then one training step per dataflow on the simulated
+// platform: `memgan run` of the same config in train.mode timing, each in its own folder
+// (point_runs.h), so compare and run agree. Writes compare.csv, compare.json, report.html and
+// step_<dataflow>/ (each a whole run folder) into the output folder; the rows come back for
+// the caller to print.
 #pragma once
 
 #include <cstdint>
@@ -16,6 +18,7 @@
 #include "core/mapping/dataflow.h"
 #include "core/mapping/network.h"
 #include "platform/network_cost.h"
+#include "platform/point_runs.h"
 
 namespace memgan {
 
@@ -30,13 +33,17 @@ struct CompareRow {
   double speedup = 1, saving = 0;                     // against zero insertion
 };
 
-// A dataflow's training step on the operation scheduler.
+// A dataflow's training step on the simulated platform (report.json of its run).
 struct ScheduleRow {
-  std::string dataflow;
-  double step_ns = 0;    // layers pipelined over the batch, D on real images overlapping G
-  double serial_ns = 0;  // every operation one after the other
+  std::string dataflow, dir;
+  std::string error;     // the run's failure ("" when it ran)
+  double step_ns = 0;    // first operation to the step's barrier
+  double serial_ns = 0;  // the operations' own times added up
   double overlap = 0;    // serial_ns / step_ns
-  double speedup = 0;    // against zero_insertion when it ran, else the first dataflow listed
+  double energy_pj = 0;  // per step, leakage included
+  double compute_ns = 0, movement_ns = 0, stall_ns = 0;  // split of serial_ns
+  std::string bottleneck;                              // the busiest resource
+  double speedup = 0, saving = 0;  // against zero_insertion when it ran, else the first dataflow listed
 };
 
 class CompareRun {
@@ -49,10 +56,10 @@ class CompareRun {
   // One dataflow's cost table, each layer's forward and backward then the two totals; also
   // into compare.csv and compare.json.
   std::vector<CompareRow> cost(mapping::Dataflow flow);
-  // Each dataflow's training step on the operation scheduler: one scheduler per dataflow, all
-  // in one elaboration (SystemC elaborates once per process: call at most once), traced into
-  // schedule.vcd, with schedule.gtkw. InputError for a scheduler's error.
-  std::vector<ScheduleRow> schedule(const std::vector<mapping::Dataflow>& flows);
+  // Each dataflow's training step: `memgan run` in timing mode, `jobs` at once, into
+  // step_<dataflow>/; a run that fails is a row with its error, not an exception.
+  std::vector<ScheduleRow> training_steps(const std::vector<mapping::Dataflow>& flows, int jobs,
+                                          const PointProgress& progress = {});
   // compare.json and report.html.
   void write_outputs();
 

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <map>
 #include <set>
 
@@ -60,6 +61,14 @@ std::map<std::string, double> energy_by_kind(const nlohmann::json& components) {
 
 void write_text(const fs::path& path, const std::string& text) {
   write_file_atomically(path.string(), text);
+}
+
+std::string read_text(const fs::path& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) throw InputError(fmt::format("{}: cannot read", path.string()));
+  std::ostringstream s;
+  s << f.rdbuf();
+  return s.str();
 }
 
 std::string si(double value, const char* unit) {

@@ -30,6 +30,7 @@ void require_rtl_blocks(const config::LoadedConfig& loaded);
 // Energy grouped by the kind of block: the last name component ("tile0.xbar0.adc" -> "adc").
 std::map<std::string, double> energy_by_kind(const nlohmann::json& components);
 void write_text(const fs::path& path, const std::string& text);  // throws InputError
+std::string read_text(const fs::path& path);                     // throws InputError
 std::string si(double value, const char* unit);                  // "4.95 uJ"
 const char* outcome_name(Controller::Outcome o);
 std::unique_ptr<trace::TraceWriter> open_trace(const config::Config& cfg, const fs::path& path);

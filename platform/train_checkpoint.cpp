@@ -15,26 +15,18 @@ namespace {
 
 using namespace run_detail;
 
-std::string read_file(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  if (!f) throw InputError(fmt::format("{}: cannot read", p.string()));
-  std::ostringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
-
 }  // namespace
 
 Progression resume_checkpoint(const std::string& resume_dir, const config::Config& cfg, train::OpExecutor& trainer) {
   Progression start;
   const fs::path rdir(resume_dir);
   try {
-    const auto meta = nlohmann::json::parse(read_file(rdir / "checkpoint.json"));
+    const auto meta = nlohmann::json::parse(read_text(rdir / "checkpoint.json"));
     start.step = meta.at("step").get<int64_t>();
     start.time_ns = meta.at("sim_time_ns").get<double>();
     start.energy_pj = meta.at("energy_pj").get<double>();
     start.csv = meta.at("train_csv").get<std::string>();
-    std::istringstream in(read_file(rdir / "checkpoint.bin"));
+    std::istringstream in(read_text(rdir / "checkpoint.bin"));
     trainer.load(in);
   } catch (const InputError&) {
     throw;

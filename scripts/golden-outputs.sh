@@ -15,7 +15,7 @@ strip_wall() {
 if [ "${1:-}" = "--diff" ]; then
   status=0
   for f in mvm/report.json mvm/power.csv mvm/trace.vcd default/report.json default/power.csv default/trace.vcd \
-           default/train.csv compare/compare.csv compare/compare.json compare/schedule.vcd; do
+           default/train.csv compare/compare.csv compare/compare.json compare/step_zero_free/trace.vcd; do
     if [ -f "$2/$f" ] || [ -f "$3/$f" ]; then
       if [[ $f == */report.json ]]; then
         # Wall-clock figures (wall_s, wall_per_step_s) are the host's, not the simulation's.

@@ -102,6 +102,10 @@ int memgan_main(int argc, char** argv) {
   compare->add_option("--preset,-p", presets, "apply a preset file after CONFIG (repeatable)");
   compare->add_option("--set,-s", overrides, "override a key (repeatable)");
   compare->add_flag("--quiet,-q", quiet, "no progress bar or progress lines");
+  int jobs = 2;
+  compare->add_option("--jobs,-j", jobs, "training-step runs at once (one process each)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256));
 
   memgan::cli::LayerArgs layer_args;
   auto* layer = app.add_subcommand(
@@ -187,7 +191,7 @@ int memgan_main(int argc, char** argv) {
       std::vector<std::string> names;
       std::stringstream ss(dataflows);
       for (std::string n; std::getline(ss, n, ',');) names.push_back(n);
-      return memgan::cli::compare_command(loaded, names, dir, std::cout, quiet);
+      return memgan::cli::compare_command(loaded, names, dir, std::cout, quiet, jobs);
     }
     if (*run) {
       const auto loaded = memgan::config::load_config(config_path, overrides, presets);

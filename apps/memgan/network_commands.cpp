@@ -1,5 +1,6 @@
 #include "apps/memgan/network_commands.h"
 
+#include <filesystem>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -14,6 +15,8 @@
 #include "platform/run.h"
 
 namespace memgan::cli {
+
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -41,14 +44,20 @@ void print_cost_row(std::ostream& out, const CompareRow& r) {
   }
 }
 
-void print_schedule(std::ostream& out, const std::vector<ScheduleRow>& rows) {
-  fmt::print(out, "\ntraining step on the operation scheduler (layers pipelined over the batch, D on real images "
-                  "overlapping G; op durations are the closed forms above, not the platform `memgan run` "
-                  "simulates):\n");
-  fmt::print(out, "{:<15} {:>14} {:>14} {:>9} {:>8}\n", "dataflow", "step_us", "serial_us", "overlap", "speedup");
+void print_steps(std::ostream& out, const std::vector<ScheduleRow>& rows) {
+  fmt::print(out, "\ntraining step on the simulated platform (memgan run in train.mode timing, one step per dataflow; "
+                  "the same tiles, bus, DRAM and scheduling as a training run):\n");
+  fmt::print(out, "{:<15} {:>10} {:>10} {:>8} {:>10} {:>10} {:>10} {:>10} {:>14} {:>8} {:>7}\n", "dataflow", "step_us",
+             "serial_us", "overlap", "compute", "movement", "stall", "energy_uJ", "bottleneck", "speedup", "saving");
   for (const auto& r : rows) {
-    fmt::print(out, "{:<15} {:>14.3f} {:>14.3f} {:>8.2f}x {:>7.2f}x\n", r.dataflow, r.step_ns / 1e3,
-               r.serial_ns / 1e3, r.overlap, r.speedup);
+    if (!r.error.empty()) {
+      fmt::print(out, "{:<15} did not run ({}): {}\n", r.dataflow, r.dir, r.error);
+      continue;
+    }
+    const auto share = [&](double ns) { return fmt::format("{:.0f}%", r.serial_ns > 0 ? 100 * ns / r.serial_ns : 0.0); };
+    fmt::print(out, "{:<15} {:>10.1f} {:>10.1f} {:>7.2f}x {:>10} {:>10} {:>10} {:>10.1f} {:>14} {:>7.2f}x {:>6.1f}%\n",
+               r.dataflow, r.step_ns / 1e3, r.serial_ns / 1e3, r.overlap, share(r.compute_ns), share(r.movement_ns),
+               share(r.stall_ns), r.energy_pj / 1e6, r.bottleneck, r.speedup, 100 * r.saving);
   }
 }
 
@@ -75,7 +84,7 @@ int map_command(const config::LoadedConfig& loaded, const std::string& out_dir, 
 }
 
 int compare_command(const config::LoadedConfig& loaded, const std::vector<std::string>& names,
-                    const std::string& out_dir, std::ostream& out, bool quiet) {
+                    const std::string& out_dir, std::ostream& out, bool quiet, int jobs) {
   const auto net = load_config_network(loaded);
   const config::Config& cfg = loaded.config;
   const std::vector<mapping::Dataflow> flows = parse_dataflows(names);
@@ -84,25 +93,34 @@ int compare_command(const config::LoadedConfig& loaded, const std::vector<std::s
   fmt::print(out, "memgan compare: {} (batch {}), {}x{} arrays, {}-bit cells, {}-bit DAC, {}-bit ADC\n", net.name,
              cfg.network.batch, cfg.arch.array.rows, cfg.arch.array.cols, cfg.arch.cell_bits, cfg.arch.dac_bits,
              cfg.arch.adc.bits);
-  fmt::print(out, "closed forms: the mapper's event counts times the tiles' timing and energy tables "
+  fmt::print(out, "per layer, closed forms: the mapper's event counts times the tiles' timing and energy tables "
                   "(platform/network_cost.h), arrays of a layer in lock step, no data movement\n");
   fmt::print(out, "{:<22} {:<16} {:<15} {:<8} {:>12} {:>11} {:>10} {:>12} {:>7} {:>6} {:>8} {:>7}\n", "layer", "type",
              "dataflow", "phase", "time_us", "energy_nJ", "MVMs", "ADC_conv", "arrays", "util", "speedup", "saving");
   Progress progress("memgan compare", quiet);
-  const int64_t stages = int64_t(flows.size()) + 1;  // each dataflow's costs, then the scheduler
+  const int64_t stages = 2 * int64_t(flows.size());  // each dataflow's costs, then its training step
   int64_t stage = 0;
   for (const auto flow : flows) {
     const std::vector<CompareRow> rows = run.cost(flow);
     progress.update(++stage, stages);
     for (const auto& r : rows) print_cost_row(out, r);
   }
-  const std::vector<ScheduleRow> schedule = run.schedule(flows);
-  progress.update(++stage, stages);
+  const std::vector<ScheduleRow> steps = run.training_steps(flows, jobs, [&](size_t, size_t, size_t, const Point&,
+                                                                          const PointResult&) {
+    progress.update(++stage, stages);
+  });
   progress.finish();
-  print_schedule(out, schedule);
+  print_steps(out, steps);
   run.write_outputs();
-  fmt::print(out, "outputs  {}/ : compare.csv, compare.json, schedule.vcd, schedule.gtkw, report.html\n",
-             run.dir().string());
+  std::string folders;
+  for (const auto& r : steps) folders += ", " + fs::path(r.dir).filename().string() + "/";
+  fmt::print(out, "outputs  {}/ : compare.csv, compare.json, report.html{}\n", run.dir().string(), folders);
+  int failed = 0;
+  for (const auto& r : steps) failed += !r.error.empty();
+  if (failed) {
+    fmt::print(out, "error: {} of {} training steps did not run (their rows above say why)\n", failed, steps.size());
+    return 2;
+  }
   return 0;
 }
 

@@ -14,12 +14,12 @@ namespace memgan::cli {
 // Prints the mapping table of CONFIG's network and writes mapping.json into out_dir.
 int map_command(const config::LoadedConfig& cfg, const std::string& out_dir, std::ostream& out);
 
-// Costs the network's layers under each dataflow and runs a training step of each on the
-// operation scheduler; prints the tables, writes compare.csv, compare.json, schedule.vcd,
-// schedule.gtkw and report.html into out_dir. Progress (one stage per dataflow, then the
-// scheduler) on stderr unless quiet.
+// Costs the network's layers under each dataflow (closed forms) and runs a training step of
+// each on the simulated platform (`memgan run` in timing mode, `jobs` at once, into
+// out_dir/step_<dataflow>/); prints the tables, writes compare.csv, compare.json and
+// report.html. Progress on stderr unless quiet. Exit 2 when a step did not run.
 int compare_command(const config::LoadedConfig& cfg, const std::vector<std::string>& dataflows,
-                    const std::string& out_dir, std::ostream& out, bool quiet = false);
+                    const std::string& out_dir, std::ostream& out, bool quiet = false, int jobs = 2);
 
 using LayerArgs = LayerJob;
 

@@ -402,8 +402,7 @@ GanTrainer::GanTrainer(const mapping::Network& net, const TrainerSettings& setti
 
   const mapping::ModelSpec& gs = net.model("generator");
   const mapping::ModelSpec& ds = net.model("discriminator");
-  if (gs.input.size() != 1) throw std::invalid_argument("train: the generator's input must be a latent vector [n]");
-  m.latent = gs.input[0];
+  m.latent = latent_length(gs);
   m.image_size = per_sample_size(ds.input);
   if (per_sample_size(gs.layers.back().output) != m.image_size)
     throw std::invalid_argument(fmt::format("train: the generator makes {} values per sample, the discriminator takes {}",

@@ -24,6 +24,10 @@ struct OpWork {
   int64_t noise_samples = 0;    // latent samples drawn from the noise source
 };
 
+// The length of the generator's latent vector: its input is [n], or [n, 1, 1] as a DCGAN's first
+// transposed convolution takes it. Throws std::invalid_argument for any other shape.
+int latent_length(const mapping::ModelSpec& generator);
+
 class OpExecutor {
  public:
   virtual ~OpExecutor() = default;

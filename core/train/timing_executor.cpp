@@ -40,8 +40,7 @@ TimingExecutor::TimingExecutor(const mapping::Network& net, const TimingSettings
       throw std::invalid_argument(fmt::format("train: {} pulses per weight: a timing run needs a finite number >= 0", p));
   const mapping::ModelSpec& gs = net.model("generator");
   const mapping::ModelSpec& ds = net.model("discriminator");
-  if (gs.input.size() != 1) throw std::invalid_argument("train: the generator's input must be a latent vector [n]");
-  latent_ = gs.input[0];
+  latent_ = latent_length(gs);
   image_size_ = elements(ds.input);
   if (elements(gs.layers.back().output) != image_size_)
     throw std::invalid_argument(fmt::format("train: the generator makes {} values per sample, the discriminator takes {}",

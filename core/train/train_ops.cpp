@@ -1,8 +1,20 @@
 #include "core/train/train_ops.h"
 
+#include <stdexcept>
+
+#include "core/train/op_executor.h"
+
 #include <fmt/format.h>
 
 namespace memgan::train {
+
+int latent_length(const mapping::ModelSpec& generator) {
+  const std::vector<int>& in = generator.input;
+  bool vector = !in.empty();
+  for (size_t i = 1; i < in.size(); ++i) vector = vector && in[i] == 1;
+  if (!vector) throw std::invalid_argument("train: the generator's input must be a latent vector, [n] or [n, 1, 1]");
+  return in[0];
+}
 
 std::optional<TrainOp> decode_train_op(uint32_t word) {
   TrainOp op;

@@ -343,18 +343,43 @@ TEST_F(Cli, CompareShowsZeroFreeAndPixelWiseBeatTheBaselineForward) {
     ++checked;
   }
   EXPECT_EQ(checked, 8);  // 4 layers x 2 dataflows
-  // The scheduler's training step: pipelining beats running every op back to back, and the
-  // zero-free step is shorter than the baseline's.
-  ASSERT_EQ(c["schedule"].size(), 3u);
-  for (const auto& s : c["schedule"]) {
+  // Each dataflow's training step ran on the simulated platform (memgan run in timing mode, a
+  // run folder each): its operations overlap, it is split into compute, movement and stalls,
+  // and the folder's report.json is where the row comes from.
+  ASSERT_EQ(c["training_step"].size(), 3u);
+  for (const auto& s : c["training_step"]) {
+    ASSERT_FALSE(s.contains("error")) << s.dump();
     EXPECT_LT(s["step_time_ns"].get<double>(), s["serial_time_ns"].get<double>()) << s.dump();
+    const json split = s["step_split_ns"];
+    EXPECT_NEAR(split["compute"].get<double>() + split["movement"].get<double>() + split["stall"].get<double>(),
+                s["serial_time_ns"].get<double>(), 1e-6 * s["serial_time_ns"].get<double>());
+    const fs::path step_dir = dir_ / "cmp" / s["run"].get<std::string>();
+    const json rj = json::parse(slurp(step_dir / "report.json"));
+    EXPECT_EQ(rj["training"]["mode"], "timing");
+    EXPECT_EQ(rj["training"]["dataflow"], s["dataflow"]);
+    EXPECT_EQ(rj["training"]["time_per_step_ns"], s["step_time_ns"]);
   }
-  EXPECT_LT(c["schedule"][1]["step_time_ns"].get<double>(), c["schedule"][0]["step_time_ns"].get<double>());
-  EXPECT_TRUE(vcd2fst_accepts(dir_ / "cmp" / "schedule.vcd", dir_));
-  // Its GTKWave view groups every array group of every dataflow's scheduler.
-  const std::string gtkw = slurp(dir_ / "cmp" / "schedule.gtkw");
-  EXPECT_NE(gtkw.find("[dumpfile] \"schedule.vcd\""), std::string::npos);
-  EXPECT_NE(gtkw.find("sched_pixel_wise.generator.up1.busy"), std::string::npos) << gtkw.substr(0, 400);
+  // The zero-free step is shorter than the baseline's and pixel_wise spends less energy.
+  EXPECT_LT(c["training_step"][1]["step_time_ns"].get<double>(), c["training_step"][0]["step_time_ns"].get<double>());
+  EXPECT_LT(c["training_step"][2]["energy_per_step_pJ"].get<double>(),
+            c["training_step"][0]["energy_per_step_pJ"].get<double>());
+  // A step folder is a run folder: its trace converts and `memgan run` reruns its point.yaml.
+  const fs::path zf = dir_ / "cmp" / "step_zero_free";
+  EXPECT_TRUE(vcd2fst_accepts(zf / "trace.vcd", dir_));
+  const auto rerun = run({"run", (zf / "point.yaml").string(), "--out", (dir_ / "rerun").string(), "--quiet"}, "rerun");
+  ASSERT_EQ(rerun.exit_code, 0) << rerun.err;
+  EXPECT_EQ(report("rerun")["training"]["time_per_step_ns"], c["training_step"][1]["step_time_ns"]);
+  // A step that cannot run (the network does not fit without time-multiplexing) is a row with
+  // its reason and exit 2, not a silently missing row.
+  const auto small = run({"compare", std::string(MEMGAN_SOURCE_DIR) + "/configs/dcgan64-compare.yaml", "--out",
+                          (dir_ / "cmp_small").string(), "--set", "arch.mapping.overflow=error", "--dataflows",
+                          "zero_free"},
+                         "cmp_small");
+  EXPECT_EQ(small.exit_code, 2);
+  EXPECT_NE(small.out.find("zero_free       did not run"), std::string::npos) << small.out;
+  EXPECT_NE(small.out.find("needs 450 arrays"), std::string::npos) << small.out;
+  const json cs = json::parse(slurp(dir_ / "cmp_small" / "compare.json"));
+  EXPECT_NE(cs["training_step"][0]["error"].get<std::string>().find("exit 2"), std::string::npos);
   std::ifstream csv(dir_ / "cmp" / "compare.csv");
   std::string header;
   std::getline(csv, header);
