@@ -22,9 +22,14 @@ extern char** environ;
 namespace memgan {
 namespace {
 
-// The last "error: ..." line of a run's log, else its last line.
-std::string log_error(const std::filesystem::path& log) {
-  std::ifstream f(log);
+int exit_code_of(int status) {
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+}
+
+}  // namespace
+
+std::string point_error(const std::filesystem::path& dir) {
+  std::ifstream f(dir / "run.log");
   std::string line, last, error;
   while (std::getline(f, line)) {
     if (line.empty()) continue;
@@ -34,25 +39,18 @@ std::string log_error(const std::filesystem::path& log) {
   return error.empty() ? last : error;
 }
 
-struct Child {
-  pid_t pid = -1;
-  size_t index = 0;
-};
-
-// Starts a point's `memgan run`, its output into run.log; -1 and `why` when it cannot start.
-pid_t spawn_point(const std::filesystem::path& memgan, const Point& p, std::string& why) {
-  const std::vector<std::string> args = point_command(memgan, p.dir);
+int start_command(const std::vector<std::string>& args, const std::filesystem::path& log, std::string& why) {
   std::vector<char*> argv;
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  const std::string log = (p.dir / "run.log").string();
+  const std::string log_path = log.string();
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&actions, 1, log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   posix_spawn_file_actions_adddup2(&actions, 1, 2);
   pid_t pid = -1;
-  const int rc = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  const int rc = posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) {
     why = fmt::format("cannot start {}: {}", args[0], std::strerror(rc));
@@ -61,7 +59,22 @@ pid_t spawn_point(const std::filesystem::path& memgan, const Point& p, std::stri
   return pid;
 }
 
-}  // namespace
+int wait_command(int pid) {
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) return -1;
+  }
+  return exit_code_of(status);
+}
+
+std::string shell_quote(const std::string& word) {
+  const bool plain = !word.empty() && word.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                                             "0123456789_./=:-") == std::string::npos;
+  if (plain) return word;
+  std::string q = "'";
+  for (const char c : word) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
 
 std::string point_yaml(const config::Config& cfg) {
   config::Config resolved = cfg;
@@ -104,7 +117,7 @@ std::vector<PointResult> run_points(const std::vector<Point>& points, int jobs, 
     while (next < points.size() && int(running.size()) < std::max(1, jobs)) {
       const size_t i = next++;
       std::string why;
-      const pid_t pid = spawn_point(memgan, points[i], why);
+      const pid_t pid = start_command(point_command(memgan, points[i].dir), points[i].dir / "run.log", why);
       if (pid < 0) {
         results[i] = {-1, why};
         finish(i);
@@ -124,8 +137,8 @@ std::vector<PointResult> run_points(const std::vector<Point>& points, int jobs, 
     const size_t i = it->second;
     running.erase(it);
     PointResult& r = results[i];
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-    if (r.exit_code != 0) r.error = log_error(points[i].dir / "run.log");
+    r.exit_code = exit_code_of(status);
+    if (r.exit_code != 0) r.error = point_error(points[i].dir);
     finish(i);
   }
   return results;

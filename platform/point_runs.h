@@ -32,6 +32,15 @@ std::string point_yaml(const config::Config& cfg);
 std::vector<std::string> point_command(const std::filesystem::path& memgan, const std::filesystem::path& dir);
 // This executable (/proc/self/exe).
 std::filesystem::path self_executable();
+// The last "error: ..." line of a point's run.log, else its last line ("" without a log).
+std::string point_error(const std::filesystem::path& dir);
+// Starts argv (argv[0] looked up on PATH unless it has a slash) with stdout and stderr into
+// `log`; its pid, or -1 and `why` when it cannot start.
+int start_command(const std::vector<std::string>& argv, const std::filesystem::path& log, std::string& why);
+// Waits for a started command: its exit code, 128 + n when killed by signal n.
+int wait_command(int pid);
+// A word for sh: single-quoted when it holds anything but [A-Za-z0-9_./=:-].
+std::string shell_quote(const std::string& word);
 
 // Writes each point's point.yaml and runs them, at most `jobs` at once; `progress` after each
 // finishes (done counts the failed). Throws InputError when a folder cannot be written.

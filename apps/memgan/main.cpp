@@ -23,6 +23,7 @@
 #include "spec/regs/layer_engine.h"
 #include "spec/memory_map.h"
 #include "platform/run.h"
+#include "platform/sweep_run.h"
 #include "core/train/train_ops.h"
 #include "core/util/interrupt.h"
 
@@ -106,6 +107,17 @@ int memgan_main(int argc, char** argv) {
   compare->add_option("--jobs,-j", jobs, "training-step runs at once (one process each)")
       ->capture_default_str()
       ->check(CLI::Range(1, 256));
+
+  std::string sweep_path, engine = "local";
+  auto* sweep = app.add_subcommand(
+      "sweep", "run every point of a sweep file (configs/sweeps/) on the simulated platform and merge the results");
+  sweep->add_option("sweep", sweep_path, "sweep YAML: base config, cross and/or zip axes")->required();
+  sweep->add_option("--out,-o", out_dir, "output folder (default: traces/<sweep name>)");
+  sweep->add_option("--jobs,-j", jobs, "points at once")->capture_default_str()->check(CLI::Range(1, 4096));
+  sweep->add_option("--engine", engine, "local (process pool) | parallel (GNU parallel) | slurm (sbatch job array)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"local", "parallel", "slurm"}));
+  sweep->add_flag("--quiet,-q", quiet, "no progress lines");
 
   memgan::cli::LayerArgs layer_args;
   auto* layer = app.add_subcommand(
@@ -192,6 +204,14 @@ int memgan_main(int argc, char** argv) {
       std::stringstream ss(dataflows);
       for (std::string n; std::getline(ss, n, ',');) names.push_back(n);
       return memgan::cli::compare_command(loaded, names, dir, std::cout, quiet, jobs);
+    }
+    if (*sweep) {
+      memgan::SweepOptions options;
+      options.out_dir = out_dir;
+      options.jobs = jobs;
+      options.engine = engine;
+      options.quiet = quiet;
+      return memgan::run_sweep(sweep_path, options, std::cout, std::cerr);
     }
     if (*run) {
       const auto loaded = memgan::config::load_config(config_path, overrides, presets);

@@ -429,4 +429,16 @@ nlohmann::json to_json(const Config& cfg_in) {
   return root;
 }
 
+bool is_key(const std::string& path) {
+  Config cfg;
+  for (const auto& f : schema(cfg))
+    if (f.path == path) return true;
+  return false;
+}
+
+std::string key_suggestion(const std::string& path) {
+  Config cfg;
+  return suggestion(schema(cfg), path);
+}
+
 }  // namespace memgan::config

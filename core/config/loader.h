@@ -34,6 +34,11 @@ struct LoadedConfig {
 LoadedConfig load_config(const std::string& path, const std::vector<std::string>& overrides = {},
                          const std::vector<std::string>& presets = {});
 
+// Whether `path` is a config key, and if not a hint: " (did you mean 'arch.tiles'?)" or the
+// keys at its level.
+bool is_key(const std::string& path);
+std::string key_suggestion(const std::string& path);
+
 // Cross-field checks on an assembled config (also run by load_config).
 void validate(const LoadedConfig& loaded);
 

@@ -737,6 +737,72 @@ void compare_section(Page& page, const json& c) {
   page.section("compare", "Dataflow comparison", body);
 }
 
+// A sweep (memgan sweep): the Pareto chart of step time against energy per step, then every
+// point with its axes, results and folder (failed points with their error).
+void sweep_section(Page& page, const json& s) {
+  const std::vector<std::string> axes = s.at("axes").get<std::vector<std::string>>();
+  Series all{"points", {}, {}, false, true, {}}, front{"Pareto front", {}, {}, true, true, {}};
+  std::map<std::string, std::pair<double, double>> at;
+  size_t failed = 0;
+  for (const auto& p : s.at("points")) {
+    if (p.at("status") != "ok" || !p.contains("results")) {
+      ++failed;
+      continue;
+    }
+    const json& r = p.at("results");
+    if (!r.contains("step_time_ns") || !r.contains("energy_per_step_pJ")) continue;
+    const double x = r.at("step_time_ns").get<double>() * 1e-6, y = r.at("energy_per_step_pJ").get<double>() * 1e-9;
+    all.x.push_back(x), all.y.push_back(y), all.titles.push_back(p.at("label").get<std::string>());
+    at[p.at("point").get<std::string>()] = {x, y};
+  }
+  for (const auto& id : s.at("pareto_front")) {
+    const auto it = at.find(id.get<std::string>());
+    if (it == at.end()) continue;
+    front.x.push_back(it->second.first), front.y.push_back(it->second.second);
+    for (const auto& p : s.at("points"))
+      if (p.at("point") == id) front.titles.push_back(p.at("label").get<std::string>());
+  }
+  std::string body = fmt::format("<p>{} points of <code>{}</code> on base <code>{}</code>, engine {}, {} failed, "
+                                 "{:.1f} s wall ({:.2f} s per point run). Each point is a <code>memgan run</code> on "
+                                 "the simulated platform in its own folder. Energy is the operations' dynamic energy per "
+                                 "step; chip area is not modeled.</p>\n",
+                                 s.at("points").size(), esc(s.at("sweep_file").get<std::string>()),
+                                 esc(s.at("base").get<std::string>()), esc(s.at("engine").get<std::string>()), failed,
+                                 s.value("wall_s", 0.0), s.value("wall_per_point_run_s", 0.0));
+  body += "<h3>Step time against energy per step</h3>\n" +
+          svg_line_chart(LineChart{"step time (ms)", "energy per step (mJ)", {all, front}, false, 960, 360});
+  std::vector<std::pair<std::string, bool>> cols = {{"", false}};
+  for (const auto& a : axes) cols.push_back({a, false});
+  for (const char* c : {"step time", "energy", "compute", "movement", "stall", "bottleneck", "status"})
+    cols.push_back({c, std::string(c) != "bottleneck" && std::string(c) != "status"});
+  Table table(cols);
+  for (const auto& p : s.at("points")) {
+    std::vector<std::string> row = {p.value("pareto", false) ? "&#9733;" : ""};
+    for (const auto& a : axes) row.push_back(esc(p.at("axes").value(a, std::string())));
+    const std::string folder = p.at("folder").get<std::string>();
+    const std::string link = fmt::format("<a href=\"{}/report.html\">", esc(folder));
+    if (!p.contains("results")) {
+      for (int k = 0; k < 6; ++k) row.push_back("");
+      row.push_back(link + "failed</a>: " + esc(p.value("error", std::string())));
+    } else {
+      const json& r = p.at("results");
+      const double serial = r.value("serial_time_ns", 0.0);
+      const auto part = [&](const char* k) { return share(r.value(k, 0.0), serial); };
+      row.push_back(esc(si(r.value("step_time_ns", 0.0) * 1e-9, "s")));
+      row.push_back(esc(joule(r.value("energy_per_step_pJ", 0.0))));
+      row.push_back(part("compute_ns"));
+      row.push_back(part("movement_ns"));
+      row.push_back(part("stall_ns"));
+      row.push_back(esc(r.value("bottleneck", std::string())));
+      row.push_back(link + "ok</a>");
+    }
+    table.row(row);
+  }
+  body += "<h3>Points</h3>\n<p class=\"muted\">&#9733; on the Pareto front. Compute, movement and stall split the "
+          "operations' own (serial) time.</p>\n" + table.done();
+  page.section("sweep", "Sweep", body);
+}
+
 // Runs one section; a missing key or a wrong type in its JSON becomes an error naming the file.
 template <typename F>
 void from_json_file(const fs::path& path, F&& section) {
@@ -791,9 +857,15 @@ std::string render_html_report(const std::string& run_dir) {
     const json c = read_json(path.string());
     from_json_file(path, [&] { compare_section(page, c); });
   }
+  if (fs::exists(dir / "sweep.json")) {
+    const fs::path path = dir / "sweep.json";
+    const json s = read_json(path.string());
+    from_json_file(path, [&] { sweep_section(page, s); });
+  }
   if (page.empty()) {
-    throw std::runtime_error(
-        fmt::format("{}: nothing to report (no report.json, power.csv, train.csv, samples/*.png or compare.json)", run_dir));
+    throw std::runtime_error(fmt::format(
+        "{}: nothing to report (no report.json, power.csv, train.csv, samples/*.png, compare.json or sweep.json)",
+        run_dir));
   }
   return page.html("memgan report: " + dir.filename().string(), subtitle);
 }

@@ -125,8 +125,16 @@ std::string svg_line_chart(const LineChart& c) {
     for (size_t i = 0; i < s.x.size(); ++i) {
       if (std::isfinite(s.y[i])) points += fmt::format("{}{},{}", points.empty() ? "" : " ", num(px(s.x[i])), num(py(s.y[i])));
     }
-    svg += fmt::format("<polyline fill=\"none\" stroke=\"{}\" stroke-width=\"1.6\" stroke-linejoin=\"round\" points=\"{}\"><title>{}</title></polyline>\n",
-                       colour, points, html_escape(s.name));
+    if (s.line)
+      svg += fmt::format("<polyline fill=\"none\" stroke=\"{}\" stroke-width=\"1.6\" stroke-linejoin=\"round\" points=\"{}\"><title>{}</title></polyline>\n",
+                         colour, points, html_escape(s.name));
+    if (s.markers) {
+      for (size_t i = 0; i < s.x.size(); ++i) {
+        if (!std::isfinite(s.y[i])) continue;
+        svg += fmt::format("<circle cx=\"{}\" cy=\"{}\" r=\"4\" fill=\"{}\"><title>{}</title></circle>\n", num(px(s.x[i])),
+                           num(py(s.y[i])), colour, html_escape(i < s.titles.size() ? s.titles[i] : s.name));
+      }
+    }
     svg += fmt::format("<rect x=\"{}\" y=\"10\" width=\"14\" height=\"4\" fill=\"{}\"/><text class=\"legend\" x=\"{}\" y=\"16\">{}</text>\n",
                        num(lx), colour, num(lx + 18), html_escape(s.name));
     lx += 30 + 7.0 * static_cast<double>(s.name.size());

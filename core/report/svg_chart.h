@@ -14,6 +14,9 @@ std::string html_escape(const std::string& text);
 struct Series {
   std::string name;
   std::vector<double> x, y;  // same length; non-finite y values are skipped (gaps)
+  bool line = true;          // joined by a line
+  bool markers = false;      // a dot at each point (a scatter: line false, markers true)
+  std::vector<std::string> titles{};  // per point, shown on hover over its dot
 };
 
 struct LineChart {
