@@ -66,7 +66,7 @@ std::string csv_cell(const json* v) {
     for (const char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
     return q + "\"";
   }
-  if (v->is_number_float()) return fmt::format("{:.9g}", v->get<double>());
+  if (v->is_number_float()) return fmt::format("{}", v->get<double>());  // shortest text that reads back exactly
   return v->dump();
 }
 

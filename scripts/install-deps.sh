@@ -23,6 +23,8 @@ packages=(
   xvfb                      # headless GTKWave load of the save files
   clang libclang-rt-14-dev  # scripts/fuzz.sh: libFuzzer targets with ASan + UBSan (fuzz/)
   python3                   # scripts/test-interrupts.sh, fuzz/make_corpus.py: JSON and CSV checks
+  parallel                  # memgan sweep --engine parallel (GNU parallel)
+  slurm-wlm munge           # memgan sweep --engine slurm; scripts/slurm-local.sh starts a one-node cluster
 )
 
 missing=()
