@@ -1,6 +1,7 @@
 # All dependencies come from Debian packages (scripts/install-deps.sh).
 find_package(PkgConfig REQUIRED)
 find_package(Threads REQUIRED)
+find_package(OpenMP REQUIRED)              # OpenMP::OpenMP_CXX (GCC libgomp): arrays of an MVM read in parallel
 
 # SystemC ships pkg-config files but no CMake package on Debian.
 pkg_check_modules(SYSTEMC REQUIRED IMPORTED_TARGET systemc)

@@ -12,6 +12,7 @@
 //   train_host        what the host does at EVAL / CHECKPOINT / STEP_END
 //   train_report      report.json, report.html and the terminal summary
 #include <cblas.h>
+#include <omp.h>
 
 #include <chrono>
 #include <cstring>
@@ -121,6 +122,8 @@ int run_training(const config::LoadedConfig& loaded, const RunOptions& options, 
   const auto wall_start = std::chrono::steady_clock::now();
   // One BLAS thread: the same sums in the same order on every machine (byte-identical runs).
   openblas_set_num_threads(1);
+  // Parallel across arrays instead (nn::CrossbarEngine merges them in a fixed order).
+  if (cfg.simulation.threads > 0) omp_set_num_threads(cfg.simulation.threads);
   const fs::path dir(options.out_dir);
 
   // Inputs first: every bad-input error before anything is simulated.

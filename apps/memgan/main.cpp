@@ -4,6 +4,8 @@
 //   memgan disasm IMAGE
 // Exit codes: 0 ok, 1 internal error, 2 bad input, 130 interrupted.
 #include <cstdlib>
+#include <malloc.h>
+
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -251,6 +253,11 @@ int memgan_main(int argc, char** argv) {
 // Our own main rather than SystemC's: its banner would be printed before we could stop it.
 int main(int argc, char** argv) {
   setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
+  // A training step allocates and frees the same large tensors again and again; served by
+  // mmap each time they cost page faults and zeroed pages (a tenth of an analog step). Keep
+  // them in the heap and the freed memory with the process.
+  mallopt(M_MMAP_THRESHOLD, 1 << 30);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
   return memgan_main(argc, argv);
 }
 

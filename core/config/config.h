@@ -197,6 +197,7 @@ struct TimelineConfig {
 struct SimulationConfig {
   int64_t seed = 1;
   double quantum_ns = 1000.0;
+  int threads = 0;  // host threads for the crossbar numerics; 0 = every core
   double power_window_ns = 1e6;
   TraceConfig trace;
   TimelineConfig timeline;

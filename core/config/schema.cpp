@@ -322,6 +322,8 @@ std::vector<Field> schema(Config& c) {
   auto& s = c.simulation;
   b.integer64("simulation.seed", s.seed, 0, 9.2e18, "seed of every random draw (same seed, same bytes out)");
   b.real("simulation.quantum_ns", s.quantum_ns, 1e-3, 1e9, "TLM temporal-decoupling quantum, ns");
+  b.integer("simulation.threads", s.threads, 0, 256,
+            "host threads for the arrays' reads (0 = every core); results are the same bits for any count");
   b.real("simulation.power_window_ns", s.power_window_ns, 1e-3, 1e12, "power log window, ns");
   b.choice("simulation.log_level", s.log_level, {"error", "warning", "info", "debug"},
            "messages printed on stderr, '[W 1.234567 us] soc.tile0: text' (--log-level sets it too)");

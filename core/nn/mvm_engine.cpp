@@ -3,6 +3,7 @@
 #include <cblas.h>
 
 #include <algorithm>
+#include <exception>
 #include <cmath>
 #include <istream>
 #include <ostream>
@@ -422,22 +423,52 @@ void CrossbarEngine::tiled_product(int key, const float* in, int batch, float* o
   const int out_tiles = transposed ? m.info.row_tiles : m.info.col_tiles;
   const int in_step = transposed ? shape_.cols : shape_.rows, out_step = transposed ? shape_.rows : shape_.cols;
   const float x_scale = prepare_inputs(in, std::size_t(batch) * in_len);
-  xbar::MvmStats st;
-  int64_t partial_adds = 0;
+  // Every array reads its share on its own (its own cells, noise RNG and scratch), so the
+  // arrays run in parallel; their outputs and statistics are merged in one fixed order, so the
+  // result is the same bits for any thread count.
+  tile_in_.resize(std::size_t(in_tiles));
   for (int it = 0; it < in_tiles; ++it) {
     const int i0 = it * in_step, in_n = std::min(in_step, in_len - i0);
-    tile_in_.resize(std::size_t(batch) * in_n);
-    gather_columns(xq_.data(), batch, in_len, i0, in_n, tile_in_.data());
-    for (int ot = 0; ot < out_tiles; ++ot) {
-      const int o0 = ot * out_step, out_n = std::min(out_step, out_len - o0);
-      tile_out_.resize(std::size_t(batch) * out_n);
-      const int rt = transposed ? ot : it, ct = transposed ? it : ot;
-      xbar::CrossbarArray& array = m.arrays[std::size_t(rt) * m.info.col_tiles + ct];
-      if (transposed) array.mvm_transposed(tile_in_.data(), batch, 0, out_n, 0, in_n, tile_out_.data(), &st);
-      else array.mvm(tile_in_.data(), batch, 0, in_n, 0, out_n, tile_out_.data(), &st);
-      scatter_columns(tile_out_.data(), batch, out_len, o0, out_n, it > 0, out);
-      if (it > 0) partial_adds += int64_t(batch) * out_n;
+    tile_in_[std::size_t(it)].resize(std::size_t(batch) * in_n);
+    gather_columns(xq_.data(), batch, in_len, i0, in_n, tile_in_[std::size_t(it)].data());
+  }
+  const int tasks = in_tiles * out_tiles;  // task it * out_tiles + ot
+  tile_out_.resize(std::size_t(tasks));
+  tile_stats_.assign(std::size_t(tasks), xbar::MvmStats{});
+  std::vector<std::exception_ptr> failure(static_cast<std::size_t>(tasks));
+#pragma omp parallel for schedule(dynamic, 1) if (tasks > 1)
+  for (int k = 0; k < tasks; ++k) {
+    const int it = k / out_tiles, ot = k % out_tiles;
+    const int in_n = std::min(in_step, in_len - it * in_step), out_n = std::min(out_step, out_len - ot * out_step);
+    const int rt = transposed ? ot : it, ct = transposed ? it : ot;
+    xbar::CrossbarArray& array = m.arrays[std::size_t(rt) * m.info.col_tiles + ct];
+    std::vector<float>& y = tile_out_[std::size_t(k)];
+    try {
+      y.resize(std::size_t(batch) * out_n);
+      const float* x = tile_in_[std::size_t(it)].data();
+      if (transposed) array.mvm_transposed(x, batch, 0, out_n, 0, in_n, y.data(), &tile_stats_[std::size_t(k)]);
+      else array.mvm(x, batch, 0, in_n, 0, out_n, y.data(), &tile_stats_[std::size_t(k)]);
+    } catch (...) {
+      failure[std::size_t(k)] = std::current_exception();
     }
+  }
+  for (const auto& f : failure)
+    if (f) std::rethrow_exception(f);
+  xbar::MvmStats st;
+  int64_t partial_adds = 0;
+  for (int k = 0; k < tasks; ++k) {
+    const int it = k / out_tiles, ot = k % out_tiles;
+    const int o0 = ot * out_step, out_n = std::min(out_step, out_len - o0);
+    scatter_columns(tile_out_[std::size_t(k)].data(), batch, out_len, o0, out_n, it > 0, out);
+    if (it > 0) partial_adds += int64_t(batch) * out_n;
+    const xbar::MvmStats& s = tile_stats_[std::size_t(k)];
+    st.mvms += s.mvms;
+    st.array_reads += s.array_reads;
+    st.dac_conversions += s.dac_conversions;
+    st.adc_conversions += s.adc_conversions;
+    st.adc_saturations += s.adc_saturations;
+    st.shift_add_ops += s.shift_add_ops;
+    st.array_energy_pj += s.array_energy_pj;
   }
   const float out_scale = x_scale * m.scale;
   for (std::size_t i = 0; i < std::size_t(batch) * out_len; ++i) out[i] *= out_scale;

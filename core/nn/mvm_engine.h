@@ -220,7 +220,9 @@ class CrossbarEngine final : public MvmEngine {
   double array_weight_per_pulse_ = 0;  // the same for every array (parameters only)
   std::map<int, Matrix> matrices_;
   xbar::ProgramStats program_;
-  std::vector<float> xq_, tile_in_, tile_out_, block_;
+  std::vector<float> xq_, block_;
+  std::vector<std::vector<float>> tile_in_, tile_out_;  // per input tile; per array read
+  std::vector<xbar::MvmStats> tile_stats_;             // per array read
 };
 
 }  // namespace memgan::nn

@@ -637,6 +637,19 @@ TEST_F(Training, TimingModeGivesTheAnalogStepWithoutNumerics) {
   EXPECT_LT(t["training"]["peak_rss_bytes"].get<int64_t>(), a["training"]["peak_rss_bytes"].get<int64_t>());
 }
 
+// The arrays of an MVM read run on host threads (simulation.threads); their results merge in a
+// fixed order, so one thread and two give the same bits.
+TEST_F(Training, ThreadCountDoesNotChangeABit) {
+  for (const char* t : {"1", "2"}) {
+    const std::string out = std::string("threads") + t;
+    const auto r = run(train_args(out, {"--set", std::string("simulation.threads=") + t, "--set", "train.steps=2"}), out);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  EXPECT_EQ(slurp(dir_ / "threads1" / "train.csv"), slurp(dir_ / "threads2" / "train.csv"));
+  EXPECT_EQ(slurp(dir_ / "threads1" / "checkpoint.bin"), slurp(dir_ / "threads2" / "checkpoint.bin"));
+  EXPECT_EQ(slurp(dir_ / "threads1" / "power.csv"), slurp(dir_ / "threads2" / "power.csv"));
+}
+
 TEST_F(Training, AChipTooSmallIsExitTwoNamingTheLayers) {
   const auto r = run(train_args("small", {"--set", "arch.tiles=1", "--set", "arch.arrays_per_tile=1"}), "small");
   EXPECT_EQ(r.exit_code, 2);
