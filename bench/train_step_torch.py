@@ -1,9 +1,9 @@
 #!/usr/bin/python3
 # PyTorch reference for the simulator-speed benchmark: the wall time of one GAN training step
 # of a memgan network (configs/nets/*.yaml) on the host CPU with torch, to set beside the time
-# memgan takes to simulate the same step. bench/train_step.sh runs it with the same net, batch
-# and thread count as the memgan run (--json, one object on stdout) and reports the two
-# medians side by side.
+# memgan takes to simulate the same step. bench/train_step.py runs it (with an interpreter that
+# imports torch) for each net and batch it times memgan on, with --threads 2 --json, reads
+# median_ms from the one JSON object on stdout and prints memgan's step time as a ratio to it.
 #
 # The step is the one firmware/train_program.h compiles, in its order (DCGAN, non-saturating
 # loss): D step: z ~ N(0, 1); fake = G(z); D(real) with BCE-with-logits to 1, backward; D(fake
