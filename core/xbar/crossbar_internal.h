@@ -29,6 +29,16 @@ constexpr double kFemtoToPico = 1e-3;
 
 }  // namespace detail
 
+// Scratch of one read (crossbar_read.cpp), one per host thread rather than per array: sized by
+// the largest read, it would otherwise stay allocated in every array of a large chip.
+struct ReadWorkspace {
+  std::vector<float> a, a2, prod, z_ref, ref_noise, e_in, per_vector;
+  std::vector<uint64_t> words;
+  std::vector<int32_t> acc, xi;
+  std::vector<double> x_sum;
+};
+ReadWorkspace& read_workspace();  // this thread's
+
 struct CrossbarArray::Impl {
   ArrayGeometry geo;
   ConverterParams cp;
@@ -57,11 +67,6 @@ struct CrossbarArray::Impl {
   std::vector<double> row_g_us, col_g_us;  // sum of G over each physical row / column (read energy)
   int dirty_r0, dirty_r1, dirty_c0, dirty_c1;  // logical block to rebuild; empty when r0 >= r1
 
-  // Workspace.
-  std::vector<float> a, a2, prod, z_ref, ref_noise, e_in, per_vector;
-  std::vector<uint64_t> words;
-  std::vector<int32_t> acc, xi;
-  std::vector<double> x_sum;
 
   // crossbar_cells.cpp: construction and the state derived from g_us.
   Impl(const ArrayGeometry& geometry, const ConverterParams& c, const DeviceParams& d, uint64_t seed);

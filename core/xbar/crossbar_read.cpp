@@ -126,8 +126,14 @@ float max_nonnegative(const float* x, int n) {
 
 }  // namespace
 
+ReadWorkspace& read_workspace() {
+  thread_local ReadWorkspace w;
+  return w;
+}
+
 void CrossbarArray::Impl::read(const float* x, int batch, int row0, int n_rows, int col0, int n_cols, float* y,
                                MvmStats* stats, bool transposed) {
+  auto& [a, a2, prod, z_ref, ref_noise, e_in, per_vector, words, acc, xi, x_sum] = read_workspace();
   check_block(transposed ? "mvm_transposed" : "mvm", row0, n_rows, col0, n_cols);
   if (batch < 0) throw std::invalid_argument("mvm: batch must be >= 0");
   if (batch == 0) return;
@@ -174,6 +180,7 @@ void CrossbarArray::Impl::gemm(const float* in, int m, const float* b, int ldb, 
 // into the same blocks of prod (ld n_blocks * n_cols): one GEMM when the read spans every column.
 void CrossbarArray::Impl::forward_blocks(const float* in, int m, int first, int count, int row0, int n_rows, int col0,
                                          int n_cols, int n_blocks) {
+  auto& [a, a2, prod, z_ref, ref_noise, e_in, per_vector, words, acc, xi, x_sum] = read_workspace();
   const int ldo = n_blocks * n_cols;
   if (n_cols == lcols) {
     gemm(in, m, wq.data(), ld_cat, first * lcols, row0, n_rows, count * lcols, prod.data() + first * n_cols, ldo,
@@ -189,6 +196,7 @@ void CrossbarArray::Impl::forward_blocks(const float* in, int m, int first, int 
 // (1-bit DAC): the variance blocks then come from the same GEMM with the sign of the chunk.
 void CrossbarArray::Impl::moments(const float* in, const float* var_in, int m, int row0, int n_rows, int col0,
                                   int n_cols, bool transposed) {
+  auto& [a, a2, prod, z_ref, ref_noise, e_in, per_vector, words, acc, xi, x_sum] = read_workspace();
   const int n_out = transposed ? n_rows : n_cols, n_blocks = noisy() ? 2 * ns : ns, ldo = n_blocks * n_out;
   prod.resize(std::size_t(m) * ldo);
   if (!transposed) {
@@ -217,6 +225,7 @@ void CrossbarArray::Impl::moments(const float* in, const float* var_in, int m, i
 template <class Sign>
 void CrossbarArray::Impl::reference_noise(const float* in2, int m, int n_in, const float* q_ref, float* noise,
                                           Sign sign) {
+  auto& [a, a2, prod, z_ref, ref_noise, e_in, per_vector, words, acc, xi, x_sum] = read_workspace();
   z_ref.resize(m);
   cblas_sgemv(CblasRowMajor, CblasNoTrans, m, n_in, 1.0f, in2, n_in, q_ref, 1, 0.0f, noise, 1);
   reference_rng.fill(z_ref.data(), std::size_t(m));
@@ -225,6 +234,7 @@ void CrossbarArray::Impl::reference_noise(const float* in2, int m, int n_in, con
 
 void CrossbarArray::Impl::analog_read(const float* x, int batch, int row0, int n_rows, int col0, int n_cols,
                                       float* y, MvmStats& st, bool transposed) {
+  auto& [a, a2, prod, z_ref, ref_noise, e_in, per_vector, words, acc, xi, x_sum] = read_workspace();
   const int n_in = transposed ? n_cols : n_rows, n_out = transposed ? n_rows : n_cols;
   const std::size_t n_x = std::size_t(batch) * n_in;
   a2.resize(n_x);
@@ -275,6 +285,7 @@ void CrossbarArray::Impl::analog_read(const float* x, int batch, int row0, int n
 
 void CrossbarArray::Impl::quantized_read(const float* x, int batch, int row0, int n_rows, int col0, int n_cols,
                                          float* y, MvmStats& st, bool transposed) {
+  auto& [a, a2, prod, z_ref, ref_noise, e_in, per_vector, words, acc, xi, x_sum] = read_workspace();
   const int n_in = transposed ? n_cols : n_rows, n_out = transposed ? n_rows : n_cols;
   const int m = nc * batch;  // one GEMM row per (input cycle, vector): row c * batch + b
   const std::size_t n_a = std::size_t(m) * n_in;
