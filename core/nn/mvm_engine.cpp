@@ -426,8 +426,9 @@ void CrossbarEngine::tiled_product(int key, const float* in, int batch, float* o
   // Every array reads its share on its own (its own cells, noise RNG and scratch), so the
   // arrays run in parallel; their outputs and statistics are merged in one fixed order, so the
   // result is the same bits for any thread count.
-  tile_in_.resize(std::size_t(in_tiles));
-  for (int it = 0; it < in_tiles; ++it) {
+  // One input tile reads the quantized inputs as they are; more take their columns apart.
+  tile_in_.resize(in_tiles > 1 ? std::size_t(in_tiles) : 0);
+  for (int it = 0; it < in_tiles && in_tiles > 1; ++it) {
     const int i0 = it * in_step, in_n = std::min(in_step, in_len - i0);
     tile_in_[std::size_t(it)].resize(std::size_t(batch) * in_n);
     gather_columns(xq_.data(), batch, in_len, i0, in_n, tile_in_[std::size_t(it)].data());
@@ -445,7 +446,7 @@ void CrossbarEngine::tiled_product(int key, const float* in, int batch, float* o
     std::vector<float>& y = tile_out_[std::size_t(k)];
     try {
       y.resize(std::size_t(batch) * out_n);
-      const float* x = tile_in_[std::size_t(it)].data();
+      const float* x = in_tiles > 1 ? tile_in_[std::size_t(it)].data() : xq_.data();
       if (transposed) array.mvm_transposed(x, batch, 0, out_n, 0, in_n, y.data(), &tile_stats_[std::size_t(k)]);
       else array.mvm(x, batch, 0, in_n, 0, out_n, y.data(), &tile_stats_[std::size_t(k)]);
     } catch (...) {
@@ -470,6 +471,9 @@ void CrossbarEngine::tiled_product(int key, const float* in, int batch, float* o
     st.shift_add_ops += s.shift_add_ops;
     st.array_energy_pj += s.array_energy_pj;
   }
+  // The per-array outputs hold a layer's output once per input tile: not kept between calls.
+  for (auto& y : tile_out_) std::vector<float>().swap(y);
+  for (auto& x : tile_in_) std::vector<float>().swap(x);
   const float out_scale = x_scale * m.scale;
   for (std::size_t i = 0; i < std::size_t(batch) * out_len; ++i) out[i] *= out_scale;
   if (counts) {

@@ -36,6 +36,8 @@ struct ReadWorkspace {
   std::vector<uint64_t> words;
   std::vector<int32_t> acc, xi;
   std::vector<double> x_sum;
+  std::vector<int8_t> x8;          // a read's integer inputs (input_bits <= 8)
+  std::vector<float> read_energy;  // per read: sum_k u_k^2 G_line(k)
 };
 ReadWorkspace& read_workspace();  // this thread's
 

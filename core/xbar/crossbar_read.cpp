@@ -101,8 +101,8 @@ bool to_integers(const float* x, int n, float lo, float hi, int32_t* xi) {
 
 // DAC chunk (xi >> shift) & mask: an unsigned digit, or with mask -1 the signed top chunk.
 MEMGAN_XBAR_SIMD_CLONES
-void chunk_of(const int32_t* xi, int n, int shift, int32_t mask, float* out) {
-  for (int k = 0; k < n; ++k) out[k] = static_cast<float>((xi[k] >> shift) & mask);
+void chunk_of(const int8_t* xi, int n, int shift, int32_t mask, float* out) {
+  for (int k = 0; k < n; ++k) out[k] = static_cast<float>((int32_t(xi[k]) >> shift) & mask);
 }
 
 MEMGAN_XBAR_SIMD_CLONES
@@ -133,7 +133,7 @@ ReadWorkspace& read_workspace() {
 
 void CrossbarArray::Impl::read(const float* x, int batch, int row0, int n_rows, int col0, int n_cols, float* y,
                                MvmStats* stats, bool transposed) {
-  auto& [a, a2, prod, z_ref, ref_noise, e_in, per_vector, words, acc, xi, x_sum] = read_workspace();
+  auto& [a, a2, prod, z_ref, ref_noise, e_in, per_vector, words, acc, xi, x_sum, x8, read_energy] = read_workspace();
   check_block(transposed ? "mvm_transposed" : "mvm", row0, n_rows, col0, n_cols);
   if (batch < 0) throw std::invalid_argument("mvm: batch must be >= 0");
   if (batch == 0) return;
@@ -180,7 +180,7 @@ void CrossbarArray::Impl::gemm(const float* in, int m, const float* b, int ldb, 
 // into the same blocks of prod (ld n_blocks * n_cols): one GEMM when the read spans every column.
 void CrossbarArray::Impl::forward_blocks(const float* in, int m, int first, int count, int row0, int n_rows, int col0,
                                          int n_cols, int n_blocks) {
-  auto& [a, a2, prod, z_ref, ref_noise, e_in, per_vector, words, acc, xi, x_sum] = read_workspace();
+  auto& [a, a2, prod, z_ref, ref_noise, e_in, per_vector, words, acc, xi, x_sum, x8, read_energy] = read_workspace();
   const int ldo = n_blocks * n_cols;
   if (n_cols == lcols) {
     gemm(in, m, wq.data(), ld_cat, first * lcols, row0, n_rows, count * lcols, prod.data() + first * n_cols, ldo,
@@ -196,7 +196,7 @@ void CrossbarArray::Impl::forward_blocks(const float* in, int m, int first, int 
 // (1-bit DAC): the variance blocks then come from the same GEMM with the sign of the chunk.
 void CrossbarArray::Impl::moments(const float* in, const float* var_in, int m, int row0, int n_rows, int col0,
                                   int n_cols, bool transposed) {
-  auto& [a, a2, prod, z_ref, ref_noise, e_in, per_vector, words, acc, xi, x_sum] = read_workspace();
+  auto& [a, a2, prod, z_ref, ref_noise, e_in, per_vector, words, acc, xi, x_sum, x8, read_energy] = read_workspace();
   const int n_out = transposed ? n_rows : n_cols, n_blocks = noisy() ? 2 * ns : ns, ldo = n_blocks * n_out;
   prod.resize(std::size_t(m) * ldo);
   if (!transposed) {
@@ -225,7 +225,7 @@ void CrossbarArray::Impl::moments(const float* in, const float* var_in, int m, i
 template <class Sign>
 void CrossbarArray::Impl::reference_noise(const float* in2, int m, int n_in, const float* q_ref, float* noise,
                                           Sign sign) {
-  auto& [a, a2, prod, z_ref, ref_noise, e_in, per_vector, words, acc, xi, x_sum] = read_workspace();
+  auto& [a, a2, prod, z_ref, ref_noise, e_in, per_vector, words, acc, xi, x_sum, x8, read_energy] = read_workspace();
   z_ref.resize(m);
   cblas_sgemv(CblasRowMajor, CblasNoTrans, m, n_in, 1.0f, in2, n_in, q_ref, 1, 0.0f, noise, 1);
   reference_rng.fill(z_ref.data(), std::size_t(m));
@@ -234,7 +234,7 @@ void CrossbarArray::Impl::reference_noise(const float* in2, int m, int n_in, con
 
 void CrossbarArray::Impl::analog_read(const float* x, int batch, int row0, int n_rows, int col0, int n_cols,
                                       float* y, MvmStats& st, bool transposed) {
-  auto& [a, a2, prod, z_ref, ref_noise, e_in, per_vector, words, acc, xi, x_sum] = read_workspace();
+  auto& [a, a2, prod, z_ref, ref_noise, e_in, per_vector, words, acc, xi, x_sum, x8, read_energy] = read_workspace();
   const int n_in = transposed ? n_cols : n_rows, n_out = transposed ? n_rows : n_cols;
   const std::size_t n_x = std::size_t(batch) * n_in;
   a2.resize(n_x);
@@ -285,16 +285,18 @@ void CrossbarArray::Impl::analog_read(const float* x, int batch, int row0, int n
 
 void CrossbarArray::Impl::quantized_read(const float* x, int batch, int row0, int n_rows, int col0, int n_cols,
                                          float* y, MvmStats& st, bool transposed) {
-  auto& [a, a2, prod, z_ref, ref_noise, e_in, per_vector, words, acc, xi, x_sum] = read_workspace();
+  auto& [a, a2, prod, z_ref, ref_noise, e_in, per_vector, words, acc, xi, x_sum, x8, read_energy] = read_workspace();
   const int n_in = transposed ? n_cols : n_rows, n_out = transposed ? n_rows : n_cols;
   const int m = nc * batch;  // one GEMM row per (input cycle, vector): row c * batch + b
   const std::size_t n_a = std::size_t(m) * n_in;
   const int bd = cp.dac_bits, mask = (1 << bd) - 1;
   const float x_lo = -std::ldexp(1.0f, cp.input_bits - 1), x_hi = std::ldexp(1.0f, cp.input_bits - 1) - 1;
 
-  // DAC: two's complement chunks, the top one signed.
-  a.resize(n_a);
+  // DAC: two's complement chunks, the top one signed. The integer inputs are kept as int8
+  // (input_bits <= 8) and each block of GEMM rows builds its chunks when it is read, so a read's
+  // scratch is a block, not nc copies of the whole batch.
   xi.resize(n_in);
+  x8.resize(std::size_t(batch) * n_in);
   x_sum.assign(batch, 0.0);
   for (int b = 0; b < batch; ++b) {
     const float* xb = x + std::size_t(b) * n_in;
@@ -307,26 +309,37 @@ void CrossbarArray::Impl::quantized_read(const float* x, int batch, int row0, in
       throw std::invalid_argument(os.str());
     }
     if (offset) x_sum[b] = std::accumulate(xi.begin(), xi.end(), 0.0);
-    for (int c = 0; c < nc; ++c)
-      chunk_of(xi.data(), n_in, c * bd, c + 1 < nc ? mask : -1, a.data() + (std::size_t(c) * batch + b) * n_in);
+    std::copy(xi.begin(), xi.end(), x8.begin() + std::ptrdiff_t(b) * n_in);
   }
   // chunk^2 for the variances and read energy; a 1-bit DAC's chunks are in {0, 1} (top
   // {-1, 0}), so there chunk^2 = |chunk| = sign * chunk and `a` itself serves, with a sign.
   const bool one_bit = bd == 1;
-  if (!one_bit) {
-    a2.resize(n_a);
-    square(a.data(), a2.data(), n_a);
-  }
-  const float* sq_in = one_bit ? a.data() : a2.data();
   auto sq_sign = [&](int r) { return one_bit && r / batch == nc - 1 ? -1.0f : 1.0f; };
+  // Rows [r0, r0 + rb) of the chunks (and their squares) into a and a2 from offset `at`.
+  const auto build_rows = [&](int r0, int rb, std::size_t at) {
+    for (int r = r0; r < r0 + rb; ++r) {
+      const int c = r / batch, b = r % batch;
+      chunk_of(x8.data() + std::size_t(b) * n_in, n_in, c * bd, c + 1 < nc ? mask : -1,
+               a.data() + at + std::size_t(r - r0) * n_in);
+    }
+    if (!one_bit) square(a.data() + at, a2.data() + at, std::size_t(rb) * n_in);
+  };
+  // Offset with read noise: every read's reference-line noise comes first, from every row.
+  const bool whole = offset && noisy();
+  if (whole) {
+    a.resize(n_a);
+    if (!one_bit) a2.resize(n_a);
+    build_rows(0, m, 0);
+  }
+  const float* sq_all = one_bit ? a.data() : a2.data();
 
   // Offset: reference-line noise per read, subtracted from every column it serves (forward:
   // one reference column read per cycle for all slices; transposed: one per cycle and slice).
   ref_noise.assign(std::size_t(m) * ns, 0.0f);
-  if (offset && noisy()) {
+  if (whole) {
     for (int s = 0; s < (transposed ? ns : 1); ++s)
-      reference_noise(sq_in, m, n_in, transposed ? q_ref_row.data() + std::size_t(s) * lcols + col0
-                                                 : q_ref_col.data() + row0,
+      reference_noise(sq_all, m, n_in, transposed ? q_ref_row.data() + std::size_t(s) * lcols + col0
+                                                  : q_ref_col.data() + row0,
                       ref_noise.data() + std::size_t(s) * m, sq_sign);
     if (!transposed)
       for (int s = 1; s < ns; ++s) std::copy_n(ref_noise.data(), m, ref_noise.data() + std::size_t(s) * m);
@@ -335,6 +348,10 @@ void CrossbarArray::Impl::quantized_read(const float* x, int batch, int row0, in
   // Array reads then ADC and shift-and-add, in blocks of GEMM rows whose products stay in cache.
   const int n_blocks = noisy() ? 2 * ns : ns, ldo = n_blocks * n_out;
   const int block_rows = std::max(kMinBlockRows, kBlockFloats / ldo);
+  if (!whole) {
+    a.resize(std::size_t(std::min(block_rows, m)) * n_in);
+    if (!one_bit) a2.resize(a.size());
+  }
   const double lsb = xbar::adc_lsb(cp, n_in);
   const auto inv_lsb = static_cast<float>(1.0 / lsb);
   const float code_lo = -std::ldexp(1.0f, cp.adc_bits - 1), code_hi = std::ldexp(1.0f, cp.adc_bits - 1) - 1;
@@ -343,10 +360,19 @@ void CrossbarArray::Impl::quantized_read(const float* x, int batch, int row0, in
   int32_t weight[kMaxSlices];
   float shift[kMaxSlices];
   int64_t saturations = 0;
+  // Read energy: t V_lsb^2 sum_k u_k^2 G_line(k) per read, kept per read (slice-major) and
+  // summed in that order below.
+  const int energy_slices = transposed ? ns : 1;  // forward: one read per cycle serves all slices
+  read_energy.resize(std::size_t(energy_slices) * m);
   for (int r0 = 0; r0 < m; r0 += block_rows) {
     const int rb = std::min(block_rows, m - r0);
-    moments(a.data() + std::size_t(r0) * n_in, one_bit ? nullptr : a2.data() + std::size_t(r0) * n_in, rb, row0,
-            n_rows, col0, n_cols, transposed);
+    const std::size_t at = whole ? std::size_t(r0) * n_in : 0;
+    if (!whole) build_rows(r0, rb, 0);
+    const float* sq_in = one_bit ? a.data() + at : a2.data() + at;
+    moments(a.data() + at, one_bit ? nullptr : a2.data() + at, rb, row0, n_rows, col0, n_cols, transposed);
+    for (int s = 0; s < energy_slices; ++s)
+      cblas_sgemv(CblasRowMajor, CblasNoTrans, rb, n_in, 1.0f, sq_in, n_in, e_in.data() + std::size_t(s) * n_in, 1,
+                  0.0f, read_energy.data() + std::size_t(s) * m + r0, 1);
     if (noisy()) {
       words.resize(rb * row_words);
       read_bits.fill(words.data(), words.size());
@@ -370,15 +396,9 @@ void CrossbarArray::Impl::quantized_read(const float* x, int batch, int row0, in
       y[o] = static_cast<float>(acc[o] * lsb - correction);
     }
   }
-
-  // Read energy: sum over reads of t V_lsb^2 sum_k u_k^2 G_line(k).
   double energy = 0;
-  per_vector.resize(m);
-  for (int s = 0; s < (transposed ? ns : 1); ++s) {  // forward: one read per cycle serves all slices
-    cblas_sgemv(CblasRowMajor, CblasNoTrans, m, n_in, 1.0f, sq_in, n_in, e_in.data() + std::size_t(s) * n_in, 1,
-                0.0f, per_vector.data(), 1);
-    for (int r = 0; r < m; ++r) energy += sq_sign(r) * per_vector[r];
-  }
+  for (int s = 0; s < energy_slices; ++s)
+    for (int r = 0; r < m; ++r) energy += sq_sign(r) * read_energy[std::size_t(s) * m + r];
   const double v_lsb = dp.read_voltage_v / (std::ldexp(1.0, bd) - 1.0);
   const int reads_per_cycle = transposed ? ns : 1;
   st.mvms = batch;
