@@ -103,7 +103,8 @@ struct GanTrainer::Impl {
   std::unique_ptr<nn::MvmEngine> engine;
   nn::FloatGemmEngine grad_engine;  // the digital unit's GEMMs (weight gradients)
   ModelState g, d;
-  std::vector<float> real;
+  std::vector<float> real;            // the real images in [-1, 1], or
+  std::vector<uint8_t> real_pixels;   // as 8-bit pixels, mapped to [-1, 1] per batch
   int real_count = 0;
   int64_t image_size = 0;
   int latent = 0;
@@ -382,6 +383,18 @@ void GanTrainer::Impl::next_epoch() {
 GanTrainer::GanTrainer(const mapping::Network& net, const TrainerSettings& settings, std::vector<float> real_images,
                        int real_count, const xbar::ArrayGeometry& geometry, const xbar::ConverterParams& converters,
                        const xbar::DeviceParams& device, const xbar::NoiseSourceParams& noise)
+    : GanTrainer(net, settings, RealImages{std::move(real_images), {}}, real_count, geometry, converters, device,
+                 noise) {}
+
+GanTrainer::GanTrainer(const mapping::Network& net, const TrainerSettings& settings, std::vector<uint8_t> real_pixels,
+                       int real_count, const xbar::ArrayGeometry& geometry, const xbar::ConverterParams& converters,
+                       const xbar::DeviceParams& device, const xbar::NoiseSourceParams& noise)
+    : GanTrainer(net, settings, RealImages{{}, std::move(real_pixels)}, real_count, geometry, converters, device,
+                 noise) {}
+
+GanTrainer::GanTrainer(const mapping::Network& net, const TrainerSettings& settings, RealImages real,
+                       int real_count, const xbar::ArrayGeometry& geometry, const xbar::ConverterParams& converters,
+                       const xbar::DeviceParams& device, const xbar::NoiseSourceParams& noise)
     : impl_(std::make_unique<Impl>()) {
   Impl& m = *impl_;
   m.s = settings;
@@ -407,10 +420,12 @@ GanTrainer::GanTrainer(const mapping::Network& net, const TrainerSettings& setti
   if (per_sample_size(gs.layers.back().output) != m.image_size)
     throw std::invalid_argument(fmt::format("train: the generator makes {} values per sample, the discriminator takes {}",
                                             per_sample_size(gs.layers.back().output), m.image_size));
-  if (real_count < settings.batch || int64_t(real_images.size()) != int64_t(real_count) * m.image_size)
+  const int64_t real_values = int64_t(real.pixels.empty() ? real.values.size() : real.pixels.size());
+  if (real_count < settings.batch || real_values != int64_t(real_count) * m.image_size)
     throw std::invalid_argument(fmt::format("train: {} real images of {} values do not fill a batch of {}", real_count,
                                             m.image_size, settings.batch));
-  m.real = std::move(real_images);
+  m.real = std::move(real.values);
+  m.real_pixels = std::move(real.pixels);
   m.real_count = real_count;
 
   std::mt19937_64 init_rng(settings.seed * 0x9E3779B97F4A7C15ull + 7);
@@ -485,8 +500,13 @@ OpWork GanTrainer::execute(const TrainOp& op) {
       for (int k = 0; k < m.s.batch; ++k) {
         if (m.cursor >= m.real_count) m.next_epoch();
         const int idx = m.order[std::size_t(m.cursor++)];
-        std::copy_n(m.real.begin() + int64_t(idx) * m.image_size, m.image_size,
-                    m.real_batch.data.begin() + int64_t(k) * m.image_size);
+        float* dst = m.real_batch.data.data() + int64_t(k) * m.image_size;
+        if (m.real_pixels.empty()) {
+          std::copy_n(m.real.begin() + int64_t(idx) * m.image_size, m.image_size, dst);
+        } else {
+          const uint8_t* src = m.real_pixels.data() + int64_t(idx) * m.image_size;
+          for (int64_t i = 0; i < m.image_size; ++i) dst[i] = float((2.0 * src[i] - 255.0) / 255.0);
+        }
       }
       w.dram_bytes = m.real_batch.size();  // 8-bit pixels
       w.digital_ops = m.real_batch.size();  // scaling to [-1, 1]

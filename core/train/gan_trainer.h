@@ -71,6 +71,11 @@ class GanTrainer : public OpExecutor {
   GanTrainer(const mapping::Network& net, const TrainerSettings& settings, std::vector<float> real_images,
              int real_count, const xbar::ArrayGeometry& geometry, const xbar::ConverterParams& converters,
              const xbar::DeviceParams& device, const xbar::NoiseSourceParams& noise);
+  // The same with the real images as 8-bit pixels (a quarter of the memory), each batch mapped
+  // to [-1, 1] as data::to_unit_range maps them: (2p - 255) / 255.
+  GanTrainer(const mapping::Network& net, const TrainerSettings& settings, std::vector<uint8_t> real_pixels,
+             int real_count, const xbar::ArrayGeometry& geometry, const xbar::ConverterParams& converters,
+             const xbar::DeviceParams& device, const xbar::NoiseSourceParams& noise);
   ~GanTrainer();
   GanTrainer(const GanTrainer&) = delete;
   GanTrainer& operator=(const GanTrainer&) = delete;
@@ -110,6 +115,13 @@ class GanTrainer : public OpExecutor {
   void load(std::istream& in) override;
 
  private:
+  struct RealImages {
+    std::vector<float> values;
+    std::vector<uint8_t> pixels;
+  };
+  GanTrainer(const mapping::Network& net, const TrainerSettings& settings, RealImages real, int real_count,
+             const xbar::ArrayGeometry& geometry, const xbar::ConverterParams& converters,
+             const xbar::DeviceParams& device, const xbar::NoiseSourceParams& noise);
   struct Impl;
   std::unique_ptr<Impl> impl_;
   StepStats last_;
