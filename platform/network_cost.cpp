@@ -28,11 +28,15 @@ PhaseCost phase_cost(const nn::MvmCounts& c, int64_t parallel, const config::Con
   p.adc_conversions = c.adc_conversions;
   const double clock_ns = 1e3 / cfg.arch.clock_mhz;
   const double conversions_per_read = c.array_reads ? double(c.adc_conversions) / double(c.array_reads) : 0;
-  const double t_read = std::max(t.dac_ns + t.array_read_ns,
-                                 std::ceil(conversions_per_read / cfg.arch.adc.per_array) * t.adc_ns);
-  p.time_ns = double(ceil_div(c.array_reads, p.parallel_arrays)) * t_read +
-              double(ceil_div(c.digital_adds(), p.parallel_arrays * cfg.arch.adc.per_array)) * clock_ns +
-              double(ceil_div(c.weights_programmed, p.parallel_arrays * shape.cols)) * t.row_write_ns;
+  mapping::ArrayTiming timing;
+  timing.dac_ns = t.dac_ns;
+  timing.array_read_ns = t.array_read_ns;
+  timing.adc_ns = t.adc_ns;
+  timing.adcs_per_array = cfg.arch.adc.per_array;
+  timing.clock_ns = clock_ns;
+  timing.row_write_ns = t.row_write_ns;
+  timing.logical_cols = shape.cols;
+  p.time_ns = mapping::lock_step_ns(c, p.parallel_arrays, timing);  // no pulses: compare costs no updates
 
   const double g_mid_us = 0.5 * (d.g_min_us + d.g_max_us);
   const double columns_per_conversion = cfg.arch.weight_encoding == "differential" ? 2.0 : 1.0;

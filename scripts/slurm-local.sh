@@ -237,11 +237,18 @@ do_start() {
   local st="" d
   while ((SECONDS - t0 < timeout)); do
     for d in munged slurmctld slurmd; do
-      alive_pid "$state/$d.pid" >/dev/null || {
-        log "$d exited during start"
+      # A daemon writes its pid file after it forks: under load that can take a moment.
+      if [ -s "$state/$d.pid" ]; then
+        alive_pid "$state/$d.pid" >/dev/null || {
+          log "$d exited during start"
+          dump_logs
+          exit 1
+        }
+      elif ((SECONDS - t0 > 15)); then
+        log "$d wrote no pid file within 15 s"
         dump_logs
         exit 1
-      }
+      fi
     done
     st=$(node_state)
     case $st in

@@ -1,6 +1,7 @@
 #include "core/mapping/cost.h"
 
 #include <algorithm>
+#include <cmath>
 #include <stdexcept>
 
 #include "core/mapping/phase_geometry.h"
@@ -216,6 +217,17 @@ LayerCost linear_cost(int batch, int in, int out, bool bias, const nn::ArrayShap
     cost.backward_weight.bias_adds += int64_t(batch) * out;
   }
   return cost;
+}
+
+double lock_step_ns(const nn::MvmCounts& c, int64_t arrays, const ArrayTiming& t) {
+  const int64_t n = std::max<int64_t>(1, arrays);
+  const auto cdiv = [](int64_t a, int64_t b) { return b > 0 ? (a + b - 1) / b : a; };
+  const double conv_per_read = c.array_reads ? double(c.adc_conversions) / double(c.array_reads) : 0;
+  const double t_read = std::max(t.dac_ns + t.array_read_ns, std::ceil(conv_per_read / t.adcs_per_array) * t.adc_ns);
+  const int64_t cols = std::max(1, t.logical_cols);
+  return double(cdiv(c.array_reads, n)) * t_read + double(cdiv(c.digital_adds(), n * t.adcs_per_array)) * t.clock_ns +
+         double(cdiv(c.weights_programmed, n * cols)) * t.row_write_ns +
+         double(cdiv(c.write_pulses, n * cols)) * t.write_pulse_ns;
 }
 
 }  // namespace memgan::mapping

@@ -42,6 +42,19 @@ int64_t grid_pairs(const AxisGeometry& g);
 int64_t phase_pairs(const AxisGeometry& g, const AxisPhase& p);
 
 LayerCost conv_cost(const ConvShape& shape, Dataflow dataflow, const nn::ArrayShape& arrays, bool bias);
+
+// The timing of a tile's arrays for counted work (the tile model and memgan compare both use it).
+struct ArrayTiming {
+  double dac_ns = 0, array_read_ns = 0, adc_ns = 0;  // one read: DAC settle + read, or its conversions
+  int adcs_per_array = 1;                            // one shift-and-add unit behind each ADC
+  double clock_ns = 1, row_write_ns = 0, write_pulse_ns = 0;
+  int logical_cols = 1;                              // weights written per row write / pulse step
+};
+// `counts` on `arrays` arrays in lock step:
+//   t_read = max(dac_ns + array_read_ns, ceil(conversions per read / adcs_per_array) * adc_ns)
+//   ceil(reads / P) * t_read + ceil(digital adds / (P * adcs)) clocks
+//   + ceil(weights programmed / (P * cols)) * row_write_ns + ceil(pulses / (P * cols)) * write_pulse_ns
+double lock_step_ns(const nn::MvmCounts& counts, int64_t arrays, const ArrayTiming& timing);
 LayerCost linear_cost(int batch, int in_features, int out_features, bool bias, const nn::ArrayShape& arrays);
 
 }  // namespace memgan::mapping

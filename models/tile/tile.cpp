@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "models/base/sc_time_ps.h"
+#include "core/mapping/cost.h"
 #include "core/xbar/adc_codes.h"
 #include "spec/regs/tile.h"
 
@@ -333,29 +334,25 @@ std::string Tile::start_mvm() {
   return {};
 }
 
-// Training work of the layer's arrays on this tile, in lock step (the closed form of
-// platform/network_cost.h per tile, now with the tile's own share):
-//   t_read  max(dac_ns + array_read_ns, ceil(conversions per read / adcs_per_array) * adc_ns)
-//   time    ceil(reads / arrays) * t_read + ceil(digital adds / (arrays * adcs_per_array)) clocks
-//           + ceil(weights programmed / (arrays * logical cols)) * row_write_ns
-//           + ceil(pulses / (arrays * logical cols)) * write_pulse_ns   (one pulse per row, in parallel)
-//           + rows_reprogrammed * row_write_ns
+// Training work of the layer's arrays on this tile, in lock step: mapping::lock_step_ns (the
+// closed form memgan compare uses too) on the tile's own share, plus rows_reprogrammed *
+// row_write_ns for a rewrite.
 // Energy per event from the tile's tables, shared evenly by the arrays doing the work; the input
 // buffer is read once per input element applied, the output buffer written once per output.
 Tile::Span Tile::run_work(const TileWork& w, uint64_t ready_ps) {
   const nn::MvmCounts& c = w.counts;
   const int64_t n = std::max(1, w.arrays);
-  const auto cdiv = [](int64_t a, int64_t b) { return b > 0 ? (a + b - 1) / b : a; };
   const double conv_per_read = c.array_reads ? double(c.adc_conversions) / double(c.array_reads) : 0;
-  const double t_read_ns =
-      std::max(params_.dac_ns + params_.array_read_ns, std::ceil(conv_per_read / params_.adcs_per_array) * params_.adc_ns);
-  const double clock_ns = params_.clock_period.to_seconds() * 1e9;
-  const int64_t cols = std::max(1, params_.logical_cols);
-  const double time_ns = double(cdiv(c.array_reads, n)) * t_read_ns +
-                         double(cdiv(c.digital_adds(), n * params_.adcs_per_array)) * clock_ns +
-                         double(cdiv(c.weights_programmed, n * cols)) * params_.row_write_ns +
-                         double(cdiv(c.write_pulses, n * cols)) * params_.write_pulse_ns +
-                         double(w.rows_reprogrammed) * params_.row_write_ns;
+  mapping::ArrayTiming timing;
+  timing.dac_ns = params_.dac_ns;
+  timing.array_read_ns = params_.array_read_ns;
+  timing.adc_ns = params_.adc_ns;
+  timing.adcs_per_array = params_.adcs_per_array;
+  timing.clock_ns = params_.clock_period.to_seconds() * 1e9;
+  timing.row_write_ns = params_.row_write_ns;
+  timing.write_pulse_ns = params_.write_pulse_ns;
+  timing.logical_cols = params_.logical_cols;
+  const double time_ns = mapping::lock_step_ns(c, n, timing) + double(w.rows_reprogrammed) * params_.row_write_ns;
   // Operations are issued as their data gets ready, not in time order: the tile's datapath takes
   // the earliest gap that fits (and waits for any MVM batch firmware started).
   const uint64_t duration = ns_to_ps(time_ns);
