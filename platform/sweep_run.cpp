@@ -127,25 +127,33 @@ fs::path write_jobs(const std::vector<const SweepPoint*>& pending, const fs::pat
   return jobs;
 }
 
-int run_engine_command(const std::vector<std::string>& argv, const fs::path& log, const std::string& engine) {
+// Runs the engine's command; "" when it succeeded, else what it said (for the points it left
+// without a run).
+std::string run_engine_command(const std::vector<std::string>& argv, const fs::path& log, const std::string& engine) {
   std::string why;
   const int pid = start_command(argv, log, why);
   if (pid < 0)
     throw InputError(fmt::format("--engine {}: {} (Debian package: {})", engine, why,
                                  engine == "parallel" ? "parallel" : "slurm-wlm"));
-  return wait_command(pid);
+  const int rc = wait_command(pid);
+  if (rc == 0) return "";
+  std::ifstream f(log);
+  std::string line, last;
+  while (std::getline(f, line))
+    if (!line.empty()) last = line;
+  return fmt::format("{} exit {}: {} ({})", argv[0], rc, last, log.string());
 }
 
-void run_parallel(const std::vector<const SweepPoint*>& pending, const fs::path& out, int jobs) {
+std::string run_parallel(const std::vector<const SweepPoint*>& pending, const fs::path& out, int jobs) {
   const fs::path list = write_jobs(pending, out);
   // Each line of the list is a whole command; the joblog records every exit status.
-  run_engine_command({"parallel", "--will-cite", "--jobs", std::to_string(jobs), "--joblog",
+  return run_engine_command({"parallel", "--will-cite", "--jobs", std::to_string(jobs), "--joblog",
                       (out / "parallel.joblog").string(), "--arg-file", list.string()},
                      out / "parallel.log", "parallel");
 }
 
-void run_slurm(const std::vector<const SweepPoint*>& pending, const fs::path& out, int jobs, std::ostream& err,
-               bool quiet) {
+std::string run_slurm(const std::vector<const SweepPoint*>& pending, const fs::path& out, int jobs, std::ostream& err,
+                      bool quiet) {
   const fs::path list = write_jobs(pending, out);
   const fs::path dir = out / "slurm";
   std::error_code ec;
@@ -157,7 +165,7 @@ void run_slurm(const std::vector<const SweepPoint*>& pending, const fs::path& ou
                                                        "exec sh -c \"$line\"\n",
                                                        shell_quote(list.string())));
   if (!quiet) fmt::print(err, "sweep: submitting {} points as a Slurm job array, waiting for it\n", pending.size());
-  run_engine_command({"sbatch", "--wait", "--parsable", fmt::format("--array=0-{}%{}", pending.size() - 1, jobs),
+  return run_engine_command({"sbatch", "--wait", "--parsable", fmt::format("--array=0-{}%{}", pending.size() - 1, jobs),
                       "--output=" + (dir / "task_%a.out").string(), "--chdir=" + out.string(),
                       (dir / "array.sh").string()},
                      dir / "sbatch.log", "slurm");
@@ -212,6 +220,7 @@ int run_sweep(const std::string& sweep_path, const SweepOptions& options, std::o
                points.size(), points.size() - std::count_if(points.begin(), points.end(),
                                                             [](const SweepPoint& p) { return p.duplicate; }),
                skipped, pending.size(), options.engine, options.jobs);
+  std::string engine_error;  // the engine's own failure (sbatch without a cluster, ...)
   if (!pending.empty()) {
     std::vector<Point> runs;
     for (const SweepPoint* p : pending) runs.push_back(p->run);
@@ -229,8 +238,8 @@ int run_sweep(const std::string& sweep_path, const SweepOptions& options, std::o
         if (ec) throw InputError(fmt::format("{}: cannot create the point's folder ({})", p.dir.string(), ec.message()));
         run_detail::write_text(p.dir / "point.yaml", "# memgan point " + p.label + "\n" + point_yaml(p.cfg));
       }
-      if (options.engine == "parallel") run_parallel(pending, dir, options.jobs);
-      else run_slurm(pending, dir, options.jobs, err, options.quiet);
+      engine_error = options.engine == "parallel" ? run_parallel(pending, dir, options.jobs)
+                                                  : run_slurm(pending, dir, options.jobs, err, options.quiet);
     }
   }
 
@@ -242,7 +251,9 @@ int run_sweep(const std::string& sweep_path, const SweepOptions& options, std::o
     const fs::path& pdir = points[i].run.dir;
     if (!completed(pdir)) {
       const std::string e = point_error(pdir);
-      errors[i] = e.empty() ? "no report.json: the run did not finish (see run.log)" : e;
+      if (!e.empty()) errors[i] = e;
+      else if (!engine_error.empty()) errors[i] = "not run: " + engine_error;
+      else errors[i] = "no report.json: the run did not finish (see run.log)";
       continue;
     }
     try {

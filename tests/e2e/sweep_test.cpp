@@ -144,6 +144,18 @@ TEST_F(Sweep, ParallelAndSlurmEnginesGiveTheLocalResults) {
   // A one-node cluster on this machine (slurmctld + slurmd + munged, scripts/slurm-local.sh);
   // it needs root, as CI runs.
   if (geteuid() != 0) GTEST_SKIP() << "the local Slurm cluster needs root (CI runs as root)";
+  // Without a cluster (an empty slurm.conf: sbatch gives up at once), every point is a row
+  // saying so, exit 2.
+  std::ofstream(dir_ / "empty.conf").close();
+  setenv("SLURM_CONF", (dir_ / "empty.conf").c_str(), 1);
+  const auto none = run({"sweep", kSmall, "--out", (dir_ / "none").string(), "--engine", "slurm", "--quiet"}, "none");
+  unsetenv("SLURM_CONF");
+  EXPECT_EQ(none.exit_code, 2) << none.err;
+  const Csv failed = read_csv(dir_ / "none" / "sweep.csv");
+  ASSERT_EQ(failed.rows.size(), 4u);
+  EXPECT_EQ(failed.rows[0].at("status"), "failed");
+  EXPECT_NE(failed.rows[0].at("error").find("not run: sbatch exit"), std::string::npos) << failed.rows[0].at("error");
+
   const std::string state = "/tmp/memgan-slurm-" + std::to_string(getpid());
   const std::string script = std::string(MEMGAN_SOURCE_DIR) + "/scripts/slurm-local.sh";
   ASSERT_EQ(std::system((script + " start " + state + " > " + (dir_ / "slurm.env").string() + " 2> " +
