@@ -99,21 +99,26 @@ std::vector<float> matrix_phase(const Rel& r, const Phase& ph, const float* wt) 
 
 // --- input vectors ----------------------------------------------------------------------------
 
+// The input matrices are copies, sample by sample: samples go to host threads once a matrix is
+// large enough to pay for them (the same values for any thread count).
+constexpr std::size_t kParallelFloats = std::size_t(1) << 16;
+
 // Stride-1 windows of the zero-inserted, padded A at every B position: rows (n, by, bx),
 // columns (ky, kx, c) of the flipped kernel; inserted and padding positions stay 0.
 std::vector<float> zi_columns(const Rel& r, const float* a) {
   const int len = r.k * r.k * r.ca, pad = r.k - 1 - r.p;
   std::vector<float> x(std::size_t(r.n) * r.hb * r.wb * len, 0.0f);
-  std::size_t row = 0;
+#pragma omp parallel for schedule(static) if (x.size() > kParallelFloats)
   for (int b = 0; b < r.n; ++b)
     for (int by = 0; by < r.hb; ++by)
-      for (int bx = 0; bx < r.wb; ++bx, ++row)
+      for (int bx = 0; bx < r.wb; ++bx)
         for (int ky = 0; ky < r.k; ++ky) {
           const int zy = by + ky - pad;
           if (zy < 0 || zy % r.s != 0 || zy / r.s >= r.h) continue;
           for (int kx = 0; kx < r.k; ++kx) {
             const int zx = bx + kx - pad;
             if (zx < 0 || zx % r.s != 0 || zx / r.s >= r.w) continue;
+            const std::size_t row = (std::size_t(b) * r.hb + by) * r.wb + bx;
             float* dst = x.data() + row * len + (std::size_t(ky) * r.k + kx) * r.ca;
             for (int c = 0; c < r.ca; ++c) dst[c] = a[r.a_index(b, c, zy / r.s, zx / r.s)];
           }
@@ -125,16 +130,17 @@ std::vector<float> zi_columns(const Rel& r, const float* a) {
 std::vector<float> phase_columns(const Rel& r, const Phase& ph, const float* a) {
   const int len = ph.taps() * r.ca;
   std::vector<float> x(std::size_t(r.n) * ph.positions() * len, 0.0f);
-  std::size_t row = 0;
+#pragma omp parallel for schedule(static) if (x.size() > kParallelFloats)
   for (int b = 0; b < r.n; ++b)
     for (int ty = 0; ty < ph.y.count; ++ty)
-      for (int tx = 0; tx < ph.x.count; ++tx, ++row)
+      for (int tx = 0; tx < ph.x.count; ++tx)
         for (int my = 0; my < ph.y.taps; ++my) {
           const int ay = ph.y.base + ty - my;
           if (!in_range(ay, r.h)) continue;
           for (int mx = 0; mx < ph.x.taps; ++mx) {
             const int ax = ph.x.base + tx - mx;
             if (!in_range(ax, r.w)) continue;
+            const std::size_t row = (std::size_t(b) * ph.y.count + ty) * ph.x.count + tx;
             float* dst = x.data() + row * len + (std::size_t(my) * ph.x.taps + mx) * r.ca;
             for (int c = 0; c < r.ca; ++c) dst[c] = a[r.a_index(b, c, ay, ax)];
           }
@@ -151,16 +157,17 @@ std::vector<float> window_columns(const Rel& r, const float* bt, bool grid) {
   const int len = r.k * r.k * r.cb;
   const int py = window_positions(r.h, r.s, grid), px = window_positions(r.w, r.s, grid), step = grid ? 1 : r.s;
   std::vector<float> x(std::size_t(r.n) * py * px * len, 0.0f);
-  std::size_t row = 0;
+#pragma omp parallel for schedule(static) if (x.size() > kParallelFloats)
   for (int b = 0; b < r.n; ++b)
     for (int iy = 0; iy < py; ++iy)
-      for (int ix = 0; ix < px; ++ix, ++row)
+      for (int ix = 0; ix < px; ++ix)
         for (int ky = 0; ky < r.k; ++ky) {
           const int by = iy * step + ky - r.p;
           if (!in_range(by, r.hb)) continue;
           for (int kx = 0; kx < r.k; ++kx) {
             const int bx = ix * step + kx - r.p;
             if (!in_range(bx, r.wb)) continue;
+            const std::size_t row = (std::size_t(b) * py + iy) * px + ix;
             float* dst = x.data() + row * len + (std::size_t(ky) * r.k + kx) * r.cb;
             for (int d = 0; d < r.cb; ++d) dst[d] = bt[r.b_index(b, d, by, bx)];
           }
@@ -171,6 +178,7 @@ std::vector<float> window_columns(const Rel& r, const float* bt, bool grid) {
 // NCHW -> rows (n, y, x) of C channels.
 std::vector<float> pixel_rows(const float* t, int n, int c, int h, int w) {
   std::vector<float> x(std::size_t(n) * c * h * w);
+#pragma omp parallel for schedule(static) if (x.size() > kParallelFloats)
   for (int b = 0; b < n; ++b)
     for (int ch = 0; ch < c; ++ch)
       for (int y = 0; y < h; ++y)
@@ -182,12 +190,14 @@ std::vector<float> pixel_rows(const float* t, int n, int c, int h, int w) {
 // B pixels of one phase: rows (n, ty, tx) at b = first + t*S, Cb channels.
 std::vector<float> phase_rows(const Rel& r, const Phase& ph, const float* bt) {
   std::vector<float> x(std::size_t(r.n) * ph.positions() * r.cb);
-  std::size_t row = 0;
+#pragma omp parallel for schedule(static) if (x.size() > kParallelFloats)
   for (int b = 0; b < r.n; ++b)
     for (int ty = 0; ty < ph.y.count; ++ty)
-      for (int tx = 0; tx < ph.x.count; ++tx, ++row)
+      for (int tx = 0; tx < ph.x.count; ++tx) {
+        const std::size_t row = (std::size_t(b) * ph.y.count + ty) * ph.x.count + tx;
         for (int d = 0; d < r.cb; ++d)
           x[row * r.cb + d] = bt[r.b_index(b, d, ph.y.first + ty * r.s, ph.x.first + tx * r.s)];
+      }
   return x;
 }
 

@@ -37,16 +37,30 @@ Activation parse_activation(const std::string& name) {
   throw std::invalid_argument("unknown activation '" + name + "' (relu, leaky_relu, tanh, sigmoid)");
 }
 
+// Element-wise: one loop per function (vectorisable), split over host threads for large
+// tensors (the same values for any thread count).
+namespace {
+constexpr std::size_t kParallelElements = std::size_t(1) << 15;
+
+template <class F>
+void for_each_index(std::size_t n, F f) {
+#pragma omp parallel for schedule(static) if (n > kParallelElements)
+  for (std::size_t i = 0; i < n; ++i) f(i);
+}
+}  // namespace
+
 Tensor activate(Activation a, const Tensor& x, float slope) {
   Tensor y(x.shape);
-  for (std::size_t i = 0; i < x.data.size(); ++i) {
-    const float v = x.data[i];
-    switch (a) {
-      case Activation::Relu: y.data[i] = v > 0 ? v : 0.0f; break;
-      case Activation::LeakyRelu: y.data[i] = v > 0 ? v : slope * v; break;
-      case Activation::Tanh: y.data[i] = std::tanh(v); break;
-      case Activation::Sigmoid: y.data[i] = sigmoid(v); break;
-    }
+  const float* in = x.data.data();
+  float* out = y.data.data();
+  const std::size_t n = x.data.size();
+  switch (a) {
+    case Activation::Relu: for_each_index(n, [&](std::size_t i) { out[i] = in[i] > 0 ? in[i] : 0.0f; }); break;
+    case Activation::LeakyRelu:
+      for_each_index(n, [&](std::size_t i) { out[i] = in[i] > 0 ? in[i] : slope * in[i]; });
+      break;
+    case Activation::Tanh: for_each_index(n, [&](std::size_t i) { out[i] = std::tanh(in[i]); }); break;
+    case Activation::Sigmoid: for_each_index(n, [&](std::size_t i) { out[i] = sigmoid(in[i]); }); break;
   }
   return y;
 }
@@ -55,14 +69,19 @@ Tensor activate_backward(Activation a, const Tensor& x, const Tensor& y, const T
   const Tensor& ref = a == Activation::Tanh || a == Activation::Sigmoid ? y : x;
   same_shape(ref, dy, "gradient");
   Tensor dx(dy.shape);
-  for (std::size_t i = 0; i < dy.data.size(); ++i) {
-    const float g = dy.data[i], v = ref.data[i];
-    switch (a) {
-      case Activation::Relu: dx.data[i] = v > 0 ? g : 0.0f; break;
-      case Activation::LeakyRelu: dx.data[i] = v > 0 ? g : slope * g; break;
-      case Activation::Tanh: dx.data[i] = g * (1.0f - v * v); break;
-      case Activation::Sigmoid: dx.data[i] = g * v * (1.0f - v); break;
-    }
+  const float* g = dy.data.data();
+  const float* v = ref.data.data();
+  float* out = dx.data.data();
+  const std::size_t n = dy.data.size();
+  switch (a) {
+    case Activation::Relu: for_each_index(n, [&](std::size_t i) { out[i] = v[i] > 0 ? g[i] : 0.0f; }); break;
+    case Activation::LeakyRelu:
+      for_each_index(n, [&](std::size_t i) { out[i] = v[i] > 0 ? g[i] : slope * g[i]; });
+      break;
+    case Activation::Tanh: for_each_index(n, [&](std::size_t i) { out[i] = g[i] * (1.0f - v[i] * v[i]); }); break;
+    case Activation::Sigmoid:
+      for_each_index(n, [&](std::size_t i) { out[i] = g[i] * v[i] * (1.0f - v[i]); });
+      break;
   }
   return dx;
 }

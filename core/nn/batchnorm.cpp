@@ -42,6 +42,8 @@ Tensor BatchNorm::forward(const Tensor& x, bool training) {
   x_hat_.resize(x.data.size());
   inv_std_.resize(c_n);
   Tensor y(x.shape);
+  // Channels are independent (each one's sums in the same order): host threads take them.
+#pragma omp parallel for schedule(static) if (x.data.size() > (std::size_t(1) << 15))
   for (int c = 0; c < c_n; ++c) {
     double mean, var;
     if (training) {
@@ -82,6 +84,7 @@ Tensor BatchNorm::backward(const Tensor& dy) {
   split(shape_, c_n, n, inner);
   const double m = double(n) * inner;
   Tensor dx(shape_);
+#pragma omp parallel for schedule(static) if (dy.data.size() > (std::size_t(1) << 15))
   for (int c = 0; c < c_n; ++c) {
     double sum_dy = 0, sum_dy_xhat = 0;
     for (int b = 0; b < n; ++b)
