@@ -505,17 +505,21 @@ std::string LayerEngine::generate_addresses(const train::TrainOp& op, const trai
   if (op.opcode != train::TrainOpcode::Forward && !backward_data) return {};
   const auto g = mapping::red_scatter_geometry(executor_.layer_spec(op.model, op.layer), backward_data, params_.arrays);
   if (!g) return {};
-  model_steps_.clear();
-  for (mapping::RedAddressWalker walk(*g); !walk.finished(); walk.advance()) model_steps_.push_back(walk.step());
+  // A layer's sequence depends on its geometry alone: the C++ model walks it once per layer
+  // and pass, every operation after that uses (and the RTL is checked against) the same steps.
+  auto [it, fresh] = address_cache_.try_emplace({int(op.model), int(op.layer), backward_data});
+  if (fresh)
+    for (mapping::RedAddressWalker walk(*g); !walk.finished(); walk.advance()) it->second.push_back(walk.step());
+  const std::vector<mapping::RedStep>& model_steps = it->second;
   ++addresses_.sequences;
-  addresses_.steps += int64_t(model_steps_.size());
+  addresses_.steps += int64_t(model_steps.size());
   const int64_t mvms_per_sample = int64_t(g->h) * g->w;
   if (mvms_per_sample * params_.batch != work.arrays.logical_mvms) ++addresses_.mvm_mismatches;
   if (!rtl_addresses_) return {};
   // The RTL runs in the engine's own thread, in parallel with the operations (its clocks are the
   // mapper's, part of the operation's time), one queued sequence after another; it never holds
   // the controller, so a run with the RTL swapped in times exactly as one without.
-  rtl_queue_.push_back({*g, op_label(op), model_steps_});
+  rtl_queue_.push_back({*g, op_label(op), model_steps});
   rtl_request_.notify(sc_core::SC_ZERO_TIME);
   return {};
 }

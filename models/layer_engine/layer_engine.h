@@ -42,6 +42,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <systemc>
@@ -195,7 +196,8 @@ class LayerEngine : public Peripheral {
   std::vector<uint8_t> staging_;         // the DMA port's data buffer
   RedAddrGenSource* rtl_addresses_ = nullptr;
   AddressStats addresses_;
-  std::vector<mapping::RedStep> model_steps_, rtl_steps_;
+  std::map<std::tuple<int, int, bool>, std::vector<mapping::RedStep>> address_cache_;  // (model, layer, backward)
+  std::vector<mapping::RedStep> rtl_steps_;
   std::deque<RtlSequence> rtl_queue_;  // sequences the RTL has still to generate
   std::string rtl_error_;
   sc_core::sc_event rtl_request_;
