@@ -87,6 +87,20 @@ def main():
                 rows.append((batch, mode, ms, all_ms, rss, torch_ms))
         d64_ms, _, d64_rss = memgan_step_ms(a.memgan, os.path.join(ROOT, "configs", "dcgan64-train.yaml"),
                                             ["train.mode=timing"], a.steps * 5, a.repeats, scratch)
+        # Layer count: the platform's cost per training operation across networks of 5 to 24
+        # layers (timing mode, batch 16, arrays time-multiplexed where a network does not fit).
+        depth = []
+        for name in ("mlp_gan", "dcgan28-small", "dcgan28", "dcgan64-gray"):
+            sets = ["train.mode=timing", "network.batch=16", "arch.mapping.overflow=reprogram",
+                    "network.file=" + os.path.join(ROOT, "configs", "nets", name + ".yaml")]
+            if name == "dcgan64-gray":
+                sets += ["arch.array.rows=256", "arch.array.cols=256"]
+            ms, _, _ = memgan_step_ms(a.memgan, config, sets, a.steps * 5, a.repeats, scratch)
+            _, report = memgan_wall(a.memgan, config, 1, sets, os.path.join(scratch, "ops"))
+            ops = sum(p["ops"] for p in report["training"]["phases"].values())
+            with open(os.path.join(ROOT, "configs", "nets", name + ".yaml")) as f:
+                layers = sum(1 for line in f if "type:" in line)
+            depth.append((name, layers, ops, ms))
 
     print("memgan training step, default network (dcgan28-small), median of %d (ms per step from a %d-step "
           "difference)" % (a.repeats, a.steps))
@@ -107,6 +121,10 @@ def main():
                     (1e3 / d64_ms, "met" if 1e3 / d64_ms >= 20 else "MISSED", d64_rss / 2**20))
     if not any(r[5] for r in rows):
         verdicts.append("PyTorch: not installed (apt-get install python3-torch), no ratios")
+    print("\nlayer count (timing mode, batch 16): wall per training operation")
+    print("%14s %7s %12s %10s %12s" % ("network", "layers", "ops/step", "ms/step", "us/op"))
+    for name, layers, ops, ms in depth:
+        print("%14s %7d %12d %10.2f %12.1f" % (name, layers, ops, ms, 1e3 * ms / ops if ops else 0))
     print("\n".join(["", "targets:"] + ["  " + v for v in verdicts]))
 
 
