@@ -109,7 +109,18 @@ void write_train_report(nlohmann::json& report, const config::Config& cfg, const
   // What the tiles counted, all of them together, and how busy each was.
   TileCounters sum;
   nlohmann::json busy_ns = nlohmann::json::array();
+  // The crossbar state the tiles hold: arrays taken over from the trainer and the programming
+  // pulses their cells took, initial weights and training updates (xbar write counts).
+  int64_t arrays_held = 0, cell_writes = 0;
   for (int i = 0; i < r.soc.tiles(); ++i) {
+    const Tile& tile = r.soc.tile(i);
+    arrays_held += tile.adopted_arrays();
+    for (int a = 0; a < tile.arrays() && tile.adopted_arrays() > 0; ++a) {
+      if (!tile.holds_trainer_array(a)) continue;
+      const xbar::CrossbarArray& cells = tile.array(a);
+      for (int row = 0; row < cells.geometry().rows; ++row)
+        for (int col = 0; col < cells.geometry().cols; ++col) cell_writes += cells.write_count(row, col);
+    }
     const TileCounters& c = r.soc.tile(i).counters();
     sum.array_reads += c.array_reads;
     sum.dac_conversions += c.dac_conversions;
@@ -120,7 +131,8 @@ void write_train_report(nlohmann::json& report, const config::Config& cfg, const
   }
   const nlohmann::json tiles = {{"array_reads", sum.array_reads},         {"dac_conversions", sum.dac_conversions},
                                 {"adc_conversions", sum.adc_conversions}, {"shift_add_ops", sum.shift_add_ops},
-                                {"write_pulses", sum.write_pulses},       {"busy_ns", busy_ns}};
+                                {"write_pulses", sum.write_pulses},       {"busy_ns", busy_ns},
+                                {"arrays_holding_weights", arrays_held},  {"cell_writes_held", cell_writes}};
   report["training"]["tiles"] = tiles;
   // Dynamic energy by what it paid for: computing (arrays, converters, shift-add, pulses, the
   // digital unit, the noise block, the mapper) or moving data (bus, DRAM, every buffer); and the

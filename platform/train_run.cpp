@@ -88,6 +88,20 @@ LayerEngineSetup engine_setup(const config::LoadedConfig& loaded, const mapping:
   return setup;
 }
 
+// The tiles hold the crossbar state of the layers placed on them: the trainer's arrays move,
+// state as it is, into the (tile, array) slots of the placement (layers in network order, as
+// the trainer built them). With arch.mapping.overflow: reprogram the first layer on a slot gets
+// it; the others' arrays stay with the trainer, the copies a rewrite programs from.
+void hand_arrays_to_tiles(const TrainInputs& inputs, const mapping::ChipPlacement& placement, Soc& soc) {
+  if (!inputs.trainer) return;
+  std::vector<mapping::ArraySlot> slots;
+  for (const auto& layer : placement.layers) slots.insert(slots.end(), layer.slots.begin(), layer.slots.end());
+  inputs.trainer->relocate_arrays([&](uint64_t ordinal, std::unique_ptr<xbar::CrossbarArray>& cells) {
+    if (ordinal >= slots.size()) return static_cast<xbar::CrossbarArray*>(nullptr);
+    return soc.tile(slots[ordinal].tile).adopt_array(slots[ordinal].array, cells);
+  });
+}
+
 // Places the program in DRAM through the backdoor, as a loader would.
 void load_program(Soc& soc, const firmware::TrainProgram& program) {
   if (program.image.size() > soc.dram().size()) throw InputError("the training program does not fit in DRAM");
@@ -139,6 +153,7 @@ int run_training(const config::LoadedConfig& loaded, const RunOptions& options, 
   RunObserver& observer = *observer_ptr;
   TrainHost host(loaded, options, inputs, observer, start, err);
   Soc soc("soc", cfg, observer, &setup);
+  hand_arrays_to_tiles(inputs, setup.params.placement, soc);
   host.begin_trace();
   load_program(soc, program);
   host.attach(*soc.layer_engine());

@@ -356,10 +356,14 @@ void CrossbarEngine::load(int key, const float* w, int k, int n, MvmCounts* coun
   Matrix& m = matrices_[key];
   const MatrixInfo info = tile_matrix(shape_, k, n);
   if (m.info.rows != k || m.info.cols != n) {
+    if (relocated_ && !m.arrays.empty())
+      throw std::logic_error("CrossbarEngine::load: a matrix whose arrays moved into the tiles cannot change its shape");
     m.arrays.clear();
-    m.arrays.reserve(std::size_t(info.arrays()));
-    for (int64_t a = 0; a < info.arrays(); ++a)
-      m.arrays.emplace_back(geometry_, converters_, device_, seed_ + arrays_created_++);
+    m.owned.clear();
+    for (int64_t a = 0; a < info.arrays(); ++a) {
+      m.owned.push_back(std::make_unique<xbar::CrossbarArray>(geometry_, converters_, device_, seed_ + arrays_created_++));
+      m.arrays.push_back(m.owned.back().get());
+    }
   }
   m.info = info;
 
@@ -376,7 +380,7 @@ void CrossbarEngine::load(int key, const float* w, int k, int n, MvmCounts* coun
     const int r0 = rt * shape_.rows, rows = std::min(shape_.rows, k - r0);
     for (int ct = 0; ct < info.col_tiles; ++ct) {
       const int c0 = ct * shape_.cols, cols = std::min(shape_.cols, n - c0);
-      add_writes(m.arrays[std::size_t(rt) * info.col_tiles + ct].program_weights(
+      add_writes(m.arrays[std::size_t(rt) * info.col_tiles + ct]->program_weights(
                      0, 0, rows, cols, block_.data() + std::size_t(r0) * n + c0, n),
                  counts);
     }
@@ -442,7 +446,7 @@ void CrossbarEngine::tiled_product(int key, const float* in, int batch, float* o
     const int it = k / out_tiles, ot = k % out_tiles;
     const int in_n = std::min(in_step, in_len - it * in_step), out_n = std::min(out_step, out_len - ot * out_step);
     const int rt = transposed ? ot : it, ct = transposed ? it : ot;
-    xbar::CrossbarArray& array = m.arrays[std::size_t(rt) * m.info.col_tiles + ct];
+    xbar::CrossbarArray& array = *m.arrays[std::size_t(rt) * m.info.col_tiles + ct];
     std::vector<float>& y = tile_out_[std::size_t(k)];
     try {
       y.resize(std::size_t(batch) * out_n);
@@ -513,7 +517,7 @@ void CrossbarEngine::apply_update(int key, const float* delta, MvmCounts* counts
     const int r0 = rt * shape_.rows, rows = std::min(shape_.rows, k - r0);
     for (int ct = 0; ct < m.info.col_tiles; ++ct) {
       const int c0 = ct * shape_.cols, cols = std::min(shape_.cols, n - c0);
-      add_writes(m.arrays[std::size_t(rt) * m.info.col_tiles + ct].update_pulses(
+      add_writes(m.arrays[std::size_t(rt) * m.info.col_tiles + ct]->update_pulses(
                      0, 0, rows, cols, block_.data() + std::size_t(r0) * n + c0, n),
                  counts);
     }
@@ -533,12 +537,28 @@ void CrossbarEngine::apply_manhattan(int key, const float* grad, float threshold
     const int r0 = rt * shape_.rows, rows = std::min(shape_.rows, k - r0);
     for (int ct = 0; ct < m.info.col_tiles; ++ct) {
       const int c0 = ct * shape_.cols, cols = std::min(shape_.cols, n - c0);
-      add_writes(m.arrays[std::size_t(rt) * m.info.col_tiles + ct].update_manhattan(
+      add_writes(m.arrays[std::size_t(rt) * m.info.col_tiles + ct]->update_manhattan(
                      0, 0, rows, cols, grad + std::size_t(r0) * n + c0, n, threshold),
                  counts);
     }
   }
   if (counts) counts->arrays_used += m.info.arrays();
+}
+
+int64_t CrossbarEngine::relocate(const ArrayHome& home) {
+  uint64_t ordinal = 0;
+  int64_t moved = 0;
+  for (auto& [key, m] : matrices_) {  // keys in creation order
+    for (std::size_t i = 0; i < m.arrays.size(); ++i, ++ordinal) {
+      if (i >= m.owned.size() || !m.owned[i]) continue;
+      if (xbar::CrossbarArray* at = home(ordinal, m.owned[i])) {
+        m.arrays[i] = at;
+        ++moved;
+        relocated_ = true;
+      }
+    }
+  }
+  return moved;
 }
 
 void CrossbarEngine::read_weights(int key, float* w) const {
@@ -548,7 +568,7 @@ void CrossbarEngine::read_weights(int key, float* w) const {
     const int r0 = rt * shape_.rows, rows = std::min(shape_.rows, k - r0);
     for (int ct = 0; ct < m.info.col_tiles; ++ct) {
       const int c0 = ct * shape_.cols, cols = std::min(shape_.cols, n - c0);
-      const xbar::CrossbarArray& array = m.arrays[std::size_t(rt) * m.info.col_tiles + ct];
+      const xbar::CrossbarArray& array = *m.arrays[std::size_t(rt) * m.info.col_tiles + ct];
       for (int i = 0; i < rows; ++i)
         for (int j = 0; j < cols; ++j) w[std::size_t(r0 + i) * n + c0 + j] = m.scale * array.weight(i, j);
     }
@@ -573,11 +593,13 @@ void CrossbarEngine::save_state(std::ostream& os) const {
     write_info(os, m.info);
     sio::write(os, m.scale);
     sio::write<uint64_t>(os, m.arrays.size());
-    for (const xbar::CrossbarArray& a : m.arrays) a.save_state(os);
+    for (const xbar::CrossbarArray* a : m.arrays) a->save_state(os);
   }
 }
 
 void CrossbarEngine::load_state(std::istream& is) {
+  if (relocated_)
+    throw std::logic_error("CrossbarEngine::load_state: the arrays moved into the tiles; restore before relocating");
   static constexpr const char* what = "CrossbarEngine::load_state";
   sio::read_tag(is, kCrossbarTag, kEngineVersion, what);
   if (sio::read_string(is, what, 4096) != sio::parameter_bytes(geometry_, converters_, device_))
@@ -601,11 +623,11 @@ void CrossbarEngine::load_state(std::istream& is) {
     m.scale = sio::read<float>(is, what);
     if (sio::read<uint64_t>(is, what) != uint64_t(m.info.arrays()))
       throw std::runtime_error(std::string(what) + ": corrupt array count");
-    m.arrays.reserve(std::size_t(m.info.arrays()));
     for (int64_t a = 0; a < m.info.arrays(); ++a) {
       // Any seed: load_state replaces every random stream.
-      m.arrays.emplace_back(geometry_, converters_, device_, 0);
-      m.arrays.back().load_state(is);
+      m.owned.push_back(std::make_unique<xbar::CrossbarArray>(geometry_, converters_, device_, 0));
+      m.owned.back()->load_state(is);
+      m.arrays.push_back(m.owned.back().get());
     }
     matrices[key] = std::move(m);
   }

@@ -24,7 +24,9 @@
 
 #include <cstdint>
 #include <iosfwd>
+#include <functional>
 #include <map>
+#include <memory>
 #include <vector>
 
 #include "core/xbar/crossbar_array.h"
@@ -190,14 +192,22 @@ class CrossbarEngine final : public MvmEngine {
   void save_state(std::ostream& os) const override;
   void load_state(std::istream& is) override;
   int64_t arrays_allocated() const;  // arrays currently held by all keys
+  // Moves the arrays to where the chip holds them: `home` is asked for each array in creation
+  // order (its ordinal) and either takes it (moves the cells out and returns where they live
+  // now, which the engine then reads and writes) or returns null (the engine keeps it). The
+  // state moves as it is, so results stay the same bits. Returns the number moved; afterwards
+  // load_state and reshaping a moved matrix throw std::logic_error.
+  using ArrayHome = std::function<xbar::CrossbarArray*(uint64_t ordinal, std::unique_ptr<xbar::CrossbarArray>& cells)>;
+  int64_t relocate(const ArrayHome& home);
   // All writes so far: loads (program_weights) and in-situ updates (pulses).
   const xbar::ProgramStats& program_stats() const { return program_; }
 
  private:
   struct Matrix {
     MatrixInfo info;
-    float scale = 1;                        // W = scale * programmed value
-    std::vector<xbar::CrossbarArray> arrays;  // row tile major: arrays[rt * col_tiles + ct]
+    float scale = 1;                          // W = scale * programmed value
+    std::vector<xbar::CrossbarArray*> arrays;  // row tile major: arrays[rt * col_tiles + ct]
+    std::vector<std::unique_ptr<xbar::CrossbarArray>> owned;  // the engine's own; null once relocated
   };
   Matrix& get(int key);
   const Matrix& get(int key) const;
@@ -216,6 +226,7 @@ class CrossbarEngine final : public MvmEngine {
   xbar::DeviceParams device_;
   uint64_t seed_;
   uint64_t arrays_created_ = 0;
+  bool relocated_ = false;
   ArrayShape shape_;
   double array_weight_per_pulse_ = 0;  // the same for every array (parameters only)
   std::map<int, Matrix> matrices_;

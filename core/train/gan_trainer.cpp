@@ -455,6 +455,11 @@ const mapping::LayerSpec& GanTrainer::layer_spec(Model m, int layer) const {
 }
 bool GanTrainer::has_weights(Model m, int layer) const { return impl_->model(m).layers.at(std::size_t(layer)).has_params(); }
 bool GanTrainer::on_arrays(Model m, int layer) const { return impl_->model(m).layers.at(std::size_t(layer)).on_arrays(); }
+int64_t GanTrainer::relocate_arrays(const nn::CrossbarEngine::ArrayHome& home) {
+  auto* crossbars = dynamic_cast<nn::CrossbarEngine*>(impl_->engine.get());
+  return crossbars ? crossbars->relocate(home) : 0;
+}
+
 int64_t GanTrainer::weight_count(Model m, int layer) const {
   const Layer& L = impl_->model(m).layers.at(std::size_t(layer));
   return L.on_arrays() ? L.grad_w.size() : 0;

@@ -106,6 +106,10 @@ class GanTrainer : public OpExecutor {
   std::vector<float> score_images();
   std::vector<int> image_shape() const;  // per sample, the generator's output
   const nn::MvmCounts& totals() const override { return totals_; }  // all array work so far
+  // Analog mode: hands the crossbar arrays to where the chip holds them (nn::CrossbarEngine::
+  // relocate; in the order layers were built: generator then discriminator, network order).
+  // Returns how many moved; 0 in the digital mode.
+  int64_t relocate_arrays(const nn::CrossbarEngine::ArrayHome& home);
   int64_t cells_written() const { return totals_.cells_written; }
 
   // The whole training state: engine (conductances, RNGs), digital parameters, optimizer

@@ -30,6 +30,20 @@ xbar::CrossbarArray& Tile::cells(ArrayUnit& unit) const {
   return *unit.xbar;
 }
 
+xbar::CrossbarArray* Tile::adopt_array(int i, std::unique_ptr<xbar::CrossbarArray>& cells) {
+  if (i < 0 || i >= int(arrays_.size())) throw std::invalid_argument(fmt::format("{}: no array {}", name(), i));
+  ArrayUnit& u = arrays_[size_t(i)];
+  if (u.adopted) return nullptr;
+  const xbar::ArrayGeometry g = cells->geometry();
+  if (g.rows != params_.geometry.rows || g.cols != params_.geometry.cols)
+    throw std::invalid_argument(fmt::format("{}: array {} is {} x {}, the trainer's {} x {}", name(), i,
+                                            params_.geometry.rows, params_.geometry.cols, g.rows, g.cols));
+  u.xbar = std::move(cells);
+  u.adopted = true;
+  ++adopted_;
+  return u.xbar.get();
+}
+
 Tile::Tile(sc_core::sc_module_name name, const TileParams& p, RunObserver& observer, uint64_t seed)
     : Peripheral(name, {p.clock_period, p.register_access_cycles, p.register_access_pj}, kRegsSize, observer),
       params_(p),

@@ -47,7 +47,8 @@ struct TileParams {
   // RTL co-simulation (docs/rtl.md): when set and quantizing, each array's shift-and-add runs in
   // the engine this makes (the Verilated RTL behind its transactor) on the ADC codes.
   ShiftAddFactory shift_add_engine;
-  // Training work (run_work): the trainer's engine holds the cells of the arrays placed here.
+  // Training work (run_work): the arrays placed here hold the trainer's cells (adopt_array); its
+  // engine reads and pulses them.
   int logical_cols = 1;            // logical weights per array row (training work timing)
   double write_pulse_ns = 50;      // one programming pulse
   double read_pj_per_cell = 0;     // V^2 G_mid t_read: array read energy when the counts carry none
@@ -85,6 +86,13 @@ class Tile : public Peripheral {
   Span run_work(const TileWork& work, uint64_t ready_ps);
   uint64_t busy_ps() const { return work_busy_ps_; }  // training work so far
   const xbar::CrossbarArray& array(int i) const { return cells(i); }
+  // Training: array i takes over `cells` (a trainer's array placed here, state as it is) and
+  // returns where they now live; null, leaving `cells`, when the slot already holds one. Throws
+  // std::invalid_argument when their geometry differs from the tile's.
+  xbar::CrossbarArray* adopt_array(int i, std::unique_ptr<xbar::CrossbarArray>& cells);
+  int arrays() const { return int(arrays_.size()); }
+  int adopted_arrays() const { return adopted_; }
+  bool holds_trainer_array(int i) const { return arrays_[size_t(i)].adopted; }
   uint32_t input_buffer_bytes() const { return static_cast<uint32_t>(input_buffer_.size()); }
   uint32_t output_buffer_bytes() const { return static_cast<uint32_t>(output_buffer_.size()); }
   int element_bytes() const { return params_.converters.quantize ? 1 : 4; }
@@ -99,6 +107,7 @@ class Tile : public Peripheral {
   struct ArrayUnit {
     std::unique_ptr<xbar::CrossbarArray> xbar;  // built on first use (cells())
     uint64_t seed = 0;                          // its device variation's seed
+    bool adopted = false;                       // holds a trainer's array (adopt_array)
     std::unique_ptr<BlockProbe> array, dac, adc, shift_add, writes;
     int op_signal = -1, utilization_signal = -1;  // trace ids, -1 when not traced
     std::unique_ptr<ShiftAddEngine> rtl_shift_add;  // null: the C++ shift-and-add
@@ -117,7 +126,8 @@ class Tile : public Peripheral {
   uint64_t cycles_ps(double cycles) const;
 
   TileParams params_;
-  mutable std::vector<ArrayUnit> arrays_;  // mutable: the cells are built on first use
+  mutable std::vector<ArrayUnit> arrays_;
+  int adopted_ = 0;  // mutable: the cells are built on first use
   std::vector<uint8_t> input_buffer_, output_buffer_;
   BlockProbe in_probe_, out_probe_;
   // After the buffers' probes: the power log's columns are input, output, registers, arrays.

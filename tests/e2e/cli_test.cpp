@@ -650,6 +650,28 @@ TEST_F(Training, ThreadCountDoesNotChangeABit) {
   EXPECT_EQ(slurp(dir_ / "threads1" / "power.csv"), slurp(dir_ / "threads2" / "power.csv"));
 }
 
+// The crossbar state lives in the tiles: the trainer's arrays move into the placement's slots
+// (state as it is: the numerics are the pre-chip golden's), so on a chip the network fits every
+// programming pulse of the run lands on cells a tile holds. Time-multiplexed, the first layer
+// on each slot is the tile's; the others' arrays stay with the trainer.
+TEST_F(Training, TilesHoldTheCrossbarState) {
+  const auto fit = run(train_args("fit", {"--set", "train.steps=2"}), "fit");
+  ASSERT_EQ(fit.exit_code, 0) << fit.err;
+  const json t = report("fit")["training"];
+  EXPECT_EQ(t["tiles"]["arrays_holding_weights"], t["placement"]["arrays_used"]);
+  EXPECT_EQ(t["tiles"]["arrays_holding_weights"], 88);
+  EXPECT_EQ(t["tiles"]["cell_writes_held"], t["write_pulses"]) << "every pulse on a tile's cells";
+  const auto mux = run(train_args("mux", {"--set", "train.steps=2", "--set", "arch.tiles=4", "--set",
+                                          "arch.mapping.overflow=reprogram"}),
+                       "mux");
+  ASSERT_EQ(mux.exit_code, 0) << mux.err;
+  const json m = report("mux")["training"];
+  EXPECT_EQ(m["tiles"]["arrays_holding_weights"], m["placement"]["arrays_used"]);  // every slot some layer uses
+  EXPECT_GT(m["tiles"]["cell_writes_held"].get<int64_t>(), 0);
+  EXPECT_LT(m["tiles"]["cell_writes_held"].get<int64_t>(), m["write_pulses"].get<int64_t>());
+  EXPECT_EQ(numerics(slurp(dir_ / "fit" / "train.csv")), numerics(slurp(dir_ / "mux" / "train.csv")));
+}
+
 TEST_F(Training, AChipTooSmallIsExitTwoNamingTheLayers) {
   const auto r = run(train_args("small", {"--set", "arch.tiles=1", "--set", "arch.arrays_per_tile=1"}), "small");
   EXPECT_EQ(r.exit_code, 2);

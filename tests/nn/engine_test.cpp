@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <random>
+#include <sstream>
 
 #include "core/nn/mvm_engine.h"
 #include "tests/nn/reference.h"
@@ -128,6 +129,51 @@ TEST(CrossbarEngine, ReloadReusesArraysAndReleaseFreesThem) {
   e.release(1);
   EXPECT_EQ(e.arrays_allocated(), 0);
   EXPECT_GT(e.program_stats().cells_written, 0);
+}
+
+// Arrays handed to a new home (the tiles) keep their state: the same reads and updates as an
+// engine that kept them, in creation order; afterwards reshaping or restoring is refused.
+TEST(CrossbarEngine, RelocatedArraysGiveTheSameBits) {
+  std::mt19937 rng(9);
+  const int k = 20, n = 12, batch = 5;
+  const auto w = random_vector(std::size_t(k) * n, rng), x = random_vector(std::size_t(batch) * k, rng);
+  xbar::ConverterParams q;
+  q.cell_bits = 4;
+  q.weight_bits = 5;
+  q.dac_bits = 2;
+  xbar::DeviceParams noisy;
+  noisy.levels = 16;
+  noisy.program_sigma = 0.05;
+  noisy.read_noise_sigma = 0.03;
+  CrossbarEngine kept({8, 8}, q, noisy, 3), moved({8, 8}, q, noisy, 3);
+  for (CrossbarEngine* e : {&kept, &moved}) e->load(0, w.data(), k, n, nullptr);
+  std::vector<std::unique_ptr<xbar::CrossbarArray>> home;
+  std::vector<uint64_t> ordinals;
+  const int64_t count = moved.relocate([&](uint64_t ordinal, std::unique_ptr<xbar::CrossbarArray>& cells) {
+    ordinals.push_back(ordinal);
+    if (ordinal % 2) return static_cast<xbar::CrossbarArray*>(nullptr);  // odd ones stay
+    home.push_back(std::move(cells));
+    return home.back().get();
+  });
+  EXPECT_EQ(count, (moved.arrays_allocated() + 1) / 2);
+  ASSERT_EQ(ordinals.size(), std::size_t(moved.arrays_allocated()));
+  for (std::size_t i = 0; i < ordinals.size(); ++i) EXPECT_EQ(ordinals[i], i);
+  std::vector<float> a(std::size_t(batch) * n), b(a.size()), delta(std::size_t(k) * n, 0.01f);
+  for (int round = 0; round < 3; ++round) {
+    kept.mvm(0, x.data(), batch, a.data(), nullptr);
+    moved.mvm(0, x.data(), batch, b.data(), nullptr);
+    EXPECT_EQ(a, b) << "round " << round;
+    kept.apply_update(0, delta.data(), nullptr);
+    moved.apply_update(0, delta.data(), nullptr);
+  }
+  std::stringstream sk, sm;
+  kept.save_state(sk);
+  moved.save_state(sm);
+  EXPECT_EQ(sk.str(), sm.str());
+  EXPECT_GT(home.front()->write_count(0, 0) + home.front()->write_count(0, 1), 0);
+  EXPECT_THROW(moved.load(0, w.data(), n, k, nullptr), std::logic_error);
+  std::istringstream again(sk.str());
+  EXPECT_THROW(moved.load_state(again), std::logic_error);
 }
 
 TEST(MvmEngine, RejectsBadUse) {
