@@ -26,6 +26,7 @@ Progression resume_checkpoint(const std::string& resume_dir, const config::Confi
     start.time_ns = meta.at("sim_time_ns").get<double>();
     start.energy_pj = meta.at("energy_pj").get<double>();
     start.csv = meta.at("train_csv").get<std::string>();
+    if (meta.contains("resident_layers")) start.resident_layers = meta.at("resident_layers").get<std::vector<int>>();
     std::istringstream in(read_text(rdir / "checkpoint.bin"));
     trainer.load(in);
   } catch (const InputError&) {
@@ -49,7 +50,7 @@ void save_checkpoint(const fs::path& dir, const train::OpExecutor& trainer, cons
   write_file_atomically((dir / "checkpoint.bin").string(), bytes.str());
   const nlohmann::json meta = {{"step", at.step},           {"sim_time_ns", at.time_ns},
                                {"energy_pj", at.energy_pj}, {"train_csv", at.csv},
-                               {"config_file", config_file}};
+                               {"resident_layers", at.resident_layers}, {"config_file", config_file}};
   write_file_atomically((dir / "checkpoint.json").string(), meta.dump(1) + "\n");
 }
 

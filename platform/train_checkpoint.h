@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "core/config/config.h"
 #include "core/train/op_executor.h"
@@ -18,6 +19,9 @@ struct Progression {
   double time_ns = 0;    // layer-engine time of all training operations so far
   double energy_pj = 0;  // their energy
   std::string csv;       // train.csv rows so far (after the header)
+  // Per array slot of the chip, the placement layer whose weights it holds (-1: none): with
+  // arch.mapping.overflow: reprogram, what the next rewrite starts from. Empty: as placed.
+  std::vector<int> resident_layers;
 };
 
 // Loads resume_dir's checkpoint.bin into `trainer` and returns its checkpoint.json. Throws

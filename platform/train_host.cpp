@@ -51,6 +51,7 @@ void TrainHost::attach(LayerEngine& engine) {
   if (!csv_) throw InputError(fmt::format("{}: cannot write", (dir_ / "train.csv").string()));
   csv_ << kCsvHeader << now_.csv << std::flush;
   progress_.emplace("memgan train", options_.quiet);
+  engine_ = &engine;
   engine.on_host([this](const train::TrainOp& op, uint64_t t_ps) { on_op(op, t_ps); });
   engine.on_op([this](const train::TrainOp&, const OpTiming& t) { charge(t); });
 }
@@ -131,6 +132,7 @@ void TrainHost::add_timing_row() {
 }
 
 void TrainHost::on_checkpoint() {
+  if (engine_) now_.resident_layers = engine_->residency();
   save_checkpoint(dir_, inputs_.executor(), now_, loaded_.path);
   if (options_.stop_at_step > 0 && now_.step >= options_.stop_at_step && stopped_at_ < 0) {
     stopped_at_ = now_.step;

@@ -75,6 +75,7 @@ class TrainHost {
   std::string last_grid_;
   double first_score_, last_score_;
   int64_t stopped_at_ = -1;
+  const LayerEngine* engine_ = nullptr;
 };
 
 }  // namespace memgan

@@ -154,6 +154,11 @@ int run_training(const config::LoadedConfig& loaded, const RunOptions& options, 
   TrainHost host(loaded, options, inputs, observer, start, err);
   Soc soc("soc", cfg, observer, &setup);
   hand_arrays_to_tiles(inputs, setup.params.placement, soc);
+  if (!start.resident_layers.empty()) {
+    if (const std::string why = soc.layer_engine()->restore_residency(start.resident_layers); !why.empty())
+      throw InputError(fmt::format("{}: resident_layers: {}", (fs::path(options.resume_dir) / "checkpoint.json").string(),
+                                   why));
+  }
   host.begin_trace();
   load_program(soc, program);
   host.attach(*soc.layer_engine());

@@ -130,6 +130,17 @@ LayerEngine::LayerEngine(sc_core::sc_module_name name, const LayerEngineParams& 
   done_.stall_while_busy();
 }
 
+std::string LayerEngine::restore_residency(const std::vector<int>& resident) {
+  if (resident.size() != resident_.size())
+    return fmt::format("{} slots, the chip has {}", resident.size(), resident_.size());
+  const int layers = int(params_.placement.layers.size());
+  for (size_t i = 0; i < resident.size(); ++i)
+    if (resident[i] < -1 || resident[i] >= layers)
+      return fmt::format("slot {} holds layer {}, the placement has {}", i, resident[i], layers);
+  resident_ = resident;
+  return {};
+}
+
 std::string LayerEngine::op_label(const train::TrainOp& op) const {
   if (!train::is_layer_op(op.opcode)) return train::describe(op);
   return fmt::format("{} {}.{}", train::opcode_name(op.opcode), op.model == train::Model::Generator ? "G" : "D",

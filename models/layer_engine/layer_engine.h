@@ -143,6 +143,10 @@ class LayerEngine : public Peripheral {
     int64_t array_reads = 0, dac_conversions = 0, adc_conversions = 0, write_pulses = 0;
   };
   int64_t arrays_reprogrammed() const { return arrays_reprogrammed_; }
+  // Per slot (tile * arrays_per_tile + array), the placement layer its arrays hold now (-1:
+  // none): a checkpoint keeps it, a resumed run restores it ("" or why it does not fit).
+  const std::vector<int>& residency() const { return resident_; }
+  std::string restore_residency(const std::vector<int>& resident);
   const mapping::ChipPlacement& placement() const { return params_.placement; }
   const std::map<std::string, PhaseTotals>& phase_totals() const { return phases_; }
 

@@ -387,6 +387,27 @@ TEST_F(Training, StopAndResumeGivesTheUninterruptedRun) {
   EXPECT_EQ(report("resumed")["training"]["first_step"], 4);
 }
 
+// Time-multiplexed arrays: which layer each array holds is part of the checkpoint, so a
+// resumed run rewrites exactly what the uninterrupted one does and takes the same time.
+TEST_F(Training, ResumeKeepsWhichLayerEachArrayHolds) {
+  const std::vector<std::string> mux = {"--set", "arch.tiles=4", "--set", "arch.mapping.overflow=reprogram"};
+  const auto full = run(train_args("full", mux), "full");
+  ASSERT_EQ(full.exit_code, 0) << full.err;
+  std::vector<std::string> stop = mux;
+  stop.insert(stop.end(), {"--stop-at-step", "2"});
+  const auto part = run(train_args("part", stop), "part");
+  ASSERT_EQ(part.exit_code, 130) << part.err;
+  EXPECT_TRUE(json::parse(slurp(dir_ / "part" / "checkpoint.json")).contains("resident_layers"));
+  std::vector<std::string> resume = mux;
+  resume.insert(resume.end(), {"--resume", (dir_ / "part").string()});
+  const auto resumed = run(train_args("resumed", resume), "resumed");
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+  EXPECT_EQ(slurp(dir_ / "resumed" / "train.csv"), slurp(dir_ / "full" / "train.csv"));
+  EXPECT_EQ(report("resumed")["training"]["arrays_reprogrammed"].get<int64_t>() +
+                report("part")["training"]["arrays_reprogrammed"].get<int64_t>(),
+            report("full")["training"]["arrays_reprogrammed"].get<int64_t>());
+}
+
 TEST_F(Training, WritesGridsScoresAndTheReport) {
   const auto r = run(train_args("t"), "t");
   ASSERT_EQ(r.exit_code, 0) << r.err;
