@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Regenerates the shipped seed corpus fuzz/corpus/<target>/ (run from the repository root).
+"""Regenerates the seed corpus fuzz/corpus/<target>/ (run from the repository root). The .npy and
+IDX seeds are not tracked: scripts/fuzz.sh makes them with --generated-only for each run.
 
   python3 fuzz/make_corpus.py [--program-bin PATH]... [--checkpoint-dir DIR]
 
@@ -270,11 +271,23 @@ def checkpoint_seeds(run_dir):
     put("fuzz_checkpoint", "real-with-json.bin", b"JSON" + meta + b"\0" + binary)
 
 
+# Seeds made from this file alone: not tracked, scripts/fuzz.sh generates them for each run.
+GENERATED = {"fuzz_npy": npy_seeds, "fuzz_idx": idx_seeds}
+
+
 def main():
+    global OUT
     ap = argparse.ArgumentParser()
     ap.add_argument("--program-bin", action="append", default=[])
     ap.add_argument("--checkpoint-dir")
+    ap.add_argument("--generated-only", metavar="DIR",
+                    help="write only the seeds made from this file (%s) into DIR/<target>/" % ", ".join(GENERATED))
     args = ap.parse_args()
+    if args.generated_only:
+        OUT = args.generated_only
+        for make in GENERATED.values():
+            make()
+        return
     config_seeds()
     images = program_seeds(args.program_bin)
     npy_seeds()

@@ -49,6 +49,9 @@ export OPENBLAS_NUM_THREADS=1
 export ASAN_OPTIONS="detect_leaks=1:${ASAN_OPTIONS:-}"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:${UBSAN_OPTIONS:-}"
 
+# The seeds fuzz/make_corpus.py makes from nothing (.npy, IDX) are generated, not tracked.
+python3 "$ROOT/fuzz/make_corpus.py" --generated-only "$WORK/generated"
+
 failed=()
 summary=()
 for t in "${TARGETS[@]}"; do
@@ -56,6 +59,7 @@ for t in "${TARGETS[@]}"; do
   rm -rf "$dir"
   mkdir -p "$dir/corpus" "$dir/artifacts"
   [ -d "$ROOT/fuzz/corpus/$t" ] && cp -R "$ROOT/fuzz/corpus/$t/." "$dir/corpus/"
+  [ -d "$WORK/generated/$t" ] && cp -R "$WORK/generated/$t/." "$dir/corpus/"
   args=(-max_total_time="$SECONDS_PER_TARGET" -timeout=10 -rss_limit_mb=2560 -print_final_stats=1
         -artifact_prefix="$dir/artifacts/" -close_fd_mask=1)
   [ -f "$ROOT/fuzz/dict/$t.dict" ] && args+=(-dict="$ROOT/fuzz/dict/$t.dict")
