@@ -86,6 +86,17 @@ std::string point_yaml(const config::Config& cfg) {
   return config::dump_yaml(resolved, false);
 }
 
+std::string point_file_text(const Point& point) {
+  return "# memgan point " + point.label + "\n" + point_yaml(point.cfg);
+}
+
+void write_point(const Point& point) {
+  std::error_code ec;
+  std::filesystem::create_directories(point.dir, ec);
+  if (ec) throw InputError(fmt::format("{}: cannot create the point's folder ({})", point.dir.string(), ec.message()));
+  run_detail::write_text(point.dir / "point.yaml", point_file_text(point));
+}
+
 std::vector<std::string> point_command(const std::filesystem::path& memgan, const std::filesystem::path& dir) {
   return {memgan.string(), "run", (dir / "point.yaml").string(), "--out", dir.string(), "--quiet"};
 }
@@ -99,12 +110,7 @@ std::filesystem::path self_executable() {
 
 std::vector<PointResult> run_points(const std::vector<Point>& points, int jobs, const PointProgress& progress) {
   const std::filesystem::path memgan = self_executable();
-  for (const Point& p : points) {
-    std::error_code ec;
-    std::filesystem::create_directories(p.dir, ec);
-    if (ec) throw InputError(fmt::format("{}: cannot create the point's folder ({})", p.dir.string(), ec.message()));
-    run_detail::write_text(p.dir / "point.yaml", "# memgan point " + p.label + "\n" + point_yaml(p.cfg));
-  }
+  for (const Point& p : points) write_point(p);
   std::vector<PointResult> results(points.size());
   std::map<pid_t, size_t> running;
   size_t next = 0, done = 0, failed = 0;

@@ -28,6 +28,10 @@ struct PointResult {
 
 // The resolved config as YAML that runs from anywhere: file paths made absolute.
 std::string point_yaml(const config::Config& cfg);
+// Creates the point's folder with its point.yaml (the label as a comment, then point_yaml).
+// Throws InputError when it cannot.
+void write_point(const Point& point);
+std::string point_file_text(const Point& point);  // what write_point writes
 // The `memgan run` command line of a point (argv, the executable first).
 std::vector<std::string> point_command(const std::filesystem::path& memgan, const std::filesystem::path& dir);
 // This executable (/proc/self/exe).

@@ -103,8 +103,7 @@ std::vector<SweepPoint> build_points(const sweep::SweepSpec& spec, const fs::pat
     // Finished before with this very config: its point.yaml is what we would write now.
     if (completed(sp.run.dir)) {
       try {
-        sp.finished_before = run_detail::read_text(sp.run.dir / "point.yaml") ==
-                             "# memgan point " + sp.run.label + "\n" + point_yaml(sp.run.cfg);
+        sp.finished_before = run_detail::read_text(sp.run.dir / "point.yaml") == point_file_text(sp.run);
       } catch (const InputError&) {
       }
     }
@@ -231,13 +230,7 @@ int run_sweep(const std::string& sweep_path, const SweepOptions& options, std::o
                    p.label, r.exit_code == 0 ? "ok" : "failed, " + p.dir.string() + ": " + r.error);
       });
     } else {
-      // Both write the folders' point.yaml first, as run_points does.
-      for (const Point& p : runs) {
-        std::error_code ec;
-        fs::create_directories(p.dir, ec);
-        if (ec) throw InputError(fmt::format("{}: cannot create the point's folder ({})", p.dir.string(), ec.message()));
-        run_detail::write_text(p.dir / "point.yaml", "# memgan point " + p.label + "\n" + point_yaml(p.cfg));
-      }
+      for (const Point& p : runs) write_point(p);  // as run_points does
       engine_error = options.engine == "parallel" ? run_parallel(pending, dir, options.jobs)
                                                   : run_slurm(pending, dir, options.jobs, err, options.quiet);
     }

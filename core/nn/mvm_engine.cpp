@@ -466,14 +466,7 @@ void CrossbarEngine::tiled_product(int key, const float* in, int batch, float* o
     const int o0 = ot * out_step, out_n = std::min(out_step, out_len - o0);
     scatter_columns(tile_out_[std::size_t(k)].data(), batch, out_len, o0, out_n, it > 0, out);
     if (it > 0) partial_adds += int64_t(batch) * out_n;
-    const xbar::MvmStats& s = tile_stats_[std::size_t(k)];
-    st.mvms += s.mvms;
-    st.array_reads += s.array_reads;
-    st.dac_conversions += s.dac_conversions;
-    st.adc_conversions += s.adc_conversions;
-    st.adc_saturations += s.adc_saturations;
-    st.shift_add_ops += s.shift_add_ops;
-    st.array_energy_pj += s.array_energy_pj;
+    st += tile_stats_[std::size_t(k)];
   }
   // The per-array outputs hold a layer's output once per input tile: not kept between calls.
   for (auto& y : tile_out_) std::vector<float>().swap(y);

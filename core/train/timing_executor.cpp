@@ -101,23 +101,15 @@ OpWork TimingExecutor::execute(const TrainOp& op) {
       w.digital_ops = w.dram_bytes;           // scaling to [-1, 1]
       break;
     case TrainOpcode::Loss: w.digital_ops = 12 * logits_ * s_.batch; break;
-    case TrainOpcode::Forward: {
-      const Layer& L = layer(op.model, op.layer);
-      if (L.spec.on_crossbars()) {
-        w.arrays = L.cost.forward;
-        w.parallel_arrays = L.cost.program.arrays_used;
-      } else {
-        w.digital_ops = mapping::elementwise_ops_per_element(L.spec.type, false) * L.in_size;
-      }
-      break;
-    }
+    case TrainOpcode::Forward:
     case TrainOpcode::BackwardData: {
       const Layer& L = layer(op.model, op.layer);
+      const bool backward = op.opcode == TrainOpcode::BackwardData;
       if (L.spec.on_crossbars()) {
-        w.arrays = L.cost.backward_data;
+        w.arrays = backward ? L.cost.backward_data : L.cost.forward;
         w.parallel_arrays = L.cost.program.arrays_used;
-      } else {
-        w.digital_ops = mapping::elementwise_ops_per_element(L.spec.type, true) * L.out_size;
+      } else {  // element-wise: per input element forward, per output gradient element backward
+        w.digital_ops = mapping::elementwise_ops_per_element(L.spec.type, backward) * (backward ? L.out_size : L.in_size);
       }
       break;
     }

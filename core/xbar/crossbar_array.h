@@ -94,6 +94,16 @@ struct MvmStats {
   int64_t mvms = 0, array_reads = 0, dac_conversions = 0, adc_conversions = 0, adc_saturations = 0,
           shift_add_ops = 0;
   double array_energy_pj = 0;
+  MvmStats& operator+=(const MvmStats& o) {
+    mvms += o.mvms;
+    array_reads += o.array_reads;
+    dac_conversions += o.dac_conversions;
+    adc_conversions += o.adc_conversions;
+    adc_saturations += o.adc_saturations;
+    shift_add_ops += o.shift_add_ops;
+    array_energy_pj += o.array_energy_pj;
+    return *this;
+  }
 };
 
 struct ProgramStats {

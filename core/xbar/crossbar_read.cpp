@@ -152,15 +152,7 @@ void CrossbarArray::Impl::read(const float* x, int batch, int row0, int n_rows, 
   MvmStats st;
   if (cp.quantize) quantized_read(x, batch, row0, n_rows, col0, n_cols, y, st, transposed);
   else analog_read(x, batch, row0, n_rows, col0, n_cols, y, st, transposed);
-  if (stats) {
-    stats->mvms += st.mvms;
-    stats->array_reads += st.array_reads;
-    stats->dac_conversions += st.dac_conversions;
-    stats->adc_conversions += st.adc_conversions;
-    stats->adc_saturations += st.adc_saturations;
-    stats->shift_add_ops += st.shift_add_ops;
-    stats->array_energy_pj += st.array_energy_pj;
-  }
+  if (stats) *stats += st;
 }
 
 // Forward: out (m x n_cols, ldc) = in (m x n_rows) * B[row0 .., col .. col + n_cols) (ld ldb).
