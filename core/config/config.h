@@ -77,6 +77,11 @@ struct MapperConfig {
   int cycles_per_mvm = 1;
 };
 
+// The layer engine's operation scheduling.
+struct SchedulerConfig {
+  int micro_batches = 1;  // parts each batch-dimension operation runs as, pipelined across layers
+};
+
 // Per block: "tlm" (C++ model) or "rtl" (Verilated RTL co-simulated through a transactor).
 struct RtlConfig {
   std::string shift_add = "tlm";
@@ -103,6 +108,7 @@ struct ArchConfig {
   ControllerConfig controller;
   NoiseConfig noise;
   MapperConfig mapper;
+  SchedulerConfig scheduler;
   MappingConfig mapping;
   DigitalConfig digital;
   RtlConfig rtl;

@@ -2,29 +2,55 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <string>
 
 namespace memgan::train {
 
-namespace {
-
-void shape(std::array<std::vector<uint64_t>, 2>& out, std::vector<uint64_t>& grad, std::vector<uint64_t>& wgrad,
-           std::vector<uint64_t>& bd, std::vector<uint64_t>& weights, int layers) {
+void OpReadiness::shape(ModelValues& v, int layers, std::vector<bool> coupled) const {
   if (layers < 1) throw std::invalid_argument("OpReadiness: a model needs at least one layer");
-  for (auto& o : out) o.assign(size_t(layers), 0);
-  grad.assign(size_t(layers), 0);
-  wgrad.assign(size_t(layers), 0);
-  bd.assign(size_t(layers), 0);
-  weights.assign(size_t(layers), 0);
+  if (coupled.empty()) coupled.assign(size_t(layers), false);
+  if (coupled.size() != size_t(layers))
+    throw std::invalid_argument("OpReadiness: batch coupling given for " + std::to_string(coupled.size()) +
+                                " layers of " + std::to_string(layers));
+  const Parts zero(size_t(parts_), 0);
+  for (auto& o : v.out) o.assign(size_t(layers), zero);
+  v.grad.assign(size_t(layers), zero);
+  v.input_grad = zero;
+  v.wgrad.assign(size_t(layers), 0);
+  v.bd.assign(size_t(layers), 0);
+  v.weights.assign(size_t(layers), 0);
+  v.coupled = std::move(coupled);
 }
 
-}  // namespace
-
-OpReadiness::OpReadiness(int generator_layers, int discriminator_layers) {
-  shape(g_.out, g_.grad, g_.wgrad, g_.bd, g_.weights, generator_layers);
-  shape(d_.out, d_.grad, d_.wgrad, d_.bd, d_.weights, discriminator_layers);
+OpReadiness::OpReadiness(int generator_layers, int discriminator_layers, int micro_batches,
+                         std::vector<bool> batch_coupled_generator, std::vector<bool> batch_coupled_discriminator)
+    : parts_(micro_batches) {
+  if (micro_batches < 1) throw std::invalid_argument("OpReadiness: micro_batches must be at least 1");
+  shape(g_, generator_layers, std::move(batch_coupled_generator));
+  shape(d_, discriminator_layers, std::move(batch_coupled_discriminator));
+  latent_.assign(size_t(parts_), 0);
+  real_.assign(size_t(parts_), 0);
 }
 
-uint64_t OpReadiness::ready(const TrainOp& op) const {
+int OpReadiness::parts(const TrainOp& op) const {
+  switch (op.opcode) {
+    case TrainOpcode::Latent:
+    case TrainOpcode::LoadReal:
+    case TrainOpcode::Forward:
+    case TrainOpcode::Loss:
+    case TrainOpcode::BackwardData:
+    case TrainOpcode::BackwardWeight: return parts_;
+    default: return 1;
+  }
+}
+
+uint64_t OpReadiness::read(const Parts& v, const ModelValues& m, size_t layer, int part) const {
+  if (m.coupled[layer]) return *std::max_element(v.begin(), v.end());
+  return v[size_t(part)];
+}
+
+uint64_t OpReadiness::ready(const TrainOp& op, int part) const {
+  if (part < 0 || part >= parts(op)) throw std::out_of_range("OpReadiness: no such part");
   const ModelValues& v = values(op.model);
   const size_t l = op.layer;
   const auto layer_ok = [&] {
@@ -36,17 +62,16 @@ uint64_t OpReadiness::ready(const TrainOp& op) const {
     case TrainOpcode::Forward: {
       layer_ok();
       const int slot = op.model == Model::Generator ? 0 : (op.arg ? 1 : 0);
-      uint64_t in = 0;
-      if (l > 0) in = v.out[size_t(slot)][l - 1];
-      else if (op.model == Model::Generator) in = latent_;
-      else in = slot == 0 ? real_ : g_.out[0].back();
-      return std::max(in, v.weights[l]);
+      const Parts* in = nullptr;
+      if (l > 0) in = &v.out[size_t(slot)][l - 1];
+      else if (op.model == Model::Generator) in = &latent_;
+      else in = slot == 0 ? &real_ : &g_.out[0].back();
+      return std::max(read(*in, v, l, part), v.weights[l]);
     }
-    case TrainOpcode::Loss: return d_.out[LossKind(op.arg) == LossKind::DiscriminatorReal ? 0 : 1].back();
+    case TrainOpcode::Loss:
+      return d_.out[LossKind(op.arg) == LossKind::DiscriminatorReal ? 0 : 1].back()[size_t(part)];
     case TrainOpcode::BackwardData:
-    case TrainOpcode::BackwardWeight:
-      layer_ok();
-      return v.grad[l];
+    case TrainOpcode::BackwardWeight: layer_ok(); return read(v.grad[l], v, l, part);
     case TrainOpcode::Update: layer_ok(); return std::max(v.wgrad[l], v.bd[l]);
     case TrainOpcode::StepEnd:
     case TrainOpcode::Eval:
@@ -55,24 +80,28 @@ uint64_t OpReadiness::ready(const TrainOp& op) const {
   return last_end_;
 }
 
-void OpReadiness::done(const TrainOp& op, uint64_t end) {
+void OpReadiness::done(const TrainOp& op, int part, uint64_t end) {
+  if (part < 0 || part >= parts(op)) throw std::out_of_range("OpReadiness: no such part");
   ModelValues& v = values(op.model);
   const size_t l = op.layer;
+  const size_t p = size_t(part);
+  // A whole-batch value: the operation's first part overwrites it, the others extend it.
+  const auto whole = [&](uint64_t& value) { value = part == 0 ? end : std::max(value, end); };
   switch (op.opcode) {
-    case TrainOpcode::Latent: latent_ = end; break;
-    case TrainOpcode::LoadReal: real_ = end; break;
-    case TrainOpcode::Forward: v.out[op.model == Model::Generator ? 0 : (op.arg ? 1 : 0)].at(l) = end; break;
-    case TrainOpcode::Loss: d_.grad.back() = end; break;
+    case TrainOpcode::Latent: latent_[p] = end; break;
+    case TrainOpcode::LoadReal: real_[p] = end; break;
+    case TrainOpcode::Forward: v.out[op.model == Model::Generator ? 0 : (op.arg ? 1 : 0)].at(l)[p] = end; break;
+    case TrainOpcode::Loss: d_.grad.back()[p] = end; break;
     case TrainOpcode::BackwardData:
-      v.bd.at(l) = end;
+      whole(v.bd.at(l));
       if (l > 0) {
-        v.grad[l - 1] = end;
+        v.grad[l - 1][p] = end;
       } else {
-        v.input_grad = end;
-        if (op.model == Model::Discriminator) g_.grad.back() = end;  // the generator's output gradient
+        v.input_grad[p] = end;
+        if (op.model == Model::Discriminator) g_.grad.back()[p] = end;  // the generator's output gradient
       }
       break;
-    case TrainOpcode::BackwardWeight: v.wgrad.at(l) = end; break;
+    case TrainOpcode::BackwardWeight: whole(v.wgrad.at(l)); break;
     case TrainOpcode::Update: v.weights.at(l) = end; break;
     case TrainOpcode::StepEnd:
     case TrainOpcode::Eval:

@@ -58,6 +58,26 @@ nn::MvmCounts split_counts(const nn::MvmCounts& c, int64_t before, int64_t upto,
   return s;
 }
 
+// Part of an operation's work: the events of samples (before, upto] of `all`.
+train::OpWork split_work(const train::OpWork& w, int64_t before, int64_t upto, int64_t all) {
+  train::OpWork s;
+  s.arrays = split_counts(w.arrays, before, upto, all);
+  s.parallel_arrays = w.parallel_arrays;
+  s.digital_ops = share_of(w.digital_ops, before, upto, all);
+  s.digital_macs = share_of(w.digital_macs, before, upto, all);
+  s.dram_bytes = share_of(w.dram_bytes, before, upto, all);
+  s.noise_samples = share_of(w.noise_samples, before, upto, all);
+  return s;
+}
+
+// Per layer of `m`: whether it needs the whole batch at once (batch norm's statistics).
+std::vector<bool> batch_coupling(const train::OpExecutor& executor, train::Model m) {
+  std::vector<bool> coupled;
+  for (int l = 0; l < executor.layer_count(m); ++l)
+    coupled.push_back(executor.layer_spec(m, l).type == mapping::LayerType::BatchNorm);
+  return coupled;
+}
+
 const char* model_key(train::Model m) { return m == train::Model::Generator ? "generator" : "discriminator"; }
 
 }  // namespace
@@ -78,7 +98,9 @@ LayerEngine::LayerEngine(sc_core::sc_module_name name, const LayerEngineParams& 
       chip_(chip),
       probe_(observer, this->name(), params.leakage_mw, true, false),
       mapper_probe_(observer, std::string(this->name()) + ".mapper", params.mapper_leakage_mw, true, false),
-      readiness_(executor.layer_count(train::Model::Generator), executor.layer_count(train::Model::Discriminator)) {
+      readiness_(executor.layer_count(train::Model::Generator), executor.layer_count(train::Model::Discriminator),
+                 std::max(1, params.micro_batches), batch_coupling(executor, train::Model::Generator),
+                 batch_coupling(executor, train::Model::Discriminator)) {
   SC_HAS_PROCESS(LayerEngine);
   SC_THREAD(rtl_address_thread);
   const auto& pl = params_.placement;
@@ -151,8 +173,8 @@ const mapping::LayerPlacement& LayerEngine::placement_of(const train::TrainOp& o
   return params_.placement.layers[size_t(layer_placement_[int(op.model)][op.layer])];
 }
 
-int64_t LayerEngine::tensor_bytes(const std::vector<int>& per_sample, int element_bytes) const {
-  int64_t n = int64_t(params_.batch) * element_bytes;
+int64_t LayerEngine::tensor_bytes(const std::vector<int>& per_sample, int element_bytes, int samples) {
+  int64_t n = int64_t(samples) * element_bytes;
   for (int d : per_sample) n *= d;
   return n;
 }
@@ -224,11 +246,15 @@ void LayerEngine::spill_round_trip(int64_t bytes, Chain& chain, PhaseTotals& pha
   transact(tlm::TLM_READ_COMMAND, 0, 0, bytes, chain, phase);
 }
 
-void LayerEngine::play_digital(int64_t operand_bytes, int64_t ops, int64_t macs, uint64_t t0, Chain& chain,
+int64_t LayerEngine::digital_excess(int64_t operand_bytes) const {
+  return chip_.digital ? std::max<int64_t>(0, operand_bytes - int64_t(chip_.digital->buffer_bytes())) : 0;
+}
+
+void LayerEngine::play_digital(int64_t spill_bytes, int64_t ops, int64_t macs, uint64_t t0, Chain& chain,
                                PhaseTotals& phase) {
   if (!chip_.digital || ops + macs == 0) return;
   chain.t = std::max(chain.t, t0);
-  spill_round_trip(operand_bytes - int64_t(chip_.digital->buffer_bytes()), chain, phase);
+  spill_round_trip(spill_bytes, chain, phase);
   const DigitalUnit::Span s = chip_.digital->run(ops, macs, chain.t);
   chain.compute_ps += s.end_ps - s.start_ps;
   phase.busy_ns["digital_unit"] += double(s.end_ps - s.start_ps) * 1e-3;
@@ -239,8 +265,8 @@ void LayerEngine::play_digital(int64_t operand_bytes, int64_t ops, int64_t macs,
 // buffer into the tile's input buffer, the tile's share of the events, outputs back; tiles in
 // parallel (their transfers contend on the bus and DRAM). `critical` becomes the chain that
 // ends last.
-void LayerEngine::play_arrays(const train::TrainOp& op, const train::OpWork& work, uint64_t t0, Chain& critical,
-                              uint64_t& end, PhaseTotals& phase) {
+void LayerEngine::play_arrays(const train::TrainOp& op, const train::OpWork& work, int samples, uint64_t t0,
+                              Chain& critical, uint64_t& end, PhaseTotals& phase) {
   const mapping::LayerPlacement& lp = placement_of(op);
   const mapping::LayerSpec& spec = executor_.layer_spec(op.model, op.layer);
   const bool update = op.opcode == train::TrainOpcode::Update;
@@ -263,8 +289,8 @@ void LayerEngine::play_arrays(const train::TrainOp& op, const train::OpWork& wor
   if (update) {
     in_bytes = weight_count_[int(op.model)][op.layer];
   } else {
-    in_bytes = tensor_bytes(backward ? spec.output : spec.input, params_.input_bytes);
-    out_bytes = tensor_bytes(backward ? spec.input : spec.output, 4);
+    in_bytes = tensor_bytes(backward ? spec.output : spec.input, params_.input_bytes, samples);
+    out_bytes = tensor_bytes(backward ? spec.input : spec.output, 4, samples);
   }
   int64_t before = 0;
   const int64_t all = lp.arrays;
@@ -307,7 +333,9 @@ void LayerEngine::play_arrays(const train::TrainOp& op, const train::OpWork& wor
   }
 }
 
-OpTiming LayerEngine::play(const train::TrainOp& op, const train::OpWork& work, uint64_t t0, PhaseTotals& phase) {
+OpTiming LayerEngine::play(const train::TrainOp& op, const train::OpWork& work, int64_t s0, int64_t s1,
+                           uint64_t t0, PhaseTotals& phase) {
+  const int samples = int(s1 - s0);
   using train::TrainOpcode;
   const double energy0 = observer().ledger().total_dynamic_pj();
   Chain critical;
@@ -324,16 +352,16 @@ OpTiming LayerEngine::play(const train::TrainOp& op, const train::OpWork& work, 
       play_digital(0, work.digital_ops, work.digital_macs, t0, critical, phase);
       end = critical.t;
       const Chain digital = critical;
-      play_arrays(op, work, critical.t, critical, end, phase);
+      play_arrays(op, work, samples, critical.t, critical, end, phase);
       critical.compute_ps += digital.compute_ps;
       critical.movement_ps += digital.movement_ps;
     } else {
-      play_arrays(op, work, t0, critical, end, phase);
+      play_arrays(op, work, samples, t0, critical, end, phase);
       // The forward input is kept in DRAM for the weight gradient, alongside the array work.
       if (op.opcode == TrainOpcode::Forward) {
         Chain keep;
         keep.t = t0;
-        transact(tlm::TLM_WRITE_COMMAND, 0, 0, tensor_bytes(executor_.layer_spec(op.model, op.layer).input, 4), keep,
+        transact(tlm::TLM_WRITE_COMMAND, 0, 0, tensor_bytes(executor_.layer_spec(op.model, op.layer).input, 4, samples), keep,
                  phase);
         if (keep.t > end) {
           critical.movement_ps += keep.t - end;
@@ -371,19 +399,24 @@ OpTiming LayerEngine::play(const train::TrainOp& op, const train::OpWork& work, 
       case TrainOpcode::BackwardWeight: {
         // The kept forward input comes back from DRAM; the output gradient is in the buffer.
         critical.t = t0;
-        const int64_t in = tensor_bytes(executor_.layer_spec(op.model, op.layer).input, 4);
+        const int64_t in = tensor_bytes(executor_.layer_spec(op.model, op.layer).input, 4, samples);
         move(0, 0, du_base, du_window, in, critical, phase);
-        play_digital(in + tensor_bytes(executor_.layer_spec(op.model, op.layer).output, 4), work.digital_ops,
+        play_digital(digital_excess(in + tensor_bytes(executor_.layer_spec(op.model, op.layer).output, 4, samples)),
+                     work.digital_ops,
                      work.digital_macs, t0, critical, phase);
         break;
       }
       default: {
-        int64_t operand = 0;
+        int64_t spill = 0;
         if (layer_op) {
           const auto& spec = executor_.layer_spec(op.model, op.layer);
-          operand = tensor_bytes(op.opcode == TrainOpcode::BackwardData ? spec.output : spec.input, 4);
+          const auto& operand = op.opcode == TrainOpcode::BackwardData ? spec.output : spec.input;
+          // Batch norm holds the whole batch (its statistics): a part pays its share of that excess.
+          spill = spec.type == mapping::LayerType::BatchNorm
+                      ? share_of(digital_excess(tensor_bytes(operand, 4, params_.batch)), s0, s1, params_.batch)
+                      : digital_excess(tensor_bytes(operand, 4, samples));
         }
-        play_digital(operand, work.digital_ops, work.digital_macs, t0, critical, phase);
+        play_digital(spill, work.digital_ops, work.digital_macs, t0, critical, phase);
         break;
       }
     }
@@ -415,9 +448,12 @@ std::string LayerEngine::start(uint32_t word) {
   const uint64_t issued = access_ps();
   const bool barrier =
       op->opcode == TrainOpcode::Eval || op->opcode == TrainOpcode::Checkpoint || op->opcode == TrainOpcode::StepEnd;
+  const int parts = readiness_.parts(*op);
+  // Part p's samples: [floor(B p / M), floor(B (p + 1) / M)), and their share of the work.
+  const auto samples_before = [&](int p) { return share_of(params_.batch, 0, p, parts); };
   uint64_t t0 = issued;
   try {
-    t0 = std::max(issued, readiness_.ready(*op));
+    t0 = std::max(issued, readiness_.ready(*op, 0));
   } catch (const std::out_of_range& e) {
     return e.what();
   }
@@ -441,19 +477,45 @@ std::string LayerEngine::start(uint32_t word) {
     return e;
   };
   const auto events0 = tile_events();
+  // The parts, each when its own samples are ready; the operation spans the first start to the
+  // last end, its split is the parts' own (scaled to the span where parts overlap each other).
   OpTiming timing;
+  uint64_t t1 = t0;
+  double compute_ns = 0, movement_ns = 0;
   try {
-    timing = play(*op, work, t0, phase);
+    for (int p = 0; p < parts; ++p) {
+      const uint64_t start = p == 0 ? t0 : std::max(issued, readiness_.ready(*op, p));
+      const int64_t s0 = samples_before(p), s1 = samples_before(p + 1);
+      const train::OpWork part_work = parts == 1 ? work : split_work(work, s0, s1, params_.batch);
+      const OpTiming part = play(*op, part_work, s0, s1, start, phase);
+      if (parts == 1) timing = part;
+      else timing.energy_pj += part.energy_pj;
+      const uint64_t end = start + static_cast<uint64_t>(std::llround(part.time_ns * 1e3));
+      readiness_.done(*op, p, end);
+      t0 = std::min(t0, start);
+      t1 = std::max(t1, end);
+      compute_ns += part.compute_ns;
+      movement_ns += part.movement_ns;
+      if (on_timeline_ && end > start)
+        record_timeline(*op, parts == 1 ? label : fmt::format("{} [{}/{}]", label, p + 1, parts), start, end, part,
+                        part_work.arrays.logical_mvms);
+    }
   } catch (const std::logic_error& e) {
     return e.what();
+  }
+  if (parts > 1) {
+    timing.time_ns = double(t1 - t0) * 1e-3;
+    const double own = compute_ns + movement_ns;
+    const double scale = own > timing.time_ns && own > 0 ? timing.time_ns / own : 1.0;
+    timing.compute_ns = compute_ns * scale;
+    timing.movement_ns = std::min(timing.time_ns - timing.compute_ns, movement_ns * scale);
+    timing.stall_ns = std::max(0.0, timing.time_ns - timing.compute_ns - timing.movement_ns);
   }
   const auto events1 = tile_events();
   phase.array_reads += events1[0] - events0[0];
   phase.dac_conversions += events1[1] - events0[1];
   phase.adc_conversions += events1[2] - events0[2];
   phase.write_pulses += events1[3] - events0[3];
-  const uint64_t t1 = t0 + static_cast<uint64_t>(std::llround(timing.time_ns * 1e3));
-  readiness_.done(*op, t1);
   set_busy_until(barrier ? t0 : issued);
   // The run's clock advances by whole steps: from the step's first operation to its barrier
   // (the same in a run resumed at the step boundary, where every block is idle).
@@ -480,30 +542,33 @@ std::string LayerEngine::start(uint32_t word) {
     if (layer_signal_ != ~trace::SignalId{0}) vcd->set(layer_signal_, t0, int64_t(op->model) * 256 + op->layer);
     if (step_signal_ != ~trace::SignalId{0}) vcd->set(step_signal_, t0, executor_.steps_done());
   }
-  if (on_timeline_ && t1 > t0) {
-    timeline::Args args = {{"step", executor_.steps_done()}, {"phase", std::string(train::opcode_name(op->opcode))},
-                           {"model", std::string(train::model_name(op->model))},
-                           {"mvms", work.arrays.logical_mvms}, {"energy_pJ", timing.energy_pj},
-                           {"compute_ns", timing.compute_ns}, {"movement_ns", timing.movement_ns},
-                           {"stall_ns", timing.stall_ns}};
-    if (layer_op) {
-      args.push_back({"layer", executor_.layer_spec(op->model, op->layer).name});
-      args.push_back({"type", std::string(mapping::layer_type_name(executor_.layer_spec(op->model, op->layer).type))});
-      const auto type = executor_.layer_spec(op->model, op->layer).type;
-      if (type == mapping::LayerType::ConvTranspose2d || type == mapping::LayerType::Conv2d)
-        args.push_back({"dataflow", params_.dataflow});
-    }
-    // One track per lane of overlapping operations: the first lane free at t0.
-    size_t lane = 0;
-    while (lane < lane_end_.size() && lane_end_[lane] > t0) ++lane;
-    if (lane == lane_end_.size()) {
-      lane_end_.push_back(0);
-      lane_track_.push_back(observer().timeline()->track("layer_engine", fmt::format("operations {}", lane)));
-    }
-    lane_end_[lane] = t1;
-    observer().timeline()->complete(lane_track_[lane], label, t0, t1, args);
-  }
   return {};
+}
+
+// One timeline event per operation (per part with micro-batches), on the first lane free at t0.
+void LayerEngine::record_timeline(const train::TrainOp& op, const std::string& label, uint64_t t0, uint64_t t1,
+                                  const OpTiming& timing, int64_t mvms) {
+  const bool layer_op = train::is_layer_op(op.opcode);
+  timeline::Args args = {{"step", executor_.steps_done()}, {"phase", std::string(train::opcode_name(op.opcode))},
+                         {"model", std::string(train::model_name(op.model))},
+                         {"mvms", mvms}, {"energy_pJ", timing.energy_pj},
+                         {"compute_ns", timing.compute_ns}, {"movement_ns", timing.movement_ns},
+                         {"stall_ns", timing.stall_ns}};
+  if (layer_op) {
+    const auto& spec = executor_.layer_spec(op.model, op.layer);
+    args.push_back({"layer", spec.name});
+    args.push_back({"type", std::string(mapping::layer_type_name(spec.type))});
+    if (spec.type == mapping::LayerType::ConvTranspose2d || spec.type == mapping::LayerType::Conv2d)
+      args.push_back({"dataflow", params_.dataflow});
+  }
+  size_t lane = 0;
+  while (lane < lane_end_.size() && lane_end_[lane] > t0) ++lane;
+  if (lane == lane_end_.size()) {
+    lane_end_.push_back(0);
+    lane_track_.push_back(observer().timeline()->track("layer_engine", fmt::format("operations {}", lane)));
+  }
+  lane_end_[lane] = t1;
+  observer().timeline()->complete(lane_track_[lane], label, t0, t1, args);
 }
 
 // The mapper generates the addressing of every pixel_wise scatter (ConvTranspose2d forward,

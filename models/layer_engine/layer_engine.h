@@ -24,6 +24,11 @@
 // it uses have a free gap; STEP_END, EVAL and CHECKPOINT are barriers. The run's time advances
 // by each step's span, from its first operation to its barrier.
 //
+// With arch.scheduler.micro_batches M > 1 an operation along the batch is played as M parts, each
+// on its samples' share of the work and starting when its own samples are ready, so a layer's
+// part p runs while the layer before works on part p + 1 (tiles of different layers at once,
+// transfers of one part beside the compute of another); the numerics still run on the whole batch.
+//
 // Registers (offsets from the block base):
 //   0x00 ID RO "MGLE" | 0x04 STATUS RO bit0 BUSY | 0x08 CMD WO: start an operation
 //   0x0C STEPS RO training steps completed | 0x10 OPS RO operations completed
@@ -102,6 +107,8 @@ struct LayerEngineParams {
   // batch, to check the generated sequences against the MVMs each operation counted.
   nn::ArrayShape arrays;
   int batch = 1;
+  // Parts each operation along the batch runs as, pipelined across layers (op_readiness.h).
+  int micro_batches = 1;
 };
 
 // The pixel_wise scatters' address sequences the mapper generated (C++ model, or the RTL when
@@ -155,19 +162,27 @@ class LayerEngine : public Peripheral {
   std::string before_register_access(sc_core::sc_time& delay) override;
   std::string start(uint32_t word);
   std::string op_label(const train::TrainOp& op) const;
+  void record_timeline(const train::TrainOp& op, const std::string& label, uint64_t t0, uint64_t t1,
+                       const OpTiming& timing, int64_t mvms);
   struct Transfer;
   struct Chain;
-  OpTiming play(const train::TrainOp& op, const train::OpWork& work, uint64_t t0, PhaseTotals& phase);
-  void play_arrays(const train::TrainOp& op, const train::OpWork& work, uint64_t t0, Chain& critical,
+  // One part of an operation: samples [s0, s1) of the batch (all of it for a one-part
+  // operation) and their share of the work.
+  OpTiming play(const train::TrainOp& op, const train::OpWork& work, int64_t s0, int64_t s1, uint64_t t0,
+                PhaseTotals& phase);
+  void play_arrays(const train::TrainOp& op, const train::OpWork& work, int samples, uint64_t t0, Chain& critical,
                    uint64_t& end, PhaseTotals& phase);
-  void play_digital(int64_t operand_bytes, int64_t ops, int64_t macs, uint64_t t0, Chain& chain, PhaseTotals& phase);
+  // The digital unit's work after a DRAM round trip of `spill_bytes` (its operands' excess over
+  // its buffer, digital_excess).
+  void play_digital(int64_t spill_bytes, int64_t ops, int64_t macs, uint64_t t0, Chain& chain, PhaseTotals& phase);
+  int64_t digital_excess(int64_t operand_bytes) const;
   // Bus transactions from the DMA port, each at most `chunk` bytes; the chain's time advances.
   void transact(tlm::tlm_command cmd, uint64_t base, uint64_t window, int64_t bytes, Chain& chain, PhaseTotals& phase);
   void move(uint64_t src, uint64_t src_window, uint64_t dst, uint64_t dst_window, int64_t bytes, Chain& chain,
             PhaseTotals& phase);
   void spill_round_trip(int64_t bytes, Chain& chain, PhaseTotals& phase);
   uint64_t scratch(uint64_t bytes);  // next DRAM scratch address for `bytes`
-  int64_t tensor_bytes(const std::vector<int>& per_sample, int element_bytes) const;
+  static int64_t tensor_bytes(const std::vector<int>& per_sample, int element_bytes, int samples);
   const mapping::LayerPlacement& placement_of(const train::TrainOp& op) const;
   std::string generate_addresses(const train::TrainOp& op, const train::OpWork& work);
   void rtl_address_thread();

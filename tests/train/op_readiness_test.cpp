@@ -59,5 +59,55 @@ TEST(OpReadiness, BackwardWeightAndDataOfALayerOverlapAndUpdatesWaitTheirGradien
   EXPECT_THROW(OpReadiness(0, 1), std::invalid_argument);
 }
 
+
+TEST(OpReadiness, MicroBatchesPipelineLayersPartByPart) {
+  // Generator: layer 0 (a matrix), 1 (batch norm), 2 (an activation); three micro-batches.
+  OpReadiness r(3, 1, 3, {false, true, false}, {false});
+  EXPECT_EQ(r.micro_batches(), 3);
+  EXPECT_EQ(r.parts(op(TrainOpcode::Forward, G, 0)), 3);
+  EXPECT_EQ(r.parts(op(TrainOpcode::BackwardWeight, G, 0)), 3);
+  EXPECT_EQ(r.parts(op(TrainOpcode::Update, G, 0)), 1) << "the weights are one value";
+  EXPECT_EQ(r.parts(op(TrainOpcode::StepEnd)), 1);
+  for (int p = 0; p < 3; ++p) r.done(op(TrainOpcode::Latent), p, uint64_t(10 * (p + 1)));
+  EXPECT_EQ(r.ready(op(TrainOpcode::Forward, G, 0), 0), 10u) << "its own samples only";
+  EXPECT_EQ(r.ready(op(TrainOpcode::Forward, G, 0), 2), 30u);
+  r.done(op(TrainOpcode::Forward, G, 0), 0, 40);
+  r.done(op(TrainOpcode::Forward, G, 0), 1, 50);
+  r.done(op(TrainOpcode::Forward, G, 0), 2, 60);
+  EXPECT_EQ(r.ready(op(TrainOpcode::Forward, G, 1), 0), 60u) << "batch norm: statistics of the whole batch";
+  EXPECT_EQ(r.ready(op(TrainOpcode::Forward, G, 1), 2), 60u);
+  r.done(op(TrainOpcode::Forward, G, 1), 0, 70);
+  r.done(op(TrainOpcode::Forward, G, 1), 1, 80);
+  r.done(op(TrainOpcode::Forward, G, 1), 2, 90);
+  EXPECT_EQ(r.ready(op(TrainOpcode::Forward, G, 2), 0), 70u) << "after the batch norm, part by part again";
+  EXPECT_EQ(r.ready(op(TrainOpcode::Forward, G, 2), 1), 80u);
+  EXPECT_EQ(r.ready(op(TrainOpcode::Forward, D, 0, 1), 0), 0u) << "fake slot: the generator's last output";
+  r.done(op(TrainOpcode::Forward, G, 2), 0, 75);
+  r.done(op(TrainOpcode::Forward, G, 2), 1, 85);
+  r.done(op(TrainOpcode::Forward, G, 2), 2, 95);
+  EXPECT_EQ(r.ready(op(TrainOpcode::Forward, D, 0, 1), 1), 85u);
+  // A weight gradient is whole with its last part, whichever order the parts end in.
+  r.done(op(TrainOpcode::BackwardWeight, G, 0), 0, 300);
+  r.done(op(TrainOpcode::BackwardWeight, G, 0), 1, 200);
+  r.done(op(TrainOpcode::BackwardWeight, G, 0), 2, 250);
+  EXPECT_EQ(r.ready(op(TrainOpcode::Update, G, 0)), 300u);
+  // ... and the next step's first part overwrites it.
+  r.done(op(TrainOpcode::BackwardWeight, G, 0), 0, 100);
+  EXPECT_EQ(r.ready(op(TrainOpcode::Update, G, 0)), 100u);
+  EXPECT_THROW(r.ready(op(TrainOpcode::Forward, G, 0), 3), std::out_of_range);
+  EXPECT_THROW(r.ready(op(TrainOpcode::Update, G, 0), 1), std::out_of_range);
+  EXPECT_THROW(OpReadiness(2, 1, 0), std::invalid_argument);
+  EXPECT_THROW(OpReadiness(2, 1, 2, {true}, {}), std::invalid_argument) << "coupling for 1 of 2 layers";
+}
+
+TEST(OpReadiness, OneMicroBatchIsTheWholeBatch) {
+  OpReadiness one(2, 2), coupled(2, 2, 1, {true, true}, {true, true});
+  for (OpReadiness* r : {&one, &coupled}) {
+    r->done(op(TrainOpcode::Latent), 10);
+    r->done(op(TrainOpcode::Forward, G, 0), 30);
+    EXPECT_EQ(r->ready(op(TrainOpcode::Forward, G, 1)), 30u) << "coupling changes nothing for one part";
+  }
+}
+
 }  // namespace
 }  // namespace memgan::train
