@@ -74,7 +74,9 @@ LayerEngineSetup engine_setup(const config::LoadedConfig& loaded, const mapping:
   setup.params.dataflow = cfg.network.dataflow;
   setup.params.arrays = mapping::array_shape(arch_spec(cfg));
   setup.params.batch = cfg.network.batch;
-  setup.params.micro_batches = cfg.arch.scheduler.micro_batches;
+  // Parts of a batch: micro-batches of arch.scheduler.micro_batch samples, the last one the rest.
+  setup.params.micro_batches = int((int64_t(cfg.network.batch) + cfg.arch.scheduler.micro_batch - 1) /
+                                   cfg.arch.scheduler.micro_batch);
   setup.params.placement = place_config_network(loaded, net);
   setup.params.mapper_cycles_per_mvm = cfg.arch.mapper.cycles_per_mvm;
   setup.params.mapper_pj_per_mvm = cfg.energy.mapper_pj_per_mvm;

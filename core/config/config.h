@@ -79,7 +79,7 @@ struct MapperConfig {
 
 // The layer engine's operation scheduling.
 struct SchedulerConfig {
-  int micro_batches = 1;  // parts each batch-dimension operation runs as, pipelined across layers
+  int micro_batch = 8;  // samples per part of a batch-dimension operation, pipelined across layers
 };
 
 // Per block: "tlm" (C++ model) or "rtl" (Verilated RTL co-simulated through a transactor).

@@ -340,9 +340,6 @@ void validate(const LoadedConfig& loaded) {
                       a.weight_bits, a.cell_bits, slices));
     check(t.checkpoint_every % t.eval_every == 0, "train.checkpoint_every",
           fmt::format("must be a multiple of train.eval_every ({})", t.eval_every));
-    check(a.scheduler.micro_batches <= c.network.batch, "arch.scheduler.micro_batches",
-          fmt::format("{} micro-batches of a batch of network.batch = {} samples", a.scheduler.micro_batches,
-                      c.network.batch));
     check(t.images >= c.network.batch, "train.images",
           fmt::format("{} images do not fill one batch of network.batch = {}", t.images, c.network.batch));
     check(t.score_reference <= t.images, "train.score_reference",

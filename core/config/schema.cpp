@@ -245,9 +245,10 @@ std::vector<Field> schema(Config& c) {
            "training a network larger than the chip: error (naming the layers) or reprogram arrays between layers");
   b.integer("arch.mapper.cycles_per_mvm", a.mapper.cycles_per_mvm, 0, 1000,
             "dataflow mapper unit: clocks to generate the array and buffer addresses of one MVM");
-  b.integer("arch.scheduler.micro_batches", a.scheduler.micro_batches, 1, 65536,
-            "training: parts each batch-dimension operation runs as, layer l + 1 starting on a part as soon as "
-            "layer l has done it (pipelining across the batch; batch norm waits for the whole batch); <= network.batch");
+  b.integer("arch.scheduler.micro_batch", a.scheduler.micro_batch, 1, 65536,
+            "training: samples per part of each operation along the batch, layer l + 1 starting on a part as soon "
+            "as layer l has done it (pipelining across the batch; batch norm waits for the whole batch); "
+            ">= network.batch: whole batches");
   b.choice("arch.rtl.shift_add", a.rtl.shift_add, {"tlm", "rtl"},
            "tile shift-and-add: C++ model, or the Verilated RTL via its transactor (docs/rtl.md)");
   b.choice("arch.rtl.cmd_decoder", a.rtl.cmd_decoder, {"tlm", "rtl"},

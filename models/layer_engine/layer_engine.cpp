@@ -449,8 +449,9 @@ std::string LayerEngine::start(uint32_t word) {
   const bool barrier =
       op->opcode == TrainOpcode::Eval || op->opcode == TrainOpcode::Checkpoint || op->opcode == TrainOpcode::StepEnd;
   const int parts = readiness_.parts(*op);
-  // Part p's samples: [floor(B p / M), floor(B (p + 1) / M)), and their share of the work.
-  const auto samples_before = [&](int p) { return share_of(params_.batch, 0, p, parts); };
+  // Part p's samples: [p m, min(B, (p + 1) m)) with m = ceil(B / M), and their share of the work.
+  const int64_t part_samples = (int64_t(params_.batch) + parts - 1) / parts;
+  const auto samples_before = [&](int p) { return std::min<int64_t>(params_.batch, p * part_samples); };
   uint64_t t0 = issued;
   try {
     t0 = std::max(issued, readiness_.ready(*op, 0));

@@ -24,7 +24,7 @@
 // it uses have a free gap; STEP_END, EVAL and CHECKPOINT are barriers. The run's time advances
 // by each step's span, from its first operation to its barrier.
 //
-// With arch.scheduler.micro_batches M > 1 an operation along the batch is played as M parts, each
+// With M = ceil(batch / arch.scheduler.micro_batch) > 1 an operation along the batch is played as M parts, each
 // on its samples' share of the work and starting when its own samples are ready, so a layer's
 // part p runs while the layer before works on part p + 1 (tiles of different layers at once,
 // transfers of one part beside the compute of another); the numerics still run on the whole batch.
@@ -107,7 +107,8 @@ struct LayerEngineParams {
   // batch, to check the generated sequences against the MVMs each operation counted.
   nn::ArrayShape arrays;
   int batch = 1;
-  // Parts each operation along the batch runs as, pipelined across layers (op_readiness.h).
+  // Parts each operation along the batch runs as, pipelined across layers (op_readiness.h):
+  // micro-batches of ceil(batch / micro_batches) samples, the last one the rest.
   int micro_batches = 1;
 };
 

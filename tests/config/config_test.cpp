@@ -187,9 +187,6 @@ TEST_F(ConfigFiles, CrossFieldChecksNameTheKey) {
   p = write("a.yaml", "arch:\n  rtl:\n    red_addr_gen: rtl\nnetwork:\n  dataflow: zero_free\n");
   EXPECT_EQ(error_of(p), p + ":3:19: arch.rtl.red_addr_gen: the RTL address generator serves pixel_wise scatters in "
                              "training: it needs job.kind train and network.dataflow pixel_wise");
-  p = write("m.yaml", "arch:\n  scheduler:\n    micro_batches: 65\n");
-  EXPECT_EQ(error_of(p), p + ":3:20: arch.scheduler.micro_batches: 65 micro-batches of a batch of network.batch = 64 "
-                             "samples");
   p = write("w.yaml", "job:\n  kind: mvm\nsimulation:\n  trace:\n    start_step: 3\n");
   EXPECT_EQ(error_of(p), p + ":5:17: simulation.trace.start_step: a step window needs a training run (job.kind "
                              "train); use start_ns/stop_ns");

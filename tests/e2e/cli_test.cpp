@@ -615,16 +615,16 @@ TEST_F(Training, MoreTilesSpeedAStepUntilTheNetworkIsPlaced) {
   EXPECT_EQ(t6["time_per_step_ns"], t16["time_per_step_ns"]);
 }
 
-// Pipelining across the batch (arch.scheduler.micro_batches): an operation along the batch runs
-// as parts, and a layer's part starts once the layer before has done those samples, so layers on
+// Pipelining across the batch (arch.scheduler.micro_batch samples a part): an operation along the
+// batch runs as parts, and a layer's part starts once the layer before has done those samples, so layers on
 // different tiles work at once and one part's transfers overlap another's compute. The step gets
 // shorter; the tiles do exactly the same events and the numerics do not move (the trainer still
 // computes the whole batch; batch norm's statistics are the whole batch's).
 TEST_F(Training, MicroBatchesPipelineTheStepAndLeaveTheNumbers) {
-  const auto step = [&](int parts) {
+  const auto step = [&](int parts) {  // of the batch of 16
     const std::string out = "mb" + std::to_string(parts);
     const auto r = run(train_args(out, {"--set", "train.steps=2", "--set", "simulation.trace.enabled=false", "--set",
-                                        "arch.scheduler.micro_batches=" + std::to_string(parts)}),
+                                        "arch.scheduler.micro_batch=" + std::to_string(16 / parts)}),
                        out);
     EXPECT_EQ(r.exit_code, 0) << r.err;
     return report(out)["training"];
