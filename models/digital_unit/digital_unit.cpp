@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "models/base/sc_time_ps.h"
+#include "models/base/size_only.h"
 
 namespace memgan {
 
@@ -46,8 +47,12 @@ std::string DigitalUnit::transport_window(tlm::tlm_generic_payload& tx, sc_core:
                        buffer_.size());
   }
   uint8_t* at = &buffer_[off - kBuffer];
-  if (tx.is_read()) std::memcpy(tx.get_data_ptr(), at, len);
-  else if (tx.is_write()) std::memcpy(at, tx.get_data_ptr(), len);
+  if (!carries_data(tx)) {
+  } else if (tx.is_read()) {
+    std::memcpy(tx.get_data_ptr(), at, len);
+  } else if (tx.is_write()) {
+    std::memcpy(at, tx.get_data_ptr(), len);
+  }
   const uint64_t t0 = local_ps(delay);
   delay += params_.clock_period * double((len + params_.buffer_bytes_per_cycle - 1) / params_.buffer_bytes_per_cycle);
   buffer_probe_.activity(t0, local_ps(delay), double(len) * params_.buffer_pj_per_byte);

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "models/base/sc_time_ps.h"
+#include "models/base/size_only.h"
 
 namespace memgan {
 
@@ -40,12 +41,13 @@ void Dram::b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay) {
   }
   const uint64_t t0 = local_ps(delay);
   double energy = 0;
+  const bool copy = carries_data(tx);
   if (tx.is_read()) {
-    std::memcpy(tx.get_data_ptr(), &memory_[addr], len);
+    if (copy) std::memcpy(tx.get_data_ptr(), &memory_[addr], len);
     bytes_read_ += len;
     energy = timing_.read_pj_per_byte * double(len);
   } else if (tx.is_write()) {
-    std::memcpy(&memory_[addr], tx.get_data_ptr(), len);
+    if (copy) std::memcpy(&memory_[addr], tx.get_data_ptr(), len);
     bytes_written_ += len;
     energy = timing_.write_pj_per_byte * double(len);
   }

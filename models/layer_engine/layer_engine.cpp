@@ -143,6 +143,7 @@ LayerEngine::LayerEngine(sc_core::sc_module_name name, const LayerEngineParams& 
     if (observer.signals().selected(base + ".step")) step_signal_ = vcd->add_int(base + ".step", 32);
   }
   if (observer.timeline()) on_timeline_ = true;
+  mover_tx_.set_extension(&size_only_);
   id_.on_read([](const sc_core::sc_time&) { return kIdValue; });
   status_.on_read([this](const sc_core::sc_time&) { return busy() ? kStatusBusy : 0u; });
   cmd_.on_write([this](uint32_t v, const sc_core::sc_time&) { return start(v); });
@@ -151,6 +152,8 @@ LayerEngine::LayerEngine(sc_core::sc_module_name name, const LayerEngineParams& 
   done_.on_read([this](const sc_core::sc_time&) { return busy() ? kStatusBusy : 0u; });
   done_.stall_while_busy();
 }
+
+LayerEngine::~LayerEngine() { mover_tx_.clear_extension(&size_only_); }  // not the payload's to free
 
 std::string LayerEngine::restore_residency(const std::vector<int>& resident) {
   if (resident.size() != resident_.size())
@@ -199,7 +202,7 @@ void LayerEngine::transact(tlm::tlm_command cmd, uint64_t base, uint64_t window,
     const uint64_t len = std::min<uint64_t>(uint64_t(left), chunk_max);
     if (staging_.size() < len) staging_.resize(len);
     const uint64_t addr = to_dram ? scratch(len) : base;
-    tlm::tlm_generic_payload tx;
+    tlm::tlm_generic_payload& tx = mover_tx_;
     tx.set_command(cmd);
     tx.set_address(addr);
     tx.set_data_ptr(staging_.data());

@@ -57,6 +57,7 @@
 
 #include "core/mapping/placement.h"
 #include "models/base/peripheral.h"
+#include "models/base/size_only.h"
 #include "models/red_addr_gen/red_addr_gen_source.h"
 #include "core/mapping/red_addr_gen.h"
 #include "core/observe/observer.h"
@@ -134,6 +135,8 @@ class LayerEngine : public Peripheral {
   // or names a tile the chip does not have.
   LayerEngine(sc_core::sc_module_name name, const LayerEngineParams& params, train::OpExecutor& executor,
               const ChipBlocks& chip, RunObserver& observer);
+
+  ~LayerEngine() override;
 
   void on_host(HostHook hook) { host_ = std::move(hook); }
   void on_op(OpHook hook) { op_hook_ = std::move(hook); }
@@ -214,6 +217,10 @@ class LayerEngine : public Peripheral {
   int64_t arrays_reprogrammed_ = 0;
   uint64_t scratch_cursor_ = 0;
   std::vector<uint8_t> staging_;         // the DMA port's data buffer
+  // One payload for every transfer of the DMA port, marked size-only (its tensors' values stay
+  // with the trainer, so the targets copy nothing).
+  tlm::tlm_generic_payload mover_tx_;
+  SizeOnlyTransfer size_only_;
   RedAddrGenSource* rtl_addresses_ = nullptr;
   AddressStats addresses_;
   std::map<std::tuple<int, int, bool>, std::vector<mapping::RedStep>> address_cache_;  // (model, layer, backward)

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "models/base/sc_time_ps.h"
+#include "models/base/size_only.h"
 #include "core/mapping/cost.h"
 #include "core/xbar/adc_codes.h"
 #include "spec/regs/tile.h"
@@ -170,8 +171,12 @@ std::string Tile::buffer_access(tlm::tlm_generic_payload& tx, uint64_t offset, s
                                 BlockProbe& probe, double read_pj, double write_pj, sc_core::sc_time& delay) {
   const uint64_t len = tx.get_data_length();
   const uint64_t t0 = local_ps(delay);
-  if (tx.is_read()) std::memcpy(tx.get_data_ptr(), &buffer[offset], len);
-  else if (tx.is_write()) std::memcpy(&buffer[offset], tx.get_data_ptr(), len);
+  if (!carries_data(tx)) {
+  } else if (tx.is_read()) {
+    std::memcpy(tx.get_data_ptr(), &buffer[offset], len);
+  } else if (tx.is_write()) {
+    std::memcpy(&buffer[offset], tx.get_data_ptr(), len);
+  }
   delay += params_.clock_period * double(ceil_div(len, params_.buffer_bytes_per_cycle));
   probe.activity(t0, local_ps(delay), double(len) * (tx.is_read() ? read_pj : write_pj));
   tx.set_response_status(tlm::TLM_OK_RESPONSE);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "models/base/log.h"
+#include "models/base/size_only.h"
 #include "models/dram/dram.h"
 #include "tests/models/stimulus.h"
 
@@ -65,6 +66,41 @@ TEST(Dram, WritesAndReadsBackWithLatencyPlusBandwidthTime) {
   const auto id = b.component("dram");
   EXPECT_DOUBLE_EQ(b.obs.ledger().dynamic_pj(id), 64 * 1.5 + 33 * 2.5);
   EXPECT_EQ(b.obs.ledger().events(id), 3);
+}
+
+// The layer engine's tensor transfers are size-only (models/base/size_only.h): the same time and
+// energy as a transfer of data, but nothing is copied either way.
+TEST(Dram, SizeOnlyTransfersTakeTheirTimeAndEnergyAndCopyNothing) {
+  DramBench b("soc", [&](Stimulus& s) {
+    std::vector<uint8_t> pattern(32), ones(32, 0xFF), probe(32, 0xAB);
+    for (size_t i = 0; i < pattern.size(); ++i) pattern[i] = uint8_t(i + 1);
+    ASSERT_EQ(s.write(0x100, pattern.data(), 32), tlm::TLM_OK_RESPONSE);
+    SizeOnlyTransfer size_only;
+    const auto sized = [&](tlm::tlm_command cmd, uint8_t* data) {
+      tlm::tlm_generic_payload tx;
+      tx.set_command(cmd);
+      tx.set_address(0x100);
+      tx.set_data_ptr(data);
+      tx.set_data_length(32);
+      tx.set_streaming_width(32);
+      tx.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+      tx.set_extension(&size_only);
+      EXPECT_FALSE(carries_data(tx));
+      const sc_core::sc_time before = s.delay;
+      s.socket->b_transport(tx, s.delay);
+      tx.clear_extension(&size_only);
+      EXPECT_EQ(tx.get_response_status(), tlm::TLM_OK_RESPONSE);
+      EXPECT_EQ(s.delay - before, ns(20 + 32 / 8.0)) << "latency + 32 bytes / 8 bytes per ns, as with data";
+    };
+    sized(tlm::TLM_WRITE_COMMAND, ones.data());
+    EXPECT_TRUE(std::equal(pattern.begin(), pattern.end(), b.dram.data() + 0x100)) << "memory untouched";
+    sized(tlm::TLM_READ_COMMAND, probe.data());
+    EXPECT_EQ(probe, std::vector<uint8_t>(32, 0xAB)) << "the initiator's buffer untouched";
+  });
+  test::run(b.cpu);
+  EXPECT_EQ(b.dram.bytes_written(), 64u);
+  EXPECT_EQ(b.dram.bytes_read(), 32u);
+  EXPECT_DOUBLE_EQ(b.obs.ledger().dynamic_pj(b.component("dram")), 64 * 2.5 + 32 * 1.5);
 }
 
 TEST(Dram, OutOfRangeAccessIsAnAddressError) {
