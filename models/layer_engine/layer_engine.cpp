@@ -15,9 +15,11 @@
 #include "models/dram/dram.h"
 #include "models/noise/noise_block.h"
 #include "models/tile/tile.h"
+#include "spec/isa/tile_work.h"
 #include "spec/memory_map.h"
 #include "spec/regs/digital_unit.h"
 #include "spec/regs/noise.h"
+#include "spec/regs/tile.h"
 
 namespace memgan {
 
@@ -211,23 +213,83 @@ void LayerEngine::transact(tlm::tlm_command cmd, uint64_t base, uint64_t window,
     tx.set_byte_enable_ptr(nullptr);
     tx.set_dmi_allowed(false);
     tx.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-    const uint64_t bus_wait0 = chip_.bus ? chip_.bus->wait_ps() : 0, dram_wait0 = chip_.dram ? chip_.dram->wait_ps() : 0;
-    const uint64_t bus_busy0 = chip_.bus ? chip_.bus->busy_ps() : 0, dram_busy0 = chip_.dram ? chip_.dram->busy_ps() : 0;
-    sc_core::sc_time delay = ps(chain.t) - sc_core::sc_time_stamp();
-    mover->b_transport(tx, delay);
-    if (tx.is_response_error())
-      throw std::logic_error(fmt::format("{}: DMA port {} 0x{:08x} +{}: {}", name(), tx.is_read() ? "read" : "write",
-                                         addr, len, tx.get_response_string()));
-    const uint64_t end = local_ps(delay);
-    const uint64_t waited = (chip_.bus ? chip_.bus->wait_ps() - bus_wait0 : 0) +
-                            (chip_.dram ? chip_.dram->wait_ps() - dram_wait0 : 0);
-    const uint64_t took = end - chain.t;
-    chain.movement_ps += took - std::min(took, waited);
-    chain.t = end;
-    if (chip_.bus) phase.busy_ns["bus"] += double(chip_.bus->busy_ps() - bus_busy0) * 1e-3;
-    if (chip_.dram) phase.busy_ns["dram"] += double(chip_.dram->busy_ps() - dram_busy0) * 1e-3;
+    bus_access(tx, chain, phase);
     left -= int64_t(len);
   }
+}
+
+// One transaction from the DMA port at the chain's time; the chain moves to its end, the part
+// not spent waiting for the bus or DRAM counted as movement.
+void LayerEngine::bus_access(tlm::tlm_generic_payload& tx, Chain& chain, PhaseTotals& phase) {
+  const uint64_t bus_wait0 = chip_.bus ? chip_.bus->wait_ps() : 0, dram_wait0 = chip_.dram ? chip_.dram->wait_ps() : 0;
+  const uint64_t bus_busy0 = chip_.bus ? chip_.bus->busy_ps() : 0, dram_busy0 = chip_.dram ? chip_.dram->busy_ps() : 0;
+  sc_core::sc_time delay = ps(chain.t) - sc_core::sc_time_stamp();
+  mover->b_transport(tx, delay);
+  if (tx.is_response_error())
+    throw std::logic_error(fmt::format("{}: DMA port {} 0x{:08x} +{}: {}", name(), tx.is_read() ? "read" : "write",
+                                       tx.get_address(), tx.get_data_length(), tx.get_response_string()));
+  const uint64_t end = local_ps(delay);
+  const uint64_t waited = (chip_.bus ? chip_.bus->wait_ps() - bus_wait0 : 0) +
+                          (chip_.dram ? chip_.dram->wait_ps() - dram_wait0 : 0);
+  const uint64_t took = end - chain.t;
+  chain.movement_ps += took - std::min(took, waited);
+  chain.t = end;
+  if (chip_.bus) phase.busy_ns["bus"] += double(chip_.bus->busy_ps() - bus_busy0) * 1e-3;
+  if (chip_.dram) phase.busy_ns["dram"] += double(chip_.dram->busy_ps() - dram_busy0) * 1e-3;
+}
+
+// The tile's share as a work command over the bus (spec/isa/tile_work.h), then a read of its
+// kWorkDone, which completes when the tile has done it: the chain waits for the tile, and
+// the tile's own time counts as compute.
+LayerEngine::TileSpan LayerEngine::dispatch(int tile, const TileWork& w, Chain& chain, PhaseTotals& phase) {
+  tile_work::Command c;
+  c.first_array = uint16_t(w.first_array);
+  c.arrays = uint16_t(w.arrays);
+  const nn::MvmCounts& k = w.counts;
+  c.logical_mvms = k.logical_mvms;
+  c.array_reads = k.array_reads;
+  c.dac_conversions = k.dac_conversions;
+  c.adc_conversions = k.adc_conversions;
+  c.adc_saturations = k.adc_saturations;
+  c.inputs_applied = k.inputs_applied;
+  c.outputs = k.outputs;
+  c.digital_adds = k.digital_adds();
+  c.weights_programmed = k.weights_programmed;
+  c.cells_written = k.cells_written;
+  c.write_pulses = k.write_pulses;
+  c.rows_reprogrammed = w.rows_reprogrammed;
+  c.cells_reprogrammed = w.cells_reprogrammed;
+  c.array_energy_pj = k.array_energy_pj;
+  c.write_energy_pj = k.write_energy_pj;
+  c.reprogram_pj = w.reprogram_pj;
+  auto bytes = tile_work::encode(c);
+  const uint64_t base = memory_map::tile_base(tile);
+  tlm::tlm_generic_payload tx;  // carries its data (no SizeOnlyTransfer)
+  tx.set_command(tlm::TLM_WRITE_COMMAND);
+  tx.set_address(base + tile_map::kWorkCommand);
+  tx.set_data_ptr(bytes.data());
+  tx.set_data_length(tile_work::kBytes);
+  tx.set_streaming_width(tile_work::kBytes);
+  tx.set_byte_enable_ptr(nullptr);
+  tx.set_dmi_allowed(false);
+  tx.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+  bus_access(tx, chain, phase);
+  uint64_t record[2] = {0, 0};
+  tx.set_command(tlm::TLM_READ_COMMAND);
+  tx.set_address(base + tile_map::kWorkDone);
+  tx.set_data_ptr(reinterpret_cast<unsigned char*>(record));
+  tx.set_data_length(16);
+  tx.set_streaming_width(16);
+  tx.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+  Chain done = chain;
+  bus_access(tx, done, phase);
+  const uint64_t took = record[1];
+  // The completion read returns when the tile is done (or its own beats are, if later).
+  chain.compute_ps += took;
+  chain.movement_ps += done.t - chain.t > took ? done.t - chain.t - took : 0;
+  const TileSpan s{done.t - std::min(took, done.t - chain.t), done.t};
+  chain.t = done.t;
+  return s;
 }
 
 // Source to destination through the DMA port: read a chunk, write it, chunks of the smaller window.
@@ -320,8 +382,7 @@ void LayerEngine::play_arrays(const train::TrainOp& op, const train::OpWork& wor
     spill_round_trip(in - int64_t(tile.input_buffer_bytes()), chain, phase);
     move(du_base, uint64_t(du_window), tile_base + tile_map::kInputBuffer, tile.input_buffer_bytes(), in, chain,
          phase);
-    const Tile::Span s = tile.run_work(tw, chain.t);
-    chain.compute_ps += s.end_ps - s.start_ps;
+    const TileSpan s = dispatch(share.tile, tw, chain, phase);
     phase.busy_ns["tiles"] += double(s.end_ps - s.start_ps) * 1e-3;
     chain.t = s.end_ps;
     const int64_t out = share_of(out_bytes, before, upto, all);

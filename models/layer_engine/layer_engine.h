@@ -68,6 +68,7 @@
 namespace memgan {
 
 class Tile;
+struct TileWork;
 class DigitalUnit;
 class NoiseBlock;
 class Interconnect;
@@ -185,6 +186,11 @@ class LayerEngine : public Peripheral {
   void move(uint64_t src, uint64_t src_window, uint64_t dst, uint64_t dst_window, int64_t bytes, Chain& chain,
             PhaseTotals& phase);
   void spill_round_trip(int64_t bytes, Chain& chain, PhaseTotals& phase);
+  void bus_access(tlm::tlm_generic_payload& tx, Chain& chain, PhaseTotals& phase);
+  struct TileSpan {
+    uint64_t start_ps = 0, end_ps = 0;
+  };
+  TileSpan dispatch(int tile, const TileWork& work, Chain& chain, PhaseTotals& phase);
   uint64_t scratch(uint64_t bytes);  // next DRAM scratch address for `bytes`
   static int64_t tensor_bytes(const std::vector<int>& per_sample, int element_bytes, int samples);
   const mapping::LayerPlacement& placement_of(const train::TrainOp& op) const;

@@ -12,6 +12,7 @@
 #include "models/base/size_only.h"
 #include "core/mapping/cost.h"
 #include "core/xbar/adc_codes.h"
+#include "spec/isa/tile_work.h"
 #include "spec/regs/tile.h"
 
 namespace memgan {
@@ -156,6 +157,7 @@ uint64_t Tile::cycles_ps(double cycles) const { return to_ps(params_.clock_perio
 std::string Tile::transport_window(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay) {
   const uint64_t off = tx.get_address();
   const uint64_t len = tx.get_data_length();
+  if (off >= kWorkCommand && off < kWorkDone + 16) return work_access(tx, delay);
   if (off >= kInputBuffer && off + len <= kInputBuffer + input_buffer_.size())
     return buffer_access(tx, off - kInputBuffer, input_buffer_, in_probe_, params_.in_read_pj_per_byte,
                          params_.in_write_pj_per_byte, delay);
@@ -165,6 +167,63 @@ std::string Tile::transport_window(tlm::tlm_generic_payload& tx, sc_core::sc_tim
   if (off >= kWeights && off < kWeights + kWeightWindow * arrays_.size()) return weight_access(tx, off - kWeights, delay);
   tx.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
   return fmt::format("nothing at tile offset 0x{:x} (+{} bytes)", off, len);
+}
+
+// Training work from the operation scheduler: a command written to kWorkCommand runs on the
+// datapath from its arrival (Tile::run_work: the earliest gap, commands need not come in time
+// order); a read of kWorkDone completes when the last command written has (the response is held
+// until then) and returns how many have run and how long the last one took.
+std::string Tile::work_access(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay) {
+  const uint64_t off = tx.get_address(), len = tx.get_data_length();
+  if (tx.is_write() && off == kWorkCommand && len == tile_work::kBytes) {
+    std::string why;
+    const tile_work::Command c = tile_work::decode(tx.get_data_ptr(), why);
+    if (why.empty() && int(c.first_array) + int(c.arrays) > int(arrays_.size()))
+      why = fmt::format("work command: arrays [{}, {}) beyond the tile's {}", c.first_array,
+                        int(c.first_array) + int(c.arrays), arrays_.size());
+    if (!why.empty()) {
+      tx.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
+      return why;
+    }
+    delay += params_.clock_period * double(ceil_div(len, params_.buffer_bytes_per_cycle));
+    TileWork w;
+    w.first_array = c.first_array;
+    w.arrays = c.arrays;
+    nn::MvmCounts& k = w.counts;
+    k.logical_mvms = c.logical_mvms;
+    k.array_reads = c.array_reads;
+    k.dac_conversions = c.dac_conversions;
+    k.adc_conversions = c.adc_conversions;
+    k.adc_saturations = c.adc_saturations;
+    k.inputs_applied = c.inputs_applied;
+    k.outputs = c.outputs;
+    k.partial_sum_adds = c.digital_adds;  // the adds behind the ADCs, whatever they merge
+    k.weights_programmed = c.weights_programmed;
+    k.cells_written = c.cells_written;
+    k.write_pulses = c.write_pulses;
+    k.array_energy_pj = c.array_energy_pj;
+    k.write_energy_pj = c.write_energy_pj;
+    w.rows_reprogrammed = c.rows_reprogrammed;
+    w.cells_reprogrammed = c.cells_reprogrammed;
+    w.reprogram_pj = c.reprogram_pj;
+    const Span s = run_work(w, local_ps(delay));
+    ++work_done_;
+    last_work_ = s;
+    tx.set_response_status(tlm::TLM_OK_RESPONSE);
+    return {};
+  }
+  if (tx.is_read() && off == kWorkDone && len == 16) {
+    const uint64_t t = local_ps(delay);
+    if (last_work_.end_ps > t) delay += ps(last_work_.end_ps - t);
+    const uint64_t record[2] = {uint64_t(work_done_), last_work_.end_ps - last_work_.start_ps};
+    std::memcpy(tx.get_data_ptr(), record, 16);
+    tx.set_response_status(tlm::TLM_OK_RESPONSE);
+    return {};
+  }
+  tx.set_response_status(tlm::TLM_COMMAND_ERROR_RESPONSE);
+  return fmt::format("work window: {} of {} bytes at +0x{:x}; write one {}-byte command at +0x{:x}, read 16 bytes "
+                     "at +0x{:x}",
+                     tx.is_read() ? "read" : "write", len, off, tile_work::kBytes, kWorkCommand, kWorkDone);
 }
 
 std::string Tile::buffer_access(tlm::tlm_generic_payload& tx, uint64_t offset, std::vector<uint8_t>& buffer,

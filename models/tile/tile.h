@@ -120,6 +120,7 @@ class Tile : public Peripheral {
   std::string transport_window(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay) override;
   std::string start_mvm();
   void run_rtl_shift_add(ArrayUnit& unit, uint32_t n, uint32_t row0, uint32_t rows, uint32_t col0, uint32_t cols);
+  std::string work_access(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay);
   std::string buffer_access(tlm::tlm_generic_payload& tx, uint64_t offset, std::vector<uint8_t>& buffer,
                             BlockProbe& probe, double read_pj, double write_pj, sc_core::sc_time& delay);
   std::string weight_access(tlm::tlm_generic_payload& tx, uint64_t offset, sc_core::sc_time& delay);
@@ -146,6 +147,8 @@ class Tile : public Peripheral {
   std::vector<int32_t> acc_;
   uint64_t work_busy_ps_ = 0;
   Occupancy work_;  // training work's reservations
+  int64_t work_done_ = 0;    // work commands run
+  Span last_work_;           // the last one's
 };
 
 }  // namespace memgan

@@ -9,6 +9,8 @@
 namespace memgan::tile_map {
 
 constexpr uint64_t kRegs = 0x0000'0000, kRegsSize = 0x1000;
+constexpr uint64_t kWorkCommand = 0x0008'0000;    // training: one work command (spec/isa/tile_work.h), WO
+constexpr uint64_t kWorkDone = 0x0008'0100;       // 16 bytes RO: u64 commands done, u64 last one's ps; stalls
 constexpr uint64_t kInputBuffer = 0x0010'0000;    // up to 1 MiB
 constexpr uint64_t kOutputBuffer = 0x0020'0000;   // up to 1 MiB
 constexpr uint64_t kWeights = 0x0100'0000;        // one window per array

@@ -12,6 +12,7 @@
 
 #include "models/base/log.h"
 #include "models/tile/tile.h"
+#include "spec/isa/tile_work.h"
 #include "spec/regs/tile.h"
 #include "tests/models/stimulus.h"
 
@@ -275,3 +276,48 @@ TEST(Tile, TrainingWorkTakesTheLockStepTimeAndBooksItsArraysEvents) {
   EXPECT_EQ(tile.counters().cells_written, 20);
 }
 
+
+// The operation scheduler's path to the same work: a command written to the work window runs
+// from its arrival, and a read of kWorkDone is held until the last command is done. A bad
+// command is an error response naming its field, and the tile does nothing.
+TEST(Tile, WorkCommandsOverTheBusRunAndCompleteOnTheirDoneRead) {
+  TileParams p = ideal();
+  p.dac_ns = 1, p.array_read_ns = 10, p.adc_ns = 1, p.adcs_per_array = 1;
+  RunObserver obs{1'000'000, nullptr};
+  Tile tile("tile0", p, obs, 7);
+  Stimulus cpu("cpu", [&](Stimulus& s) {
+    tile_work::Command c;
+    c.first_array = 0, c.arrays = 2;
+    c.array_reads = 10, c.adc_conversions = 80, c.digital_adds = 6;  // 58 ns, as above
+    auto bytes = tile_work::encode(c);
+    s.delay = ns(100);
+    ASSERT_EQ(s.write(kWorkCommand, bytes.data(), tile_work::kBytes), tlm::TLM_OK_RESPONSE);
+    EXPECT_EQ(s.delay, ns(100 + 9)) << "136 bytes taken at the buffer port's 16 per clock, posted";
+    uint64_t record[2] = {0, 0};
+    ASSERT_EQ(s.read(kWorkDone, record, 16), tlm::TLM_OK_RESPONSE);
+    EXPECT_EQ(s.delay, ns(109 + 58)) << "held until the work is done";
+    EXPECT_EQ(record[0], 1u);
+    EXPECT_EQ(record[1], 58'000u);
+    ASSERT_EQ(s.read(kWorkDone, record, 16), tlm::TLM_OK_RESPONSE);
+    EXPECT_EQ(s.delay, ns(167)) << "done already: no wait";
+    // Bad commands.
+    c.adc_conversions = -1;
+    bytes = tile_work::encode(c);
+    EXPECT_EQ(s.write(kWorkCommand, bytes.data(), tile_work::kBytes), tlm::TLM_GENERIC_ERROR_RESPONSE);
+    c.adc_conversions = 80, c.first_array = 1;
+    bytes = tile_work::encode(c);
+    EXPECT_EQ(s.write(kWorkCommand, bytes.data(), tile_work::kBytes), tlm::TLM_GENERIC_ERROR_RESPONSE);
+    EXPECT_EQ(s.write(kWorkCommand, bytes.data(), 64), tlm::TLM_COMMAND_ERROR_RESPONSE) << "a partial command";
+    ASSERT_EQ(s.read(kWorkDone, record, 16), tlm::TLM_OK_RESPONSE);
+    EXPECT_EQ(record[0], 1u) << "rejected commands do not run";
+  });
+  cpu.socket.bind(tile.socket);
+  test::run(cpu);
+  ASSERT_EQ(obs.faults().size(), 3u);
+  EXPECT_NE(obs.faults()[0].message.find("work command: adc_conversions is negative (-1)"), std::string::npos)
+      << obs.faults()[0].message;
+  EXPECT_NE(obs.faults()[1].message.find("work command: arrays [1, 3) beyond the tile's 2"), std::string::npos)
+      << obs.faults()[1].message;
+  EXPECT_NE(obs.faults()[2].message.find("write one 136-byte command"), std::string::npos) << obs.faults()[2].message;
+  EXPECT_EQ(tile.counters().adc_conversions, 80);
+}
