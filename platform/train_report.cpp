@@ -26,6 +26,26 @@ int64_t peak_rss_bytes() {
 
 nlohmann::json score_json(double score) { return std::isnan(score) ? nlohmann::json() : nlohmann::json(score); }
 
+// The last step's busy spans per block, ns from the step's start: [start, end, label, kind,
+// part, parts] (labels and kinds indexed).
+nlohmann::json step_chart_json(const LayerEngine& engine) {
+  const LayerEngine::StepChart& c = engine.last_step_chart();
+  if (c.step < 0) return nullptr;
+  nlohmann::json lanes = nlohmann::json::array();
+  for (size_t l = 0; l < c.lanes.size(); ++l) {
+    nlohmann::json spans = nlohmann::json::array();
+    for (const auto& s : c.spans)
+      if (s.lane == int(l))
+        spans.push_back({double(s.start_ps - c.start_ps) * 1e-3, double(s.end_ps - c.start_ps) * 1e-3, s.label, s.kind,
+                         s.part, s.parts});
+    if (!spans.empty()) lanes.push_back({{"name", c.lanes[l]}, {"spans", spans}});
+  }
+  nlohmann::json kinds = nlohmann::json::array();
+  for (const char* k : LayerEngine::kStepChartKinds) kinds.push_back(k);
+  return {{"step", c.step}, {"time_ns", double(c.end_ps - c.start_ps) * 1e-3}, {"labels", c.labels},
+          {"kinds", kinds}, {"lanes", lanes}};
+}
+
 nlohmann::json training_json(const config::Config& cfg, const TrainRunResult& r) {
   const train::OpExecutor& trainer = r.inputs.executor();
   const Progression& now = r.host.now();
@@ -93,6 +113,7 @@ nlohmann::json training_json(const config::Config& cfg, const TrainRunResult& r)
       {"placement", mapping::to_json(r.soc.layer_engine()->placement())},
       {"arrays_reprogrammed", r.soc.layer_engine()->arrays_reprogrammed()},
       {"last_grid", r.host.last_grid()},
+      {"step_chart", step_chart_json(*r.soc.layer_engine())},
   };
 }
 

@@ -631,6 +631,40 @@ void training_run_section(Page& page, const json& t, const fs::path& dir) {
     body += "</div>\n";
   }
 
+  // One step on the chip: each block's busy spans in the last step (simulated, not a closed form).
+  if (t.contains("step_chart") && t.at("step_chart").is_object()) {
+    const json& sc = t.at("step_chart");
+    const double span_ns = sc.value("time_ns", 0.0);
+    const auto [scale, unit] = axis_unit(span_ns * 1e-9, "s");
+    GanttChart g;
+    g.x_label = "time in step " + json_scalar(sc.value("step", json(0))) + " (" + unit + ")";
+    for (const auto& k : sc.value("kinds", json::array())) g.kinds.push_back(k.get<std::string>());
+    const json labels = sc.value("labels", json::array());
+    g.x0 = 0, g.x1 = span_ns * 1e-9 * scale;
+    int spans = 0;
+    for (const auto& lane : sc.value("lanes", json::array())) {
+      GanttLane l;
+      l.name = lane.value("name", std::string());
+      for (const auto& s : lane.value("spans", json::array())) {
+        if (!s.is_array() || s.size() < 6) continue;
+        const double t0 = s[0].get<double>(), t1 = s[1].get<double>();
+        const size_t label = s[2].get<size_t>();
+        std::string title = label < labels.size() ? labels[label].get<std::string>() : std::string("?");
+        if (s[5].get<int>() > 1) title += fmt::format(" [{}/{}]", s[4].get<int>() + 1, s[5].get<int>());
+        title += fmt::format(": {} to {} ({})", si(t0 * 1e-9, "s"), si(t1 * 1e-9, "s"), si((t1 - t0) * 1e-9, "s"));
+        l.spans.push_back({t0 * 1e-9 * scale, t1 * 1e-9 * scale, s[3].get<int>(), title});
+        ++spans;
+      }
+      g.lanes.push_back(std::move(l));
+    }
+    body += fmt::format("<h3>One step on the chip (step {}, {})</h3>\n<p class=\"muted\">Simulated: when each tile, the "
+                        "digital unit and the noise block were busy in the last step, {} spans; hover for the "
+                        "operation. Operations overlap where their data allows, and with micro-batches a layer works "
+                        "on one part while the layer before does the next.</p>\n",
+                        json_scalar(sc.value("step", json(0))), esc(si(span_ns * 1e-9, "s")), spans) +
+            svg_gantt_chart(g);
+  }
+
   // Time and energy per layer and phase, the time split on each operation's critical path.
   if (t.contains("phases") && !t.at("phases").empty()) {
     struct Row {

@@ -165,4 +165,59 @@ std::string svg_bar_chart(const std::vector<Bar>& bars, int width) {
   return svg + "</svg>\n";
 }
 
+std::string svg_gantt_chart(const GanttChart& chart) {
+  const double label_w = 120, right = 16, row = 18, top = 8, axis_h = 34, legend_h = 22;
+  const double plot_w = chart.width - label_w - right;
+  double x0 = chart.x0, x1 = chart.x1;
+  if (!(x1 > x0)) {
+    x0 = std::numeric_limits<double>::infinity(), x1 = -x0;
+    for (const auto& l : chart.lanes)
+      for (const auto& s : l.spans) x0 = std::min(x0, s.t0), x1 = std::max(x1, s.t1);
+    if (!(x1 > x0)) x0 = 0, x1 = 1;
+  }
+  const auto x = [&](double t) { return label_w + (std::clamp(t, x0, x1) - x0) / (x1 - x0) * plot_w; };
+  const double lanes_h = row * static_cast<double>(chart.lanes.size());
+  const double height = top + lanes_h + axis_h + legend_h;
+  std::string svg = fmt::format("<svg class=\"chart\" viewBox=\"0 0 {0} {1}\" width=\"{0}\" height=\"{1}\" role=\"img\">\n",
+                                chart.width, num(height));
+  const size_t colours = sizeof(kPalette) / sizeof(kPalette[0]);
+  for (size_t i = 0; i < chart.lanes.size(); ++i) {
+    const auto& lane = chart.lanes[i];
+    const double y = top + row * static_cast<double>(i);
+    if (i % 2 == 0)
+      svg += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"#f3f3f3\"/>", num(label_w), num(y),
+                         num(plot_w), num(row));
+    svg += fmt::format("<text class=\"tick\" x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>", num(label_w - 6),
+                       num(y + 13), html_escape(lane.name));
+    for (const auto& s : lane.spans) {
+      const double a = x(s.t0), b = x(s.t1);
+      svg += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{}\" fill-opacity=\"0.8\"><title>{}</title></rect>",
+                         num(a), num(y + 2), num(std::max(b - a, 0.5)), num(row - 4),
+                         kPalette[size_t(std::max(0, s.kind)) % colours], html_escape(s.title));
+    }
+    svg += "\n";
+  }
+  // Time axis.
+  const double axis_y = top + lanes_h;
+  svg += fmt::format("<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#888\"/>", num(label_w), num(axis_y),
+                     num(label_w + plot_w), num(axis_y));
+  for (double t : nice_ticks(x0, x1, 8)) {
+    if (t < x0 - 1e-9 * (x1 - x0) || t > x1 + 1e-9 * (x1 - x0)) continue;
+    svg += fmt::format("<text class=\"tick\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>", num(x(t)),
+                       num(axis_y + 14), tick_label(t));
+  }
+  svg += fmt::format("<text class=\"tick\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n",
+                     num(label_w + plot_w / 2), num(axis_y + 29), html_escape(chart.x_label));
+  // Legend.
+  double lx = label_w;
+  const double ly = axis_y + axis_h + 4;
+  for (size_t k = 0; k < chart.kinds.size(); ++k) {
+    svg += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"12\" height=\"12\" fill=\"{}\"/><text class=\"tick\" x=\"{}\" "
+                       "y=\"{}\">{}</text>",
+                       num(lx), num(ly), kPalette[k % colours], num(lx + 16), num(ly + 10), html_escape(chart.kinds[k]));
+    lx += 16 + 7.0 * static_cast<double>(chart.kinds[k].size()) + 18;
+  }
+  return svg + "\n</svg>\n";
+}
+
 }  // namespace memgan::report

@@ -35,6 +35,25 @@ struct Bar {
 };
 std::string svg_bar_chart(const std::vector<Bar>& bars, int width = 960);
 
+// A timeline of busy spans per resource (one lane each): "one training step on the chip".
+struct GanttSpan {
+  double t0 = 0, t1 = 0;  // x units
+  int kind = 0;           // index into GanttChart::kinds: its colour and legend entry
+  std::string title;      // shown on hover
+};
+struct GanttLane {
+  std::string name;
+  std::vector<GanttSpan> spans;  // may overlap (drawn in order, semi-transparent)
+};
+struct GanttChart {
+  std::string x_label;
+  std::vector<std::string> kinds;  // legend, in palette order
+  std::vector<GanttLane> lanes;
+  double x0 = 0, x1 = 0;  // the axis range (x1 <= x0: the spans' own)
+  int width = 960;
+};
+std::string svg_gantt_chart(const GanttChart& chart);
+
 // At most `max_points` points that keep the shape of a long series: for each of
 // max_points / 2 equal index buckets, its minimum and maximum (in index order), so peaks
 // survive. Shorter series come back unchanged.

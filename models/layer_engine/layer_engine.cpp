@@ -146,6 +146,9 @@ LayerEngine::LayerEngine(sc_core::sc_module_name name, const LayerEngineParams& 
   }
   if (observer.timeline()) on_timeline_ = true;
   mover_tx_.set_extension(&size_only_);
+  for (size_t i = 0; i < chip_.tiles.size(); ++i) step_chart_.lanes.push_back(fmt::format("tile {}", i));
+  step_chart_.lanes.push_back("digital unit");
+  step_chart_.lanes.push_back("noise");
   id_.on_read([](const sc_core::sc_time&) { return kIdValue; });
   status_.on_read([this](const sc_core::sc_time&) { return busy() ? kStatusBusy : 0u; });
   cmd_.on_write([this](uint32_t v, const sc_core::sc_time&) { return start(v); });
@@ -153,6 +156,14 @@ LayerEngine::LayerEngine(sc_core::sc_module_name name, const LayerEngineParams& 
   ops_reg_.on_read([this](const sc_core::sc_time&) { return static_cast<uint32_t>(ops_); });
   done_.on_read([this](const sc_core::sc_time&) { return busy() ? kStatusBusy : 0u; });
   done_.stall_while_busy();
+}
+
+const char* const LayerEngine::kStepChartKinds[6] = {"forward G", "forward D", "backward-data", "backward-weight",
+                                                     "update", "latent, real batch, loss"};
+
+void LayerEngine::chart(int lane, uint64_t start_ps, uint64_t end_ps) {
+  if (end_ps > start_ps)
+    step_chart_.spans.push_back({lane, chart_label_, chart_kind_, chart_part_, chart_parts_, start_ps, end_ps});
 }
 
 LayerEngine::~LayerEngine() { mover_tx_.clear_extension(&size_only_); }  // not the payload's to free
@@ -321,6 +332,7 @@ void LayerEngine::play_digital(int64_t spill_bytes, int64_t ops, int64_t macs, u
   chain.t = std::max(chain.t, t0);
   spill_round_trip(spill_bytes, chain, phase);
   const DigitalUnit::Span s = chip_.digital->run(ops, macs, chain.t);
+  chart(int(chip_.tiles.size()), s.start_ps, s.end_ps);
   chain.compute_ps += s.end_ps - s.start_ps;
   phase.busy_ns["digital_unit"] += double(s.end_ps - s.start_ps) * 1e-3;
   chain.t = s.end_ps;
@@ -383,6 +395,7 @@ void LayerEngine::play_arrays(const train::TrainOp& op, const train::OpWork& wor
     move(du_base, uint64_t(du_window), tile_base + tile_map::kInputBuffer, tile.input_buffer_bytes(), in, chain,
          phase);
     const TileSpan s = dispatch(share.tile, tw, chain, phase);
+    chart(share.tile, s.start_ps, s.end_ps);
     phase.busy_ns["tiles"] += double(s.end_ps - s.start_ps) * 1e-3;
     chain.t = s.end_ps;
     const int64_t out = share_of(out_bytes, before, upto, all);
@@ -449,6 +462,7 @@ OpTiming LayerEngine::play(const train::TrainOp& op, const train::OpWork& work, 
       case TrainOpcode::Latent:
         if (chip_.noise && work.noise_samples > 0) {
           const uint64_t e = chip_.noise->draw_latents(work.noise_samples, params_.noise_pairs, t0);
+          chart(int(chip_.tiles.size()) + 1, t0, e);
           critical.compute_ps += e - t0;
           phase.busy_ns["noise"] += double(e - t0) * 1e-3;
           critical.t = e;
@@ -542,6 +556,16 @@ std::string LayerEngine::start(uint32_t word) {
     return e;
   };
   const auto events0 = tile_events();
+  chart_label_ = int(step_chart_.labels.size());
+  step_chart_.labels.push_back(label);
+  switch (op->opcode) {
+    case TrainOpcode::Forward: chart_kind_ = op->model == train::Model::Generator ? 0 : 1; break;
+    case TrainOpcode::BackwardData: chart_kind_ = 2; break;
+    case TrainOpcode::BackwardWeight: chart_kind_ = 3; break;
+    case TrainOpcode::Update: chart_kind_ = 4; break;
+    default: chart_kind_ = 5;
+  }
+  chart_parts_ = parts;
   // The parts, each when its own samples are ready; the operation spans the first start to the
   // last end, its split is the parts' own (scaled to the span where parts overlap each other).
   OpTiming timing;
@@ -552,6 +576,7 @@ std::string LayerEngine::start(uint32_t word) {
       const uint64_t start = p == 0 ? t0 : std::max(issued, readiness_.ready(*op, p));
       const int64_t s0 = samples_before(p), s1 = samples_before(p + 1);
       const train::OpWork part_work = parts == 1 ? work : split_work(work, s0, s1, params_.batch);
+      chart_part_ = p;
       const OpTiming part = play(*op, part_work, s0, s1, start, phase);
       if (parts == 1) timing = part;
       else timing.energy_pj += part.energy_pj;
@@ -587,6 +612,14 @@ std::string LayerEngine::start(uint32_t word) {
   if (op->opcode == TrainOpcode::StepEnd && step_open_) {
     timing.advance_ns = double(t0 - step_start_ps_) * 1e-3;
     step_open_ = false;
+    step_chart_.step = executor_.steps_done() - 1;
+    step_chart_.start_ps = step_start_ps_;
+    step_chart_.end_ps = t0;
+    last_step_ = step_chart_;
+    step_chart_.labels.clear();
+    step_chart_.spans.clear();
+  } else if (barrier) {  // EVAL, CHECKPOINT: not part of a step's chart
+    step_chart_.labels.pop_back();
   }
   probe_.activity(t0, std::max(t1, t0 + 1), 0.0);
   ++ops_;

@@ -161,6 +161,21 @@ class LayerEngine : public Peripheral {
   std::string restore_residency(const std::vector<int>& resident);
   const mapping::ChipPlacement& placement() const { return params_.placement; }
   const std::map<std::string, PhaseTotals>& phase_totals() const { return phases_; }
+  // The last training step completed, as busy spans per block (tiles, digital unit, noise
+  // block): what report.html draws as one step on the chip.
+  struct StepChart {
+    int64_t step = -1;  // steps done before it (-1: no step completed yet)
+    uint64_t start_ps = 0, end_ps = 0;
+    std::vector<std::string> lanes;   // "tile 0" ... , "digital unit", "noise"
+    std::vector<std::string> labels;  // operation labels
+    struct Span {
+      int lane = 0, label = 0, kind = 0, part = 0, parts = 1;
+      uint64_t start_ps = 0, end_ps = 0;
+    };
+    std::vector<Span> spans;
+  };
+  static const char* const kStepChartKinds[6];  // by Span::kind
+  const StepChart& last_step_chart() const { return last_step_; }
 
  private:
   // Reports an error of the RTL address thread at the next register access.
@@ -236,6 +251,9 @@ class LayerEngine : public Peripheral {
   sc_core::sc_event rtl_request_;
   int64_t ops_ = 0;
   std::map<std::string, PhaseTotals> phases_;
+  StepChart step_chart_, last_step_;  // the step being played, the last one done
+  int chart_label_ = 0, chart_kind_ = 0, chart_part_ = 0, chart_parts_ = 1;  // of the part being played
+  void chart(int lane, uint64_t start_ps, uint64_t end_ps);
   trace::SignalId op_signal_ = ~trace::SignalId{0}, layer_signal_ = ~trace::SignalId{0},
                   step_signal_ = ~trace::SignalId{0}, in_flight_signal_ = ~trace::SignalId{0};
   bool on_timeline_ = false;

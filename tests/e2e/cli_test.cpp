@@ -644,6 +644,29 @@ TEST_F(Training, MicroBatchesPipelineTheStepAndLeaveTheNumbers) {
   const std::string n = numerics(slurp(dir_ / "mb1" / "train.csv"));
   EXPECT_EQ(numerics(slurp(dir_ / "mb4" / "train.csv")), n);
   EXPECT_EQ(numerics(slurp(dir_ / "mb16" / "train.csv")), n);
+  // report.json's chart of the last step: whole batches never have two layers' work on two
+  // tiles at once; four parts do (the pipeline), and every span lies within the step.
+  const auto layers_at_once = [](const json& training) {
+    const json& chart = training["step_chart"];
+    std::vector<std::pair<std::string, json>> spans;
+    for (const auto& lane : chart["lanes"])
+      if (lane["name"].get<std::string>().rfind("tile", 0) == 0)
+        for (const auto& s : lane["spans"]) {
+          EXPECT_GE(s[0].get<double>(), 0);
+          EXPECT_LE(s[1].get<double>(), chart["time_ns"].get<double>());
+          spans.push_back({lane["name"].get<std::string>(), s});
+        }
+    int n = 0;
+    for (size_t i = 0; i < spans.size(); ++i)
+      for (size_t j = i + 1; j < spans.size(); ++j) {
+        const json &a = spans[i].second, &b = spans[j].second;
+        n += spans[i].first != spans[j].first && a[2] != b[2] && a[0].get<double>() < b[1].get<double>() &&
+             b[0].get<double>() < a[1].get<double>();
+      }
+    return n;
+  };
+  EXPECT_EQ(layers_at_once(m1), 0);
+  EXPECT_GT(layers_at_once(m4), 0);
   // The timeline shows each part: the generator's first layer as four events.
   const std::string timeline = slurp(dir_ / "mb4" / "timeline.json");
   for (int p = 1; p <= 4; ++p)

@@ -267,6 +267,26 @@ TEST(HtmlReport, TrainingRunEscapesTextFromJson) {
   EXPECT_NE(html.find("&lt;i&gt;missing.png is missing"), std::string::npos);
 }
 
+// report.json's step_chart becomes the "one step on the chip" figure: a lane per block, a bar
+// per span with its operation (and part) on hover.
+TEST(HtmlReport, TrainingRunDrawsTheLastStepOnTheChip) {
+  RunCopy run(kTrainFiles, kTrainRun);
+  run.edit("report.json", "\"last_grid\": \"samples/step_000020.png\"",
+           "\"last_grid\": \"samples/step_000020.png\", \"step_chart\": {\"step\": 19, \"time_ns\": 2000, "
+           "\"labels\": [\"forward G.fc\", \"<update>\"], \"kinds\": [\"forward G\", \"update\"], \"lanes\": ["
+           "{\"name\": \"tile 0\", \"spans\": [[0, 500, 0, 0, 0, 2], [600, 1100, 0, 0, 1, 2]]}, "
+           "{\"name\": \"digital unit\", \"spans\": [[1200, 1900, 1, 1, 0, 1]]}]}");
+  const std::string html = render_html_report(run.str());
+  expect_balanced(html);
+  EXPECT_NE(html.find("<h3>One step on the chip (step 19, 2 us)</h3>"), std::string::npos);
+  EXPECT_NE(html.find("3 spans"), std::string::npos);
+  EXPECT_NE(html.find(">tile 0</text>"), std::string::npos);
+  EXPECT_NE(html.find(">digital unit</text>"), std::string::npos);
+  EXPECT_NE(html.find("<title>forward G.fc [2/2]: 600 ns to 1.1 us (500 ns)</title>"), std::string::npos);
+  EXPECT_NE(html.find("<title>&lt;update&gt;: 1.2 us to 1.9 us (700 ns)</title>"), std::string::npos);
+  EXPECT_EQ(count(html, "<svg "), 7u) << "the six charts and this one";
+}
+
 TEST(HtmlReport, TrainingCurvesComeFromTrainCsvWhenItHasTheColumns) {
   RunCopy run(kTrainFiles, kTrainRun);
   // After a resume train.csv also holds the earlier run's evaluations.
@@ -359,6 +379,29 @@ TEST(SvgChart, NiceTicksAndDownsample) {
   EXPECT_EQ(svg_line_chart(chart).find("\"middle\">0</text>"), std::string::npos);
   chart.x_include = {0, 20};
   EXPECT_NE(svg_line_chart(chart).find("\"middle\">0</text>"), std::string::npos);
+}
+
+
+// The step chart: one lane per block, a bar per busy span at its place on the time axis, its
+// title on hover, a legend entry per kind; spans beyond the axis are clipped to it.
+TEST(SvgChart, GanttLanesSpansAndLegend) {
+  GanttChart g;
+  g.x_label = "time (ms)";
+  g.kinds = {"forward G", "update"};
+  g.x0 = 0, g.x1 = 10;
+  g.lanes = {GanttLane{"tile 0", {GanttSpan{0, 5, 0, "forward G.fc <1/2>"}, GanttSpan{5, 20, 1, "late"}}},
+             GanttLane{"digital unit", {}}};
+  g.width = 1000;  // 120 px of labels, 16 at the right: 864 px for 10 ms
+  const std::string svg = svg_gantt_chart(g);
+  EXPECT_NE(svg.find(">tile 0</text>"), std::string::npos);
+  EXPECT_NE(svg.find(">digital unit</text>"), std::string::npos);
+  EXPECT_NE(svg.find("<rect x=\"120.0\" y=\"10.0\" width=\"432.0\""), std::string::npos) << svg;
+  EXPECT_NE(svg.find("<rect x=\"552.0\" y=\"10.0\" width=\"432.0\""), std::string::npos) << "clipped at 10 ms";
+  EXPECT_NE(svg.find("<title>forward G.fc &lt;1/2&gt;</title>"), std::string::npos);
+  EXPECT_NE(svg.find(">forward G</text>"), std::string::npos);
+  EXPECT_NE(svg.find(">update</text>"), std::string::npos);
+  EXPECT_NE(svg.find(">time (ms)</text>"), std::string::npos);
+  EXPECT_NE(svg.find("\"middle\">10</text>"), std::string::npos);
 }
 
 }  // namespace
