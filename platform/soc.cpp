@@ -155,9 +155,12 @@ Soc::Soc(sc_core::sc_module_name name, const config::Config& c, RunObserver& obs
     chip.dram = dram_.get();
     LayerEngineParams lp = training->params;
     lp.noise_window_bytes = uint64_t(a.noise.buffer_samples) * 4;
-    // DRAM above the program and its data: real batches, kept activations, spilled tensors.
-    lp.dram_scratch_base = dram_->size() / 2;
-    lp.dram_scratch_bytes = dram_->size() - lp.dram_scratch_base;
+    // DRAM above the program and the data set (train_run lays it out; else the upper half):
+    // kept activations, spilled tensors.
+    if (lp.dram_scratch_bytes == 0) {
+      lp.dram_scratch_base = dram_->size() / 2;
+      lp.dram_scratch_bytes = dram_->size() - lp.dram_scratch_base;
+    }
     layer_engine_ = std::make_unique<LayerEngine>("layer_engine", lp, *training->executor, chip, observer);
 #ifdef MEMGAN_WITH_RTL
     if (a.rtl.red_addr_gen == "rtl") {

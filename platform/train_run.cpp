@@ -105,6 +105,41 @@ void hand_arrays_to_tiles(const TrainInputs& inputs, const mapping::ChipPlacemen
   });
 }
 
+// The DRAM of a training run: the program at the boot address, the data set above it (8-bit
+// real images one after another, from a 64 KiB boundary), then scratch to the end (kept
+// activations, spilled tensors; at least 1 MiB). The same in every train.mode, so timing runs
+// time the same transfers. A DRAM too small is an input error naming the keys.
+void lay_out_dram(const config::LoadedConfig& loaded, const mapping::Network& net, uint64_t program_bytes,
+                  LayerEngineParams& p) {
+  const config::Config& cfg = loaded.config;
+  constexpr uint64_t kAlign = 64 << 10, kMinScratch = 1 << 20;
+  const auto align = [](uint64_t v) { return (v + kAlign - 1) / kAlign * kAlign; };
+  uint64_t image = 1;
+  for (int d : net.model("discriminator").input) image *= uint64_t(d);
+  const uint64_t dram = uint64_t(cfg.arch.dram.size_mib) << 20;
+  const uint64_t data_bytes = uint64_t(cfg.train.images) * image;
+  p.dram_data_base = align(memory_map::kBootAddress + program_bytes);
+  p.dram_scratch_base = align(p.dram_data_base + data_bytes);
+  if (p.dram_scratch_base + kMinScratch > dram) {
+    const auto at = loaded.origin.find("arch.dram.size_mib");
+    throw InputError(fmt::format(
+        "{}: arch.dram.size_mib: {} MiB do not hold the program ({} bytes), the data set (train.images = {} images "
+        "of {} bytes, {:.1f} MiB) and 1 MiB of scratch; raise arch.dram.size_mib to {} or lower train.images",
+        at != loaded.origin.end() ? at->second : loaded.path, cfg.arch.dram.size_mib, program_bytes, cfg.train.images,
+        image, double(data_bytes) / double(1 << 20), (p.dram_scratch_base + kMinScratch + (1 << 20) - 1) >> 20));
+  }
+  p.dram_scratch_bytes = dram - p.dram_scratch_base;
+}
+
+// The data set goes into DRAM through the backdoor, as a loader would; the trainer keeps no
+// copy and gets each real batch from the layer engine's DMA (GanTrainer::release_real_pixels).
+void load_data_set(Soc& soc, const TrainInputs& inputs, uint64_t base) {
+  if (!inputs.trainer) return;
+  const std::vector<uint8_t> pixels = inputs.trainer->release_real_pixels();
+  if (base + pixels.size() > soc.dram().size()) throw std::logic_error("the data set overruns DRAM");
+  std::memcpy(soc.dram().data() + base, pixels.data(), pixels.size());
+}
+
 // Places the program in DRAM through the backdoor, as a loader would.
 void load_program(Soc& soc, const firmware::TrainProgram& program) {
   if (program.image.size() > soc.dram().size()) throw InputError("the training program does not fit in DRAM");
@@ -145,11 +180,12 @@ int run_training(const config::LoadedConfig& loaded, const RunOptions& options, 
 
   // Inputs first: every bad-input error before anything is simulated.
   const TrainInputs inputs = load_train_inputs(loaded);
-  const LayerEngineSetup setup = engine_setup(loaded, inputs.net, inputs.executor());
+  LayerEngineSetup setup = engine_setup(loaded, inputs.net, inputs.executor());
   const Progression start =
       options.resume_dir.empty() ? Progression{} : resume_checkpoint(options.resume_dir, cfg, inputs.executor());
   prepare_train_dir(dir, cfg, options.version);
   const firmware::TrainProgram program = compile_program(inputs.net, cfg, start.step);
+  lay_out_dram(loaded, inputs.net, program.image.size(), setup.params);
 
   // Observer, host, SoC with the layer engine, the program in DRAM.
   const auto observer_ptr = start_observer(loaded, dir);
@@ -164,6 +200,7 @@ int run_training(const config::LoadedConfig& loaded, const RunOptions& options, 
   }
   host.begin_trace();
   load_program(soc, program);
+  load_data_set(soc, inputs, setup.params.dram_data_base);
   host.attach(*soc.layer_engine());
 
   sc_core::sc_start();

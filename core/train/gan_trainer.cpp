@@ -105,6 +105,9 @@ struct GanTrainer::Impl {
   ModelState g, d;
   std::vector<float> real;            // the real images in [-1, 1], or
   std::vector<uint8_t> real_pixels;   // as 8-bit pixels, mapped to [-1, 1] per batch
+  bool platform_data = false;         // the pixels are in the platform's DRAM (release_real_pixels)
+  std::vector<int> real_indices;      // the last LOAD_REAL's images, for the platform to fetch
+  bool real_delivered = false;        // their pixels have arrived (deliver_real)
   int real_count = 0;
   int64_t image_size = 0;
   int latent = 0;
@@ -479,6 +482,31 @@ nn::Tensor GanTrainer::bias(Model m, int layer) const {
 const nn::Tensor& GanTrainer::latent_batch() const { return impl_->z; }
 const nn::Tensor& GanTrainer::real_batch() const { return impl_->real_batch; }
 
+std::vector<uint8_t> GanTrainer::release_real_pixels() {
+  Impl& m = *impl_;
+  if (m.platform_data) throw std::logic_error("GanTrainer: the real pixels were released already");
+  if (m.real_pixels.empty() && !m.real.empty())
+    throw std::logic_error("GanTrainer: the real images are floats, not 8-bit pixels a DRAM would hold");
+  m.platform_data = true;
+  return std::move(m.real_pixels);
+}
+
+int64_t GanTrainer::image_bytes() const { return impl_->image_size; }
+
+const std::vector<int>& GanTrainer::real_indices() const { return impl_->real_indices; }
+
+void GanTrainer::deliver_real(const uint8_t* pixels, int64_t bytes) {
+  Impl& m = *impl_;
+  if (!m.platform_data || m.real_delivered) return;
+  const int64_t want = int64_t(m.real_indices.size()) * m.image_size;
+  if (bytes != want)
+    throw std::invalid_argument(fmt::format("GanTrainer::deliver_real: {} bytes for {} images of {}", bytes,
+                                            m.real_indices.size(), m.image_size));
+  float* dst = m.real_batch.data.data();
+  for (int64_t i = 0; i < bytes; ++i) dst[i] = float((2.0 * pixels[i] - 255.0) / 255.0);
+  m.real_delivered = true;
+}
+
 std::vector<int> GanTrainer::image_shape() const { return impl_->g.layers.back().spec.output; }
 
 OpWork GanTrainer::execute(const TrainOp& op) {
@@ -502,11 +530,15 @@ OpWork GanTrainer::execute(const TrainOp& op) {
     }
     case TrainOpcode::LoadReal: {
       m.real_batch = Tensor(with_batch(m.s.batch, m.d.input_shape));
+      m.real_indices.clear();
+      m.real_delivered = !m.platform_data;
       for (int k = 0; k < m.s.batch; ++k) {
         if (m.cursor >= m.real_count) m.next_epoch();
         const int idx = m.order[std::size_t(m.cursor++)];
         float* dst = m.real_batch.data.data() + int64_t(k) * m.image_size;
-        if (m.real_pixels.empty()) {
+        if (m.platform_data) {
+          m.real_indices.push_back(idx);  // the platform fetches its pixels from DRAM
+        } else if (m.real_pixels.empty()) {
           std::copy_n(m.real.begin() + int64_t(idx) * m.image_size, m.image_size, dst);
         } else {
           const uint8_t* src = m.real_pixels.data() + int64_t(idx) * m.image_size;
@@ -528,6 +560,7 @@ OpWork GanTrainer::execute(const TrainOp& op) {
         } else {
           if (op.arg == 0) {
             if (m.real_batch.size() == 0) throw order_error("no real batch");
+            if (!m.real_delivered) throw order_error("the real batch's pixels were not delivered (deliver_real)");
             x = m.real_batch;
           } else {
             if (m.g.next_forward != int(m.g.layers.size())) throw order_error("no fake batch");

@@ -111,6 +111,15 @@ class GanTrainer : public OpExecutor {
   // Returns how many moved; 0 in the digital mode.
   int64_t relocate_arrays(const nn::CrossbarEngine::ArrayHome& home);
   int64_t cells_written() const { return totals_.cells_written; }
+  // The platform takes the data set into its DRAM: returns the 8-bit pixels (count x
+  // image_bytes()); from then on each LOAD_REAL draws its images' indices (real_indices) and
+  // the batch is the pixels the platform fetched for them (deliver_real, which throws
+  // std::invalid_argument for another size). Throws std::logic_error when the trainer holds
+  // float images or has released them already.
+  std::vector<uint8_t> release_real_pixels();
+  int64_t image_bytes() const;  // one real image's 8-bit pixels
+  const std::vector<int>& real_indices() const override;
+  void deliver_real(const uint8_t* pixels, int64_t bytes) override;
 
   // The whole training state: engine (conductances, RNGs), digital parameters, optimizer
   // moments, latent source, data order, step. Restoring needs a trainer built with the same

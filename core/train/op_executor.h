@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <iosfwd>
+#include <vector>
 
 #include "core/mapping/network.h"
 #include "core/nn/mvm_engine.h"
@@ -40,6 +41,15 @@ class OpExecutor {
   virtual int64_t weight_count(Model m, int layer) const = 0;  // weights on arrays (0: none)
   virtual int64_t steps_done() const = 0;
   virtual const nn::MvmCounts& totals() const = 0;  // all array work so far, the initial load included
+  // Where the platform holds the data set (its DRAM): the images the last LOAD_REAL drew, by
+  // index, for the platform to fetch and hand over with deliver_real (their 8-bit pixels in
+  // that order) before the batch is used. Empty: the executor needs no data (timing) or keeps
+  // its own.
+  virtual const std::vector<int>& real_indices() const {
+    static const std::vector<int> none;
+    return none;
+  }
+  virtual void deliver_real(const uint8_t* /*pixels*/, int64_t /*bytes*/) {}
   // The whole state a checkpoint holds; load needs an executor built with the same network and
   // settings and throws std::runtime_error naming what differs.
   virtual void save(std::ostream& out) const = 0;

@@ -146,6 +146,8 @@ LayerEngine::LayerEngine(sc_core::sc_module_name name, const LayerEngineParams& 
   }
   if (observer.timeline()) on_timeline_ = true;
   mover_tx_.set_extension(&size_only_);
+  image_bytes_ = 1;
+  for (int d : executor_.layer_spec(train::Model::Discriminator, 0).input) image_bytes_ *= d;
   for (size_t i = 0; i < chip_.tiles.size(); ++i) step_chart_.lanes.push_back(fmt::format("tile {}", i));
   step_chart_.lanes.push_back("digital unit");
   step_chart_.lanes.push_back("noise");
@@ -247,6 +249,41 @@ void LayerEngine::bus_access(tlm::tlm_generic_payload& tx, Chain& chain, PhaseTo
   chain.t = end;
   if (chip_.bus) phase.busy_ns["bus"] += double(chip_.bus->busy_ps() - bus_busy0) * 1e-3;
   if (chip_.dram) phase.busy_ns["dram"] += double(chip_.dram->busy_ps() - dram_busy0) * 1e-3;
+}
+
+// Real images s0 .. s1 - 1 of the batch, one DMA gather each: from the data set in DRAM into
+// the digital unit's buffer, carrying their bytes. Those bytes are the batch the trainer gets
+// (deliver_real, once the last part is in). In timing mode no images are drawn: the same
+// transfers, from the first images of the set.
+void LayerEngine::fetch_real(int64_t s0, int64_t s1, Chain& chain, PhaseTotals& phase) {
+  const std::vector<int>& index = executor_.real_indices();
+  const uint64_t du_base = memory_map::kDigitalUnitBase + digital_unit_reg::kBuffer;
+  const uint64_t du_window = chip_.digital ? std::max<uint64_t>(1, chip_.digital->buffer_bytes()) : 1;
+  real_pixels_.resize(size_t(params_.batch) * size_t(image_bytes_));
+  tlm::tlm_generic_payload& tx = data_tx_;
+  const auto access = [&](tlm::tlm_command cmd, uint64_t addr, uint8_t* data, uint64_t len) {
+    tx.set_command(cmd);
+    tx.set_address(addr);
+    tx.set_data_ptr(data);
+    tx.set_data_length(static_cast<unsigned>(len));
+    tx.set_streaming_width(static_cast<unsigned>(len));
+    tx.set_byte_enable_ptr(nullptr);
+    tx.set_dmi_allowed(false);
+    tx.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    bus_access(tx, chain, phase);
+  };
+  for (int64_t k = s0; k < s1; ++k) {
+    const uint64_t image = index.empty() ? uint64_t(k) : uint64_t(index[size_t(k)]);
+    uint8_t* at = real_pixels_.data() + k * image_bytes_;
+    for (int64_t off = 0; off < image_bytes_;) {
+      const uint64_t len = std::min<uint64_t>(uint64_t(image_bytes_ - off), du_window);
+      access(tlm::TLM_READ_COMMAND, params_.dram_data_base + image * uint64_t(image_bytes_) + uint64_t(off), at + off,
+             len);
+      access(tlm::TLM_WRITE_COMMAND, du_base, at + off, len);
+      off += int64_t(len);
+    }
+  }
+  if (s1 == params_.batch && !index.empty()) executor_.deliver_real(real_pixels_.data(), int64_t(real_pixels_.size()));
 }
 
 // The tile's share as a work command over the bus (spec/isa/tile_work.h), then a read of its
@@ -472,7 +509,7 @@ OpTiming LayerEngine::play(const train::TrainOp& op, const train::OpWork& work, 
         break;
       case TrainOpcode::LoadReal:
         critical.t = t0;
-        move(0, 0, du_base, du_window, work.dram_bytes, critical, phase);
+        fetch_real(s0, s1, critical, phase);
         break;
       case TrainOpcode::BackwardWeight: {
         // The kept forward input comes back from DRAM; the output gradient is in the buffer.

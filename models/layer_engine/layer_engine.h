@@ -104,7 +104,8 @@ struct LayerEngineParams {
   int input_bytes = 1;   // per input element in a tile's input buffer (1 quantized, else 4)
   int array_rows = 128;  // physical rows: a reprogrammed array is written row by row
   double reprogram_pj_per_weight = 0;  // all slices of one weight, written from mid-range on average
-  uint64_t dram_scratch_base = 0, dram_scratch_bytes = 0;  // real batches, kept activations, spills
+  uint64_t dram_scratch_base = 0, dram_scratch_bytes = 0;  // kept activations, spills
+  uint64_t dram_data_base = 0;  // the data set: 8-bit real images, one after another
   // The dataflow mapper's address generation (pixel_wise scatters): array geometry and the
   // batch, to check the generated sequences against the MVMs each operation counted.
   nn::ArrayShape arrays;
@@ -238,6 +239,10 @@ class LayerEngine : public Peripheral {
   int64_t arrays_reprogrammed_ = 0;
   uint64_t scratch_cursor_ = 0;
   std::vector<uint8_t> staging_;         // the DMA port's data buffer
+  std::vector<uint8_t> real_pixels_;     // the real batch as the DMA fetched it from DRAM
+  int64_t image_bytes_ = 0;              // one real image (the discriminator's input, 8-bit)
+  tlm::tlm_generic_payload data_tx_;     // transfers that carry their bytes (the real images)
+  void fetch_real(int64_t s0, int64_t s1, Chain& chain, PhaseTotals& phase);
   // One payload for every transfer of the DMA port, marked size-only (its tensors' values stay
   // with the trainer, so the targets copy nothing).
   tlm::tlm_generic_payload mover_tx_;

@@ -764,6 +764,18 @@ TEST_F(Training, AChipTooSmallIsExitTwoNamingTheLayers) {
   EXPECT_NE(one.err.find("layer generator.fc alone needs 49 arrays"), std::string::npos) << one.err;
 }
 
+// The data set lives in DRAM above the program, scratch above it: a DRAM that cannot hold them
+// is an input error naming the keys and the size that would.
+TEST_F(Training, ADramTooSmallForTheDataSetIsExitTwo) {
+  const auto r = run(train_args("dram", {"--set", "arch.dram.size_mib=1"}), "dram");
+  EXPECT_EQ(r.exit_code, 2);
+  for (const char* part : {"--set arch.dram.size_mib=1: arch.dram.size_mib: 1 MiB do not hold the program",
+                           "the data set (train.images = 96 images of 784 bytes, 0.1 MiB) and 1 MiB of scratch",
+                           "raise arch.dram.size_mib to 2 or lower train.images"})
+    EXPECT_NE(r.err.find(part), std::string::npos) << part << "\n" << r.err;
+  EXPECT_FALSE(fs::exists(dir_ / "dram" / "train.csv")) << "nothing is simulated";
+}
+
 // The tiles count every array event of training, and per layer and phase their counts are the
 // closed forms of core/mapping (`memgan map` at the same batch) times the operations, for each
 // dataflow. The array energy is theirs, at the per-event tables.

@@ -213,6 +213,47 @@ TEST(GanTrainer, OperationsOutOfOrderAreRejected) {
   EXPECT_THROW(t.execute(op), std::invalid_argument);
 }
 
+// The platform holds the data set in its DRAM: the trainer releases its pixels, each LOAD_REAL
+// names the images it drew, and the batch is the pixels delivered for them, mapped exactly as
+// a trainer that kept them maps its own.
+TEST(GanTrainer, RealBatchesFromThePlatformAreTheOnesItWouldLoad) {
+  const auto net = memgan::mapping::parse_network(kTinyNet, "tiny.yaml");
+  std::vector<uint8_t> pixels(8 * 8);
+  for (size_t i = 0; i < pixels.size(); ++i) pixels[i] = uint8_t(37 * i + 11);
+  GanTrainer own(net, digital_sgd(), pixels, 8, {16, 16}, {}, {}, {});
+  GanTrainer platform(net, digital_sgd(), pixels, 8, {16, 16}, {}, {}, {});
+  const std::vector<uint8_t> dram = platform.release_real_pixels();
+  EXPECT_EQ(dram, pixels);
+  EXPECT_EQ(platform.image_bytes(), 8);
+  EXPECT_THROW(platform.release_real_pixels(), std::logic_error);
+  memgan::train::TrainOp load, forward;
+  load.opcode = memgan::train::TrainOpcode::LoadReal;
+  forward.opcode = memgan::train::TrainOpcode::Forward;
+  forward.model = Model::Discriminator;
+  forward.layer = 0;
+  forward.arg = 0;  // the real slot
+  for (int batch = 0; batch < 3; ++batch) {  // past the 8-image epoch: a reshuffle
+    own.execute(load);
+    platform.execute(load);
+    EXPECT_TRUE(own.real_indices().empty()) << "a trainer with its pixels loads them itself";
+    const std::vector<int> idx = platform.real_indices();
+    ASSERT_EQ(idx.size(), 4u);
+    if (batch == 0) {
+      try {
+        platform.execute(forward);
+        FAIL() << "the batch is used before it arrived";
+      } catch (const std::logic_error& e) {
+        EXPECT_NE(std::string(e.what()).find("not delivered"), std::string::npos) << e.what();
+      }
+      EXPECT_THROW(platform.deliver_real(dram.data(), 31), std::invalid_argument);
+    }
+    std::vector<uint8_t> gathered;
+    for (int i : idx) gathered.insert(gathered.end(), dram.begin() + i * 8, dram.begin() + (i + 1) * 8);
+    platform.deliver_real(gathered.data(), int64_t(gathered.size()));
+    EXPECT_EQ(platform.real_batch().data, own.real_batch().data) << "batch " << batch;
+  }
+}
+
 TEST(GanTrainer, CheckpointResumesBitIdenticallyOnNoisyArrays) {
   const auto net = memgan::mapping::parse_network(kTinyNet, "tiny.yaml");
   memgan::train::TrainerSettings s = digital_sgd();
