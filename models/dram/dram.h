@@ -5,7 +5,8 @@
 #pragma once
 
 #include <cstdint>
-#include <vector>
+#include <cstdlib>
+#include <memory>
 
 #include <systemc>
 #include <tlm>
@@ -32,8 +33,8 @@ class Dram : public sc_core::sc_module {
        double leakage_mw);
 
   // Backdoor for the loader and the result checker (no time, no energy).
-  uint8_t* data() { return memory_.data(); }
-  uint64_t size() const { return memory_.size(); }
+  uint8_t* data() { return memory_.get(); }
+  uint64_t size() const { return size_; }
   uint64_t bytes_read() const { return bytes_read_; }
   uint64_t bytes_written() const { return bytes_written_; }
   uint64_t busy_ps() const { return occupancy_.busy_ps(); }  // channel time reserved so far
@@ -44,7 +45,13 @@ class Dram : public sc_core::sc_module {
   void b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay);
   unsigned int transport_dbg(tlm::tlm_generic_payload& tx);
 
-  std::vector<uint8_t> memory_;
+  // calloc'ed: the host's zero pages until written, so a large DRAM costs host memory only for
+  // what the run puts there (program, data set; the training's tensor transfers are size-only).
+  struct Free {
+    void operator()(uint8_t* p) const { std::free(p); }
+  };
+  std::unique_ptr<uint8_t[], Free> memory_;
+  uint64_t size_ = 0;
   DramParams timing_;
   RunObserver& observer_;
   BlockProbe probe_;
