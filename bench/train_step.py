@@ -94,7 +94,7 @@ def main():
             sets = ["train.mode=timing", "network.batch=16", "arch.mapping.overflow=reprogram",
                     "network.file=" + os.path.join(ROOT, "configs", "nets", name + ".yaml")]
             if name == "dcgan64-gray":
-                sets += ["arch.array.rows=256", "arch.array.cols=256"]
+                sets += ["arch.array.rows=256", "arch.array.cols=256", "arch.dram.size_mib=256"]  # its data set
             ms, _, _ = memgan_step_ms(a.memgan, config, sets, a.steps * 5, a.repeats, scratch)
             _, report = memgan_wall(a.memgan, config, 1, sets, os.path.join(scratch, "ops"))
             ops = sum(p["ops"] for p in report["training"]["phases"].values())
