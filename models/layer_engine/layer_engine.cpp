@@ -216,24 +216,24 @@ void LayerEngine::transact(tlm::tlm_command cmd, uint64_t base, uint64_t window,
   for (int64_t left = bytes; left > 0;) {
     const uint64_t len = std::min<uint64_t>(uint64_t(left), chunk_max);
     if (staging_.size() < len) staging_.resize(len);
-    const uint64_t addr = to_dram ? scratch(len) : base;
-    tlm::tlm_generic_payload& tx = mover_tx_;
-    tx.set_command(cmd);
-    tx.set_address(addr);
-    tx.set_data_ptr(staging_.data());
-    tx.set_data_length(static_cast<unsigned>(len));
-    tx.set_streaming_width(static_cast<unsigned>(len));
-    tx.set_byte_enable_ptr(nullptr);
-    tx.set_dmi_allowed(false);
-    tx.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-    bus_access(tx, chain, phase);
+    bus_access(mover_tx_, cmd, to_dram ? scratch(len) : base, staging_.data(), len, chain, phase);
     left -= int64_t(len);
   }
 }
 
-// One transaction from the DMA port at the chain's time; the chain moves to its end, the part
-// not spent waiting for the bus or DRAM counted as movement.
-void LayerEngine::bus_access(tlm::tlm_generic_payload& tx, Chain& chain, PhaseTotals& phase) {
+// One transaction from the DMA port at the chain's time (through `tx`, whose extensions it
+// keeps); the chain moves to its end, the part not spent waiting for the bus or DRAM counted
+// as movement.
+void LayerEngine::bus_access(tlm::tlm_generic_payload& tx, tlm::tlm_command cmd, uint64_t addr, uint8_t* data,
+                             uint64_t len, Chain& chain, PhaseTotals& phase) {
+  tx.set_command(cmd);
+  tx.set_address(addr);
+  tx.set_data_ptr(data);
+  tx.set_data_length(static_cast<unsigned>(len));
+  tx.set_streaming_width(static_cast<unsigned>(len));
+  tx.set_byte_enable_ptr(nullptr);
+  tx.set_dmi_allowed(false);
+  tx.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
   const uint64_t bus_wait0 = chip_.bus ? chip_.bus->wait_ps() : 0, dram_wait0 = chip_.dram ? chip_.dram->wait_ps() : 0;
   const uint64_t bus_busy0 = chip_.bus ? chip_.bus->busy_ps() : 0, dram_busy0 = chip_.dram ? chip_.dram->busy_ps() : 0;
   sc_core::sc_time delay = ps(chain.t) - sc_core::sc_time_stamp();
@@ -260,17 +260,8 @@ void LayerEngine::fetch_real(int64_t s0, int64_t s1, Chain& chain, PhaseTotals& 
   const uint64_t du_base = memory_map::kDigitalUnitBase + digital_unit_reg::kBuffer;
   const uint64_t du_window = chip_.digital ? std::max<uint64_t>(1, chip_.digital->buffer_bytes()) : 1;
   real_pixels_.resize(size_t(params_.batch) * size_t(image_bytes_));
-  tlm::tlm_generic_payload& tx = data_tx_;
   const auto access = [&](tlm::tlm_command cmd, uint64_t addr, uint8_t* data, uint64_t len) {
-    tx.set_command(cmd);
-    tx.set_address(addr);
-    tx.set_data_ptr(data);
-    tx.set_data_length(static_cast<unsigned>(len));
-    tx.set_streaming_width(static_cast<unsigned>(len));
-    tx.set_byte_enable_ptr(nullptr);
-    tx.set_dmi_allowed(false);
-    tx.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-    bus_access(tx, chain, phase);
+    bus_access(data_tx_, cmd, addr, data, len, chain, phase);
   };
   for (int64_t k = s0; k < s1; ++k) {
     const uint64_t image = index.empty() ? uint64_t(k) : uint64_t(index[size_t(k)]);
@@ -312,25 +303,12 @@ LayerEngine::TileSpan LayerEngine::dispatch(int tile, const TileWork& w, Chain& 
   c.reprogram_pj = w.reprogram_pj;
   auto bytes = tile_work::encode(c);
   const uint64_t base = memory_map::tile_base(tile);
-  tlm::tlm_generic_payload tx;  // carries its data (no SizeOnlyTransfer)
-  tx.set_command(tlm::TLM_WRITE_COMMAND);
-  tx.set_address(base + tile_map::kWorkCommand);
-  tx.set_data_ptr(bytes.data());
-  tx.set_data_length(tile_work::kBytes);
-  tx.set_streaming_width(tile_work::kBytes);
-  tx.set_byte_enable_ptr(nullptr);
-  tx.set_dmi_allowed(false);
-  tx.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-  bus_access(tx, chain, phase);
+  bus_access(data_tx_, tlm::TLM_WRITE_COMMAND, base + tile_map::kWorkCommand, bytes.data(), tile_work::kBytes, chain,
+             phase);
   uint64_t record[2] = {0, 0};
-  tx.set_command(tlm::TLM_READ_COMMAND);
-  tx.set_address(base + tile_map::kWorkDone);
-  tx.set_data_ptr(reinterpret_cast<unsigned char*>(record));
-  tx.set_data_length(16);
-  tx.set_streaming_width(16);
-  tx.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
   Chain done = chain;
-  bus_access(tx, done, phase);
+  bus_access(data_tx_, tlm::TLM_READ_COMMAND, base + tile_map::kWorkDone, reinterpret_cast<uint8_t*>(record), 16, done,
+             phase);
   const uint64_t took = record[1];
   // The completion read returns when the tile is done (or its own beats are, if later).
   chain.compute_ps += took;

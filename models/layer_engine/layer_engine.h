@@ -202,7 +202,8 @@ class LayerEngine : public Peripheral {
   void move(uint64_t src, uint64_t src_window, uint64_t dst, uint64_t dst_window, int64_t bytes, Chain& chain,
             PhaseTotals& phase);
   void spill_round_trip(int64_t bytes, Chain& chain, PhaseTotals& phase);
-  void bus_access(tlm::tlm_generic_payload& tx, Chain& chain, PhaseTotals& phase);
+  void bus_access(tlm::tlm_generic_payload& tx, tlm::tlm_command cmd, uint64_t addr, uint8_t* data, uint64_t len,
+                  Chain& chain, PhaseTotals& phase);
   struct TileSpan {
     uint64_t start_ps = 0, end_ps = 0;
   };
@@ -241,7 +242,7 @@ class LayerEngine : public Peripheral {
   std::vector<uint8_t> staging_;         // the DMA port's data buffer
   std::vector<uint8_t> real_pixels_;     // the real batch as the DMA fetched it from DRAM
   int64_t image_bytes_ = 0;              // one real image (the discriminator's input, 8-bit)
-  tlm::tlm_generic_payload data_tx_;     // transfers that carry their bytes (the real images)
+  tlm::tlm_generic_payload data_tx_;     // transfers that carry their bytes (real images, work commands)
   void fetch_real(int64_t s0, int64_t s1, Chain& chain, PhaseTotals& phase);
   // One payload for every transfer of the DMA port, marked size-only (its tensors' values stay
   // with the trainer, so the targets copy nothing).
