@@ -27,63 +27,67 @@ namespace {
 constexpr int kBlockFloats = 1 << 18, kMinBlockRows = 256;
 constexpr int kMaxSlices = 8;  // ceil(weight_bits / cell_bits) with weight_bits <= 8
 
+// Read noise of one ADC pass, in place over its variances: v[j] <- sqrt(var_sign v[j] t) (cos|sin),
+// drawn from one word per pair of outputs (j and j + ceil(n/2), see box_muller), which takes one
+// square root per output. Its own pass (not fused into adc_row) so that both loops vectorize.
+MEMGAN_XBAR_SIMD_CLONES
+void noise_pairs(float* __restrict lo, float* __restrict hi, const uint64_t* __restrict words, float var_sign,
+                 int pairs) {
+  for (int k = 0; k < pairs; ++k) {
+    float t, c, sn;
+    detail::box_muller(words[k], t, c, sn);
+    lo[k] = std::sqrt(var_sign * lo[k] * t) * c;
+    hi[k] = std::sqrt(var_sign * hi[k] * t) * sn;
+  }
+}
+
+void noise_in_place(float* v, const uint64_t* words, float var_sign, int n) {
+  const int half = (n + 1) / 2;
+  noise_pairs(v, v + half, words, var_sign, n / 2);
+  if (n % 2) {
+    float t, c, sn;
+    detail::box_muller(words[half - 1], t, c, sn);
+    v[half - 1] = std::sqrt(var_sign * v[half - 1] * t) * c;
+  }
+}
+
 // ADC plus shift-and-add for one GEMM row (one input cycle of one vector): for each slice s
 // and output j, code = clamp(round_half_even((a - shift[s]) / lsb), lo, hi) and
-// acc[j] += code * weight[s]. a is the mean, plus with read noise sqrt(var_sign var t) (cos|sin),
-// drawn inside the pass from one word per pair of outputs (j and j + ceil(n/2), see box_muller),
-// which takes one square root per output. nearbyint rounds half to even (default rounding
-// mode). The int32 accumulator is exact: |sum code * weight| < 2^15 * 2^8 * 2^8
-// (weight = 2^(c Bd + s Bc)). Returns the number of saturated conversions.
+// acc[j] += code * weight[s], where a is the mean, plus the drawn read noise (noise_in_place)
+// when there is any. nearbyint rounds half to even (default rounding mode). The int32
+// accumulator is exact: |sum code * weight| < 2^15 * 2^8 * 2^8 (weight = 2^(c Bd + s Bc)).
+// Returns the number of saturated conversions.
 MEMGAN_XBAR_SIMD_CLONES
-int adc_row(const float* mean, const float* var, float var_sign, const uint64_t* words, const float* shift,
-            float inv_lsb, float lo, float hi, const int32_t* weight, int32_t* acc, int n, int ns) {
+int adc_row(const float* mean, const float* noise, const float* shift, float inv_lsb, float lo, float hi,
+            const int32_t* weight, int32_t* acc_out, int n, int ns) {
   int saturations = 0;
-  auto convert = [&](float a) {
-    const float r = std::nearbyint(a * inv_lsb);
-    saturations += (r < lo) | (r > hi);
-    return static_cast<int32_t>(std::min(std::max(r, lo), hi));
-  };
-  const int half = (n + 1) / 2;
+  int32_t* __restrict acc = acc_out;
   for (int s = 0; s < ns; ++s) {
-    const float* m = mean + std::size_t(s) * n;
+    const float* __restrict m = mean + std::size_t(s) * n;
     const float sh = shift[s];
     const int32_t w = weight[s];
-    if (!var) {
-      for (int j = 0; j < n; ++j) acc[j] += convert(m[j] - sh) * w;
+    if (!noise) {
+      for (int j = 0; j < n; ++j) {
+        const float r = std::nearbyint((m[j] - sh) * inv_lsb);
+        saturations += (r < lo) | (r > hi);
+        acc[j] += static_cast<int32_t>(std::min(std::max(r, lo), hi)) * w;
+      }
       continue;
     }
-    const float* v = var + std::size_t(s) * n;
-    const uint64_t* ws = words + std::size_t(s) * half;
-    for (int k = 0; k < n / 2; ++k) {
-      float t, c, sn;
-      detail::box_muller(ws[k], t, c, sn);
-      acc[k] += convert(m[k] + std::sqrt(var_sign * v[k] * t) * c - sh) * w;
-      acc[k + half] += convert(m[k + half] + std::sqrt(var_sign * v[k + half] * t) * sn - sh) * w;
-    }
-    if (n % 2) {
-      float t, c, sn;
-      detail::box_muller(ws[half - 1], t, c, sn);
-      acc[half - 1] += convert(m[half - 1] + std::sqrt(var_sign * v[half - 1] * t) * c - sh) * w;
+    const float* __restrict z = noise + std::size_t(s) * n;
+    for (int j = 0; j < n; ++j) {
+      const float r = std::nearbyint((m[j] + z[j] - sh) * inv_lsb);
+      saturations += (r < lo) | (r > hi);
+      acc[j] += static_cast<int32_t>(std::min(std::max(r, lo), hi)) * w;
     }
   }
   return saturations;
 }
 
-// y[j] += sqrt(var[j] t) (cos|sin) - shift, the pairing of adc_row.
+// y[j] += noise[j] - shift: the float read's noise (noise_in_place), its reference-line shift.
 MEMGAN_XBAR_SIMD_CLONES
-void add_noise(const float* var, const uint64_t* words, float shift, float* y, int n) {
-  const int half = (n + 1) / 2;
-  for (int k = 0; k < n / 2; ++k) {
-    float t, c, sn;
-    detail::box_muller(words[k], t, c, sn);
-    y[k] += std::sqrt(var[k] * t) * c - shift;
-    y[k + half] += std::sqrt(var[k + half] * t) * sn - shift;
-  }
-  if (n % 2) {
-    float t, c, sn;
-    detail::box_muller(words[half - 1], t, c, sn);
-    y[half - 1] += std::sqrt(var[half - 1] * t) * c - shift;
-  }
+void add_noise(const float* __restrict noise, float shift, float* __restrict y, int n) {
+  for (int j = 0; j < n; ++j) y[j] += noise[j] - shift;
 }
 
 // Integers of one input vector; false if any value is not an integer in [lo, hi].
@@ -259,7 +263,8 @@ void CrossbarArray::Impl::analog_read(const float* x, int batch, int row0, int n
                       ref_noise.data(), [](int) { return 1.0f; });
     for (int b = 0; b < batch; ++b) {
       const std::size_t o = std::size_t(b) * n_out;
-      add_noise(prod.data() + o, words.data() + std::size_t(b) * half, ref_noise[b], y + o, n_out);
+      noise_in_place(prod.data() + o, words.data() + std::size_t(b) * half, 1.0f, n_out);
+      add_noise(prod.data() + o, ref_noise[b], y + o, n_out);
     }
   }
   if (offset) {  // stored (w + 1) / 2: subtract sum(x) digitally
@@ -375,10 +380,15 @@ void CrossbarArray::Impl::quantized_read(const float* x, int batch, int row0, in
         weight[s] = int32_t(1) << (c * bd + s * cp.cell_bits);
         shift[s] = ref_noise[std::size_t(s) * m + r];
       }
-      const float* row = prod.data() + std::size_t(r - r0) * ldo;
-      saturations += adc_row(row, noisy() ? row + std::size_t(ns) * n_out : nullptr, sq_sign(r),
-                             noisy() ? words.data() + std::size_t(r - r0) * row_words : nullptr, shift, inv_lsb,
-                             code_lo, code_hi, weight, acc.data() + std::size_t(b) * n_out, n_out, ns);
+      float* row = prod.data() + std::size_t(r - r0) * ldo;
+      float* noise = noisy() ? row + std::size_t(ns) * n_out : nullptr;
+      if (noise)
+        for (int s = 0; s < ns; ++s)
+          noise_in_place(noise + std::size_t(s) * n_out,
+                         words.data() + std::size_t(r - r0) * row_words + std::size_t(s) * ((n_out + 1) / 2),
+                         sq_sign(r), n_out);
+      saturations += adc_row(row, noise, shift, inv_lsb, code_lo, code_hi, weight,
+                             acc.data() + std::size_t(b) * n_out, n_out, ns);
     }
   }
   for (int b = 0; b < batch; ++b) {

@@ -92,8 +92,11 @@ inline void box_muller(uint64_t b, float& t, float& cos_out, float& sin_out) {
   float mant;
   std::memcpy(&mant, &mb, 4);
   const bool big = mant > 1.41421356f;
-  mant = big ? mant * 0.5f : mant;
-  e = big ? e + 1 : e;
+  // Halve by one off the exponent field (exact, as mant * 0.5f is): integer selects if-convert,
+  // a conditional float multiply (which could trap) does not.
+  const uint32_t halved = mb - (big ? 0x00800000u : 0u);
+  std::memcpy(&mant, &halved, 4);
+  e += static_cast<int>(big);
   const float f = mant - 1.0f;
   const float ln_m =
       f * (0.99999997f +
@@ -114,9 +117,17 @@ inline void box_muller(uint64_t b, float& t, float& cos_out, float& sin_out) {
       0.99999999978f +
       x2 * (-0.49999999355f +
             x2 * (0.041666636160f + x2 * (-0.0013888360285f + x2 * (2.4760109679e-5f + x2 * -2.6050657594e-7f))));
-  // Rotate (cos x, sin x) by quadrant * 90 degrees.
-  cos_out = quadrant == 0 ? cs : quadrant == 1 ? -sn : quadrant == 2 ? -cs : sn;
-  sin_out = quadrant == 0 ? sn : quadrant == 1 ? cs : quadrant == 2 ? -sn : -cs;
+  // Rotate (cos x, sin x) by quadrant * 90 degrees: odd quadrants swap the pair, quadrants 1, 2
+  // negate the cosine and 2, 3 the sine. With bit masks, not selects, so the loop stays
+  // branch-free on AVX2 (whose vectoriser gives up on the nested selects); same bits.
+  uint32_t cb, sb;
+  std::memcpy(&cb, &cs, 4);
+  std::memcpy(&sb, &sn, 4);
+  const uint32_t swap = 0u - (quadrant & 1u);
+  const uint32_t cos_bits = ((cb & ~swap) | (sb & swap)) ^ (((quadrant ^ (quadrant >> 1)) & 1u) << 31);
+  const uint32_t sin_bits = ((sb & ~swap) | (cb & swap)) ^ ((quadrant >> 1) << 31);
+  std::memcpy(&cos_out, &cos_bits, 4);
+  std::memcpy(&sin_out, &sin_bits, 4);
 }
 
 class NormalFiller {
