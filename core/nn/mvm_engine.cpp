@@ -14,6 +14,9 @@
 namespace memgan::nn {
 namespace {
 
+// Inputs above which an MVM's quantization runs on the host threads (below, waking them costs more).
+constexpr std::size_t kParallelInputs = std::size_t(1) << 16;
+
 int64_t count_nonzero(const float* x, std::size_t count) {
   int64_t nz = 0;
   for (std::size_t i = 0; i < count; ++i) nz += x[i] != 0.0f;
@@ -393,18 +396,26 @@ void CrossbarEngine::load(int key, const float* w, int k, int n, MvmCounts* coun
 
 float CrossbarEngine::prepare_inputs(const float* x, std::size_t count) {
   xq_.resize(count);
+  // Element-wise, and a max: the same bits on any number of threads.
+  const auto n = static_cast<std::ptrdiff_t>(count);
+  const bool parallel = count > kParallelInputs;
   float x_max = 0;
-  for (std::size_t i = 0; i < count; ++i) {
-    if (!std::isfinite(x[i])) throw std::invalid_argument("CrossbarEngine: non-finite input");
+  bool finite = true;
+#pragma omp parallel for schedule(static) reduction(max : x_max) reduction(&& : finite) if (parallel)
+  for (std::ptrdiff_t i = 0; i < n; ++i) {
+    finite = finite && std::isfinite(x[i]);
     x_max = std::max(x_max, std::fabs(x[i]));
   }
+  if (!finite) throw std::invalid_argument("CrossbarEngine: non-finite input");
   if (!converters_.quantize) {
     std::copy_n(x, count, xq_.data());
     return 1.0f;
   }
   const float q = std::ldexp(1.0f, converters_.input_bits - 1) - 1.0f;
   const float scale = x_max > 0 ? x_max / q : 1.0f;
-  for (std::size_t i = 0; i < count; ++i) xq_[i] = std::clamp(std::nearbyint(x[i] / scale), -q, q);
+  float* xq = xq_.data();
+#pragma omp parallel for schedule(static) if (parallel)
+  for (std::ptrdiff_t i = 0; i < n; ++i) xq[i] = std::clamp(std::nearbyint(x[i] / scale), -q, q);
   return scale;
 }
 
@@ -441,8 +452,7 @@ void CrossbarEngine::tiled_product(int key, const float* in, int batch, float* o
   tile_out_.resize(std::size_t(tasks));
   tile_stats_.assign(std::size_t(tasks), xbar::MvmStats{});
   std::vector<std::exception_ptr> failure(static_cast<std::size_t>(tasks));
-#pragma omp parallel for schedule(dynamic, 1) if (tasks > 1)
-  for (int k = 0; k < tasks; ++k) {
+  const auto read_task = [&](int k) {
     const int it = k / out_tiles, ot = k % out_tiles;
     const int in_n = std::min(in_step, in_len - it * in_step), out_n = std::min(out_step, out_len - ot * out_step);
     const int rt = transposed ? ot : it, ct = transposed ? it : ot;
@@ -456,6 +466,14 @@ void CrossbarEngine::tiled_product(int key, const float* in, int batch, float* o
     } catch (...) {
       failure[std::size_t(k)] = std::current_exception();
     }
+  };
+  // One array alone spreads its own read over the threads (crossbar_read.cpp), from outside
+  // any parallel region, so that it gets the pool's threads rather than a nested team.
+  if (tasks == 1) {
+    read_task(0);
+  } else {
+#pragma omp parallel for schedule(dynamic, 1)
+    for (int k = 0; k < tasks; ++k) read_task(k);
   }
   for (const auto& f : failure)
     if (f) std::rethrow_exception(f);

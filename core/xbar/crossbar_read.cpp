@@ -2,6 +2,7 @@
 #include "core/xbar/crossbar_array.h"
 
 #include <cblas.h>
+#include <omp.h>
 
 #include <algorithm>
 #include <cmath>
@@ -312,21 +313,21 @@ void CrossbarArray::Impl::quantized_read(const float* x, int batch, int row0, in
   // {-1, 0}), so there chunk^2 = |chunk| = sign * chunk and `a` itself serves, with a sign.
   const bool one_bit = bd == 1;
   auto sq_sign = [&](int r) { return one_bit && r / batch == nc - 1 ? -1.0f : 1.0f; };
-  // Rows [r0, r0 + rb) of the chunks (and their squares) into a and a2 from offset `at`.
-  const auto build_rows = [&](int r0, int rb, std::size_t at) {
+  // Rows [r0, r0 + rb) of the chunks (and their squares, unless one_bit) into chunks and squares.
+  const auto build_rows = [&](int r0, int rb, float* chunks, float* squares) {
     for (int r = r0; r < r0 + rb; ++r) {
       const int c = r / batch, b = r % batch;
       chunk_of(x8.data() + std::size_t(b) * n_in, n_in, c * bd, c + 1 < nc ? mask : -1,
-               a.data() + at + std::size_t(r - r0) * n_in);
+               chunks + std::size_t(r - r0) * n_in);
     }
-    if (!one_bit) square(a.data() + at, a2.data() + at, std::size_t(rb) * n_in);
+    if (!one_bit) square(chunks, squares, std::size_t(rb) * n_in);
   };
   // Offset with read noise: every read's reference-line noise comes first, from every row.
   const bool whole = offset && noisy();
   if (whole) {
     a.resize(n_a);
     if (!one_bit) a2.resize(n_a);
-    build_rows(0, m, 0);
+    build_rows(0, m, a.data(), one_bit ? nullptr : a2.data());
   }
   const float* sq_all = one_bit ? a.data() : a2.data();
 
@@ -343,54 +344,91 @@ void CrossbarArray::Impl::quantized_read(const float* x, int batch, int row0, in
   }
 
   // Array reads then ADC and shift-and-add, in blocks of GEMM rows whose products stay in cache.
+  // The block bounds are fixed by the read's shape alone (OpenBLAS's per-row results depend on
+  // them). A read that is not already inside a parallel region (one array serving a whole
+  // layer) spreads its blocks over the host threads: each thread builds its rows and products in
+  // its own scratch and sums its codes into its own integer accumulator; the read-noise words
+  // are drawn in stream order, a group of blocks at a time, before the group runs. Integer sums
+  // and per-row energies do not depend on which thread did a block: the same bits for any count.
   const int n_blocks = noisy() ? 2 * ns : ns, ldo = n_blocks * n_out;
   const int block_rows = std::max(kMinBlockRows, kBlockFloats / ldo);
-  if (!whole) {
-    a.resize(std::size_t(std::min(block_rows, m)) * n_in);
-    if (!one_bit) a2.resize(a.size());
-  }
+  const int row_blocks = (m + block_rows - 1) / block_rows;
+  const int threads = omp_in_parallel() ? 1 : std::max(1, std::min(omp_get_max_threads(), row_blocks));
+  const int group_blocks = threads == 1 ? 1 : 2 * threads;
   const double lsb = xbar::adc_lsb(cp, n_in);
   const auto inv_lsb = static_cast<float>(1.0 / lsb);
   const float code_lo = -std::ldexp(1.0f, cp.adc_bits - 1), code_hi = std::ldexp(1.0f, cp.adc_bits - 1) - 1;
-  acc.assign(std::size_t(batch) * n_out, 0);
+  const std::size_t acc_size = std::size_t(batch) * n_out;
+  acc.assign(acc_size * threads, 0);  // one accumulator per thread, summed below
   const std::size_t row_words = std::size_t(ns) * ((n_out + 1) / 2);
-  int32_t weight[kMaxSlices];
-  float shift[kMaxSlices];
-  int64_t saturations = 0;
+  const std::size_t block_words = std::size_t(block_rows) * row_words;
+  if (noisy()) words.resize(std::min<std::size_t>(std::size_t(group_blocks) * block_words, m * row_words));
+  std::vector<int64_t> saturations(threads, 0);
   // Read energy: t V_lsb^2 sum_k u_k^2 G_line(k) per read, kept per read (slice-major) and
   // summed in that order below.
   const int energy_slices = transposed ? ns : 1;  // forward: one read per cycle serves all slices
   read_energy.resize(std::size_t(energy_slices) * m);
-  for (int r0 = 0; r0 < m; r0 += block_rows) {
-    const int rb = std::min(block_rows, m - r0);
-    const std::size_t at = whole ? std::size_t(r0) * n_in : 0;
-    if (!whole) build_rows(r0, rb, 0);
-    const float* sq_in = one_bit ? a.data() + at : a2.data() + at;
-    moments(a.data() + at, one_bit ? nullptr : a2.data() + at, rb, row0, n_rows, col0, n_cols, transposed);
+  const float* whole_a = a.data();
+  const float* whole_a2 = a2.data();
+  const auto read_block = [&](int blk, int g0, int tid) {
+    ReadWorkspace& mine = read_workspace();  // this thread's
+    const int r0 = blk * block_rows, rb = std::min(block_rows, m - r0);
+    const float *chunks, *squares;
+    if (whole) {
+      chunks = whole_a + std::size_t(r0) * n_in;
+      squares = one_bit ? nullptr : whole_a2 + std::size_t(r0) * n_in;
+    } else {
+      mine.a.resize(std::size_t(rb) * n_in);
+      if (!one_bit) mine.a2.resize(mine.a.size());
+      build_rows(r0, rb, mine.a.data(), mine.a2.data());
+      chunks = mine.a.data();
+      squares = one_bit ? nullptr : mine.a2.data();
+    }
+    const float* sq_in = one_bit ? chunks : squares;
+    moments(chunks, squares, rb, row0, n_rows, col0, n_cols, transposed);  // into mine.prod
     for (int s = 0; s < energy_slices; ++s)
       cblas_sgemv(CblasRowMajor, CblasNoTrans, rb, n_in, 1.0f, sq_in, n_in, e_in.data() + std::size_t(s) * n_in, 1,
                   0.0f, read_energy.data() + std::size_t(s) * m + r0, 1);
-    if (noisy()) {
-      words.resize(rb * row_words);
-      read_bits.fill(words.data(), words.size());
-    }
+    const uint64_t* block_words_at = noisy() ? words.data() + std::size_t(blk - g0) * block_words : nullptr;
+    int32_t weight[kMaxSlices];
+    float shift[kMaxSlices];
+    int32_t* my_acc = acc.data() + acc_size * tid;
+    int64_t block_saturations = 0;
     for (int r = r0; r < r0 + rb; ++r) {
       const int c = r / batch, b = r % batch;
       for (int s = 0; s < ns; ++s) {
         weight[s] = int32_t(1) << (c * bd + s * cp.cell_bits);
         shift[s] = ref_noise[std::size_t(s) * m + r];
       }
-      float* row = prod.data() + std::size_t(r - r0) * ldo;
+      float* row = mine.prod.data() + std::size_t(r - r0) * ldo;
       float* noise = noisy() ? row + std::size_t(ns) * n_out : nullptr;
       if (noise)
         for (int s = 0; s < ns; ++s)
           noise_in_place(noise + std::size_t(s) * n_out,
-                         words.data() + std::size_t(r - r0) * row_words + std::size_t(s) * ((n_out + 1) / 2),
+                         block_words_at + std::size_t(r - r0) * row_words + std::size_t(s) * ((n_out + 1) / 2),
                          sq_sign(r), n_out);
-      saturations += adc_row(row, noise, shift, inv_lsb, code_lo, code_hi, weight,
-                             acc.data() + std::size_t(b) * n_out, n_out, ns);
+      block_saturations += adc_row(row, noise, shift, inv_lsb, code_lo, code_hi, weight,
+                                   my_acc + std::size_t(b) * n_out, n_out, ns);
+    }
+    saturations[tid] += block_saturations;  // once per block: threads' counters share a cache line
+  };
+#pragma omp parallel num_threads(threads) if (threads > 1)
+  {
+    const int tid = omp_get_thread_num();
+    for (int g0 = 0; g0 < row_blocks; g0 += group_blocks) {
+      const int g1 = std::min(row_blocks, g0 + group_blocks);
+#pragma omp single
+      if (noisy()) {
+        const int r_end = std::min(m, g1 * block_rows);
+        read_bits.fill(words.data(), std::size_t(r_end - g0 * block_rows) * row_words);
+      }
+#pragma omp for schedule(dynamic, 1)
+      for (int blk = g0; blk < g1; ++blk) read_block(blk, g0, tid);
     }
   }
+  for (int t = 1; t < threads; ++t)
+    for (std::size_t o = 0; o < acc_size; ++o) acc[o] += acc[acc_size * t + o];
+  const int64_t total_saturations = std::accumulate(saturations.begin(), saturations.end(), int64_t(0));
   for (int b = 0; b < batch; ++b) {
     const double correction = offset ? weight_bias * x_sum[b] : 0.0;  // Offset: stored w + 2^(Bw-1)
     for (int j = 0; j < n_out; ++j) {
@@ -408,7 +446,7 @@ void CrossbarArray::Impl::quantized_read(const float* x, int batch, int row0, in
   st.dac_conversions = int64_t(batch) * nc * reads_per_cycle * n_in;
   st.adc_conversions = int64_t(batch) * nc * ns * n_out;
   st.shift_add_ops = st.adc_conversions;
-  st.adc_saturations = saturations;
+  st.adc_saturations = total_saturations;
   st.array_energy_pj = energy * v_lsb * v_lsb * dp.read_time_ns * detail::kFemtoToPico;
 }
 

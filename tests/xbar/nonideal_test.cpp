@@ -1,5 +1,6 @@
 // Each non-ideality does what docs/numerics.md says, measured against config-derived values.
 #include <gtest/gtest.h>
+#include <omp.h>
 
 #include <cmath>
 #include <random>
@@ -483,6 +484,51 @@ TEST(Determinism, SameSeedGivesBitIdenticalNoisyResults) {
     b.mvm_transposed(dy.data(), batch, 0, rows, 0, cols, dxb.data(), nullptr);
     EXPECT_EQ(dxa, dxb) << "quantize " << quantize;
   }
+}
+
+
+// A read large enough for many blocks of GEMM rows spreads them over the host threads
+// (crossbar_read.cpp); one thread and two give the same outputs, saturations and energy, with
+// read noise and the reference column's noise (Offset), forward and transposed.
+TEST(Determinism, ThreadCountDoesNotChangeABitOfAManyBlockRead) {
+  DeviceParams d;
+  d.program_sigma = 0.05;
+  d.read_noise_sigma = 0.03;
+  const int saved_threads = omp_get_max_threads();
+  for (WeightEncoding e : {WeightEncoding::Differential, WeightEncoding::Offset}) {
+    ConverterParams cp;
+    cp.encoding = e;
+    cp.adc_full_scale = 40.0;  // some saturations to count
+    const ArrayGeometry geo{64, 128};
+    const int batch = 1500;  // nc * batch GEMM rows: several blocks
+    struct Result {
+      std::vector<float> y, dx;
+      MvmStats fwd, bwd;
+    };
+    const auto read = [&](int threads) {
+      omp_set_num_threads(threads);
+      CrossbarArray a(geo, cp, d, 7);
+      const int rows = a.logical_rows(), cols = a.logical_cols();
+      std::mt19937_64 rng(3);
+      const auto w = random_ints(rng, std::size_t(rows) * cols, -127, 127);
+      const auto x = random_ints(rng, std::size_t(batch) * rows, -128, 127);
+      const auto dy = random_ints(rng, std::size_t(batch) * cols, -128, 127);
+      a.program_weights(0, 0, rows, cols, w.data(), cols);
+      Result r{std::vector<float>(std::size_t(batch) * cols), std::vector<float>(std::size_t(batch) * rows), {}, {}};
+      a.mvm(x.data(), batch, 0, rows, 0, cols, r.y.data(), &r.fwd);
+      a.mvm_transposed(dy.data(), batch, 0, rows, 0, cols, r.dx.data(), &r.bwd);
+      return r;
+    };
+    const Result one = read(1), two = read(2);
+    EXPECT_EQ(one.y, two.y);
+    EXPECT_EQ(one.dx, two.dx);
+    EXPECT_GT(one.fwd.adc_saturations + one.bwd.adc_saturations, 0);
+    EXPECT_EQ(one.fwd.adc_saturations, two.fwd.adc_saturations);
+    EXPECT_EQ(one.bwd.adc_saturations, two.bwd.adc_saturations);
+    EXPECT_EQ(one.fwd.array_energy_pj, two.fwd.array_energy_pj);
+    EXPECT_EQ(one.bwd.array_energy_pj, two.bwd.array_energy_pj);
+  }
+  omp_set_num_threads(saved_threads);
 }
 
 }  // namespace
