@@ -1,5 +1,7 @@
 #include "core/nn/mvm_engine.h"
 
+#include "core/xbar/dac_inputs.h"
+
 #include <cblas.h>
 
 #include <algorithm>
@@ -396,26 +398,35 @@ void CrossbarEngine::load(int key, const float* w, int k, int n, MvmCounts* coun
 
 float CrossbarEngine::prepare_inputs(const float* x, std::size_t count) {
   xq_.resize(count);
-  // Element-wise, and a max: the same bits on any number of threads.
-  const auto n = static_cast<std::ptrdiff_t>(count);
-  const bool parallel = count > kParallelInputs;
-  float x_max = 0;
-  bool finite = true;
-#pragma omp parallel for schedule(static) reduction(max : x_max) reduction(&& : finite) if (parallel)
-  for (std::ptrdiff_t i = 0; i < n; ++i) {
-    finite = finite && std::isfinite(x[i]);
-    x_max = std::max(x_max, std::fabs(x[i]));
+  // Chunks of the inputs on the host threads: element-wise work and a max, so the same bits on
+  // any number of threads.
+  const auto chunks = static_cast<std::ptrdiff_t>((count + kParallelInputs - 1) / kParallelInputs);
+  const auto chunk = [&](std::ptrdiff_t k) {
+    const std::size_t begin = std::size_t(k) * kParallelInputs;
+    return std::pair<std::size_t, std::size_t>(begin, std::min(count, begin + kParallelInputs) - begin);
+  };
+  std::vector<xbar::InputPeak> peaks(static_cast<std::size_t>(chunks));
+#pragma omp parallel for schedule(static) if (chunks > 1)
+  for (std::ptrdiff_t k = 0; k < chunks; ++k) {
+    const auto [begin, n] = chunk(k);
+    peaks[std::size_t(k)] = xbar::input_peak(x + begin, n);
   }
-  if (!finite) throw std::invalid_argument("CrossbarEngine: non-finite input");
+  float x_max = 0;
+  for (const auto& p : peaks) {
+    if (!p.finite) throw std::invalid_argument("CrossbarEngine: non-finite input");
+    x_max = std::max(x_max, p.max_abs);
+  }
   if (!converters_.quantize) {
     std::copy_n(x, count, xq_.data());
     return 1.0f;
   }
   const float q = std::ldexp(1.0f, converters_.input_bits - 1) - 1.0f;
   const float scale = x_max > 0 ? x_max / q : 1.0f;
-  float* xq = xq_.data();
-#pragma omp parallel for schedule(static) if (parallel)
-  for (std::ptrdiff_t i = 0; i < n; ++i) xq[i] = std::clamp(std::nearbyint(x[i] / scale), -q, q);
+#pragma omp parallel for schedule(static) if (chunks > 1)
+  for (std::ptrdiff_t k = 0; k < chunks; ++k) {
+    const auto [begin, n] = chunk(k);
+    xbar::quantize_inputs(x + begin, n, scale, q, xq_.data() + begin);
+  }
   return scale;
 }
 
