@@ -348,7 +348,7 @@ void CrossbarArray::Impl::quantized_read(const float* x, int batch, int row0, in
   // them). A read that is not already inside a parallel region (one array serving a whole
   // layer) spreads its blocks over the host threads: each thread builds its rows and products in
   // its own scratch and sums its codes into its own integer accumulator; the read-noise words
-  // are drawn in stream order, a group of blocks at a time, before the group runs. Integer sums
+  // are drawn in stream order, a group of blocks at a time, while the group before runs. Integer sums
   // and per-row energies do not depend on which thread did a block: the same bits for any count.
   const int n_blocks = noisy() ? 2 * ns : ns, ldo = n_blocks * n_out;
   const int block_rows = std::max(kMinBlockRows, kBlockFloats / ldo);
@@ -362,7 +362,15 @@ void CrossbarArray::Impl::quantized_read(const float* x, int batch, int row0, in
   acc.assign(acc_size * threads, 0);  // one accumulator per thread, summed below
   const std::size_t row_words = std::size_t(ns) * ((n_out + 1) / 2);
   const std::size_t block_words = std::size_t(block_rows) * row_words;
-  if (noisy()) words.resize(std::min<std::size_t>(std::size_t(group_blocks) * block_words, m * row_words));
+  // Two groups' words when there are several groups: one thread draws group g + 1's words while
+  // the others read group g's blocks (still in stream order, so the bits do not change).
+  const int groups = (row_blocks + group_blocks - 1) / group_blocks, word_buffers = groups > 1 ? 2 : 1;
+  const std::size_t group_words = std::size_t(group_blocks) * block_words;
+  if (noisy()) words.resize(word_buffers == 1 ? std::min<std::size_t>(group_words, m * row_words) : 2 * group_words);
+  const auto draw_group_words = [&](int g) {
+    const int r0 = g * group_blocks * block_rows, r1 = std::min(m, (g + 1) * group_blocks * block_rows);
+    read_bits.fill(words.data() + std::size_t(g % word_buffers) * group_words, std::size_t(r1 - r0) * row_words);
+  };
   std::vector<int64_t> saturations(threads, 0);
   // Read energy: t V_lsb^2 sum_k u_k^2 G_line(k) per read, kept per read (slice-major) and
   // summed in that order below.
@@ -370,7 +378,7 @@ void CrossbarArray::Impl::quantized_read(const float* x, int batch, int row0, in
   read_energy.resize(std::size_t(energy_slices) * m);
   const float* whole_a = a.data();
   const float* whole_a2 = a2.data();
-  const auto read_block = [&](int blk, int g0, int tid) {
+  const auto read_block = [&](int blk, int g, int tid) {
     ReadWorkspace& mine = read_workspace();  // this thread's
     const int r0 = blk * block_rows, rb = std::min(block_rows, m - r0);
     const float *chunks, *squares;
@@ -389,7 +397,10 @@ void CrossbarArray::Impl::quantized_read(const float* x, int batch, int row0, in
     for (int s = 0; s < energy_slices; ++s)
       cblas_sgemv(CblasRowMajor, CblasNoTrans, rb, n_in, 1.0f, sq_in, n_in, e_in.data() + std::size_t(s) * n_in, 1,
                   0.0f, read_energy.data() + std::size_t(s) * m + r0, 1);
-    const uint64_t* block_words_at = noisy() ? words.data() + std::size_t(blk - g0) * block_words : nullptr;
+    const uint64_t* block_words_at =
+        noisy() ? words.data() + std::size_t(g % word_buffers) * group_words +
+                      std::size_t(blk - g * group_blocks) * block_words
+                : nullptr;
     int32_t weight[kMaxSlices];
     float shift[kMaxSlices];
     int32_t* my_acc = acc.data() + acc_size * tid;
@@ -415,15 +426,16 @@ void CrossbarArray::Impl::quantized_read(const float* x, int batch, int row0, in
 #pragma omp parallel num_threads(threads) if (threads > 1)
   {
     const int tid = omp_get_thread_num();
-    for (int g0 = 0; g0 < row_blocks; g0 += group_blocks) {
-      const int g1 = std::min(row_blocks, g0 + group_blocks);
 #pragma omp single
-      if (noisy()) {
-        const int r_end = std::min(m, g1 * block_rows);
-        read_bits.fill(words.data(), std::size_t(r_end - g0 * block_rows) * row_words);
-      }
+    if (noisy()) draw_group_words(0);
+    for (int g = 0; g < groups; ++g) {
+      // The buffer drawn into was last read by group g - 1, which ended at the loop's barrier;
+      // the drawing thread joins this group's blocks once done, so the words are ready for g + 1.
+#pragma omp single nowait
+      if (noisy() && g + 1 < groups) draw_group_words(g + 1);
+      const int b1 = std::min(row_blocks, (g + 1) * group_blocks);
 #pragma omp for schedule(dynamic, 1)
-      for (int blk = g0; blk < g1; ++blk) read_block(blk, g0, tid);
+      for (int blk = g * group_blocks; blk < b1; ++blk) read_block(blk, g, tid);
     }
   }
   for (int t = 1; t < threads; ++t)
