@@ -52,34 +52,37 @@ void noise_in_place(float* v, const uint64_t* words, float var_sign, int n) {
   }
 }
 
+// ADC plus shift-and-add of one slice's n outputs: code = clamp(round_half_even(analog(j) * inv_lsb),
+// lo, hi) and acc[j] += code * w. nearbyint rounds half to even (default rounding mode). Returns
+// the number of saturated conversions. Inline so that each caller's loop vectorizes on its own.
+template <class Analog>
+inline int convert_and_add(Analog analog, float inv_lsb, float lo, float hi, int32_t w, int32_t* __restrict acc,
+                           int n) {
+  int saturations = 0;
+  for (int j = 0; j < n; ++j) {
+    const float r = std::nearbyint(analog(j) * inv_lsb);
+    saturations += (r < lo) | (r > hi);
+    acc[j] += static_cast<int32_t>(std::min(std::max(r, lo), hi)) * w;
+  }
+  return saturations;
+}
+
 // ADC plus shift-and-add for one GEMM row (one input cycle of one vector): for each slice s
-// and output j, code = clamp(round_half_even((a - shift[s]) / lsb), lo, hi) and
-// acc[j] += code * weight[s], where a is the mean, plus the drawn read noise (noise_in_place)
-// when there is any. nearbyint rounds half to even (default rounding mode). The int32
-// accumulator is exact: |sum code * weight| < 2^15 * 2^8 * 2^8 (weight = 2^(c Bd + s Bc)).
-// Returns the number of saturated conversions.
+// the analog value of output j is mean - shift[s], plus the drawn read noise (noise_in_place)
+// when there is any, and its code weighs weight[s] = 2^(c Bd + s Bc). The int32 accumulator is
+// exact: |sum code * weight| < 2^15 * 2^8 * 2^8. Returns the number of saturated conversions.
 MEMGAN_XBAR_SIMD_CLONES
 int adc_row(const float* mean, const float* noise, const float* shift, float inv_lsb, float lo, float hi,
-            const int32_t* weight, int32_t* acc_out, int n, int ns) {
+            const int32_t* weight, int32_t* acc, int n, int ns) {
   int saturations = 0;
-  int32_t* __restrict acc = acc_out;
   for (int s = 0; s < ns; ++s) {
     const float* __restrict m = mean + std::size_t(s) * n;
     const float sh = shift[s];
-    const int32_t w = weight[s];
-    if (!noise) {
-      for (int j = 0; j < n; ++j) {
-        const float r = std::nearbyint((m[j] - sh) * inv_lsb);
-        saturations += (r < lo) | (r > hi);
-        acc[j] += static_cast<int32_t>(std::min(std::max(r, lo), hi)) * w;
-      }
-      continue;
-    }
-    const float* __restrict z = noise + std::size_t(s) * n;
-    for (int j = 0; j < n; ++j) {
-      const float r = std::nearbyint((m[j] + z[j] - sh) * inv_lsb);
-      saturations += (r < lo) | (r > hi);
-      acc[j] += static_cast<int32_t>(std::min(std::max(r, lo), hi)) * w;
+    if (noise) {
+      const float* __restrict z = noise + std::size_t(s) * n;
+      saturations += convert_and_add([&](int j) { return m[j] + z[j] - sh; }, inv_lsb, lo, hi, weight[s], acc, n);
+    } else {
+      saturations += convert_and_add([&](int j) { return m[j] - sh; }, inv_lsb, lo, hi, weight[s], acc, n);
     }
   }
   return saturations;
