@@ -370,9 +370,10 @@ void CrossbarArray::Impl::quantized_read(const float* x, int batch, int row0, in
   const int groups = (row_blocks + group_blocks - 1) / group_blocks, word_buffers = groups > 1 ? 2 : 1;
   const std::size_t group_words = std::size_t(group_blocks) * block_words;
   if (noisy()) words.resize(word_buffers == 1 ? std::min<std::size_t>(group_words, m * row_words) : 2 * group_words);
+  const auto group_words_at = [&](int g) { return words.data() + std::size_t(g % word_buffers) * group_words; };
   const auto draw_group_words = [&](int g) {
     const int r0 = g * group_blocks * block_rows, r1 = std::min(m, (g + 1) * group_blocks * block_rows);
-    read_bits.fill(words.data() + std::size_t(g % word_buffers) * group_words, std::size_t(r1 - r0) * row_words);
+    read_bits.fill(group_words_at(g), std::size_t(r1 - r0) * row_words);
   };
   std::vector<int64_t> saturations(threads, 0);
   // Read energy: t V_lsb^2 sum_k u_k^2 G_line(k) per read, kept per read (slice-major) and
@@ -401,9 +402,7 @@ void CrossbarArray::Impl::quantized_read(const float* x, int batch, int row0, in
       cblas_sgemv(CblasRowMajor, CblasNoTrans, rb, n_in, 1.0f, sq_in, n_in, e_in.data() + std::size_t(s) * n_in, 1,
                   0.0f, read_energy.data() + std::size_t(s) * m + r0, 1);
     const uint64_t* block_words_at =
-        noisy() ? words.data() + std::size_t(g % word_buffers) * group_words +
-                      std::size_t(blk - g * group_blocks) * block_words
-                : nullptr;
+        noisy() ? group_words_at(g) + std::size_t(blk - g * group_blocks) * block_words : nullptr;
     int32_t weight[kMaxSlices];
     float shift[kMaxSlices];
     int32_t* my_acc = acc.data() + acc_size * tid;
